@@ -1,0 +1,108 @@
+# ksim: `make` builds ./ksim, `make test` runs every test under prove,
+# `make demo` runs the demo scenario, `make bench` measures. SANITIZE=1 builds with ASan+UBSan.
+
+CC      ?= cc
+PKGS    := lua5.4 libcjson ncursesw
+DEB_PKGS := liblua5.4-dev libcjson-dev libncurses-dev pkg-config
+TEST_DEB_PKGS := tmux libxml2-utils
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE_EXTENDED
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
+OPT     ?= -O2 -g
+
+ifeq ($(SANITIZE),1)
+  BUILD := build-san
+  OPT   := -O1 -g -fno-omit-frame-pointer
+  SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+  BUILD := build
+  SAN   :=
+endif
+
+DEPS_OK := $(BUILD)/.deps-ok
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SAN) -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lm
+LDFLAGS += $(SAN)
+
+SIM_SRC  := $(sort $(shell find sim -name '*.c'))
+LUA_SRC  := $(sort $(wildcard lua/*.c))
+TUI_SRC  := $(sort $(wildcard tui/*.c))
+LIB_SRC  := $(SIM_SRC) $(LUA_SRC) $(TUI_SRC)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+KSIM     := $(BUILD)/ksim
+
+.PHONY: all test demo bench clean deps
+all: ksim
+
+ksim: $(KSIM)
+	@[ "$(BUILD)" = build ] && ln -sf $(KSIM) ksim || true
+
+# Dependencies come from Debian's packages. Missing ones are installed when we are root
+# with apt-get; otherwise the build stops with the exact command to run.
+deps: $(DEPS_OK)
+$(DEPS_OK):
+	@mkdir -p $(BUILD)
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists $(PKGS); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "ksim: installing $(DEB_PKGS)"; \
+	    (apt-get install -y -q $(DEB_PKGS) || (apt-get update -q && apt-get install -y -q $(DEB_PKGS))) >&2 || exit 1; \
+	  else \
+	    echo "ksim: missing build dependencies. Run:"; \
+	    echo "  sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+	@touch $@
+
+$(BUILD)/.test-deps-ok: | $(DEPS_OK)
+	@for t in tmux xmllint; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -q $(TEST_DEB_PKGS) || (apt-get update -q && apt-get install -y -q $(TEST_DEB_PKGS))) >&2 || true; \
+	  else \
+	    echo "ksim: some tests will be skipped; to run them: sudo apt-get install -y $(TEST_DEB_PKGS)"; \
+	  fi; \
+	fi
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libksim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(KSIM): $(BUILD)/cli/main.o $(BUILD)/libksim.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libksim.a | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libksim.a | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
+
+# Every test is an executable speaking TAP: C unit tests and the scripts in tests/.
+test: $(KSIM) $(UNIT_BIN) $(BUILD)/.test-deps-ok
+	KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' $(UNIT_BIN) $(sort $(wildcard tests/*.t))
+
+demo: ksim
+	@if [ -t 1 ] && [ -t 0 ] && $(KSIM) --help | grep -q -- '--tui'; then \
+	  $(KSIM) run scenarios/01-lost-ack-duplicate.lua --tui; \
+	else \
+	  $(KSIM) run scenarios/01-lost-ack-duplicate.lua; \
+	fi
+
+bench: $(KSIM) $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+clean:
+	rm -rf build build-san ksim
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d

@@ -1,0 +1,99 @@
+#include "api.h"
+
+#include <string.h>
+
+static const struct {
+    int16_t key;
+    const char *name;
+} apis[] = {
+    { API_PRODUCE, "Produce" },
+    { API_FETCH, "Fetch" },
+    { API_LIST_OFFSETS, "ListOffsets" },
+    { API_METADATA, "Metadata" },
+    { API_OFFSET_COMMIT, "OffsetCommit" },
+    { API_OFFSET_FETCH, "OffsetFetch" },
+    { API_FIND_COORDINATOR, "FindCoordinator" },
+    { API_JOIN_GROUP, "JoinGroup" },
+    { API_HEARTBEAT, "Heartbeat" },
+    { API_LEAVE_GROUP, "LeaveGroup" },
+    { API_SYNC_GROUP, "SyncGroup" },
+    { API_INIT_PRODUCER_ID, "InitProducerId" },
+    { API_ADD_PARTITIONS_TO_TXN, "AddPartitionsToTxn" },
+    { API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn" },
+    { API_END_TXN, "EndTxn" },
+    { API_WRITE_TXN_MARKERS, "WriteTxnMarkers" },
+    { API_TXN_OFFSET_COMMIT, "TxnOffsetCommit" },
+    { API_ALTER_PARTITION, "AlterPartition" },
+    { API_BROKER_HEARTBEAT, "BrokerHeartbeat" },
+    { API_SYNTHETIC, "Synthetic" },
+};
+
+#define N_APIS (sizeof apis / sizeof apis[0])
+
+const char *api_name(int16_t api)
+{
+    for (size_t i = 0; i < N_APIS; i++)
+        if (apis[i].key == api)
+            return apis[i].name;
+    return "Unknown";
+}
+
+int16_t api_parse(const char *name)
+{
+    for (size_t i = 0; i < N_APIS; i++)
+        if (strcmp(apis[i].name, name) == 0)
+            return apis[i].key;
+    return -1;
+}
+
+const char *api_all_names(void)
+{
+    return "Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, "
+           "JoinGroup, Heartbeat, LeaveGroup, SyncGroup, InitProducerId, AddPartitionsToTxn, "
+           "AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, AlterPartition, "
+           "BrokerHeartbeat";
+}
+
+static const struct {
+    int16_t code;
+    const char *name;
+    int retriable;
+} errors[] = {
+    { KERR_NONE, "NONE", 0 },
+    { KERR_OFFSET_OUT_OF_RANGE, "OFFSET_OUT_OF_RANGE", 0 },
+    { KERR_CORRUPT_MESSAGE, "CORRUPT_MESSAGE", 1 },
+    { KERR_UNKNOWN_TOPIC_OR_PARTITION, "UNKNOWN_TOPIC_OR_PARTITION", 1 },
+    { KERR_LEADER_NOT_AVAILABLE, "LEADER_NOT_AVAILABLE", 1 },
+    { KERR_NOT_LEADER_OR_FOLLOWER, "NOT_LEADER_OR_FOLLOWER", 1 },
+    { KERR_REQUEST_TIMED_OUT, "REQUEST_TIMED_OUT", 1 },
+    { KERR_MESSAGE_TOO_LARGE, "MESSAGE_TOO_LARGE", 0 },
+    { KERR_NETWORK_EXCEPTION, "NETWORK_EXCEPTION", 1 },
+    { KERR_NOT_ENOUGH_REPLICAS, "NOT_ENOUGH_REPLICAS", 1 },
+    { KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, "NOT_ENOUGH_REPLICAS_AFTER_APPEND", 1 },
+    { KERR_INVALID_REQUIRED_ACKS, "INVALID_REQUIRED_ACKS", 0 },
+    { KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "OUT_OF_ORDER_SEQUENCE_NUMBER", 0 },
+    { KERR_DUPLICATE_SEQUENCE_NUMBER, "DUPLICATE_SEQUENCE_NUMBER", 0 },
+    { KERR_INVALID_PRODUCER_EPOCH, "INVALID_PRODUCER_EPOCH", 0 },
+    { KERR_UNKNOWN_PRODUCER_ID, "UNKNOWN_PRODUCER_ID", 0 },
+    { KERR_INVALID_RECORD, "INVALID_RECORD", 0 },
+    { KERR_PRODUCER_FENCED, "PRODUCER_FENCED", 0 },
+    { KERR_CLIENT_TIMEOUT, "TimeoutException", 1 },
+};
+
+#define N_ERRORS (sizeof errors / sizeof errors[0])
+
+const char *kerr_name(int16_t code)
+{
+    for (size_t i = 0; i < N_ERRORS; i++)
+        if (errors[i].code == code)
+            return errors[i].name;
+    return "UNKNOWN_SERVER_ERROR";
+}
+
+int kerr_retriable(int16_t code)
+{
+    for (size_t i = 0; i < N_ERRORS; i++)
+        if (errors[i].code == code)
+            return errors[i].retriable;
+    return 0;
+}

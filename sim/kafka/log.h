@@ -1,0 +1,76 @@
+/* log: one partition's log on one broker: records in offset order, grouped in the
+ * batches they were appended as, with the log start offset, log end offset (LEO) and
+ * high watermark. Keys and values live in the log's own arena. */
+#ifndef KSIM_LOG_H
+#define KSIM_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+
+#define LOG_REC_TRANSACTIONAL 0x1u
+#define LOG_REC_CONTROL 0x2u
+
+typedef struct log_record {
+    int64_t offset;
+    int64_t timestamp;    /* µs */
+    bytes_t key, value;
+    int64_t producer_id;  /* -1: none */
+    int16_t producer_epoch;
+    int32_t sequence;     /* -1: none */
+    int32_t leader_epoch; /* the leader epoch the batch was written in */
+    uint32_t batch;       /* index of its batch in the log */
+    uint8_t flags;
+} log_record_t;
+
+typedef struct log_batch {
+    int64_t base_offset, last_offset;
+    size_t first;     /* index of its first record */
+    int32_t n;        /* records */
+    int32_t size;     /* bytes, Kafka's record batch format */
+} log_batch_t;
+
+/* A record as a producer hands it to the log. */
+typedef struct log_input {
+    int64_t timestamp;
+    bytes_t key, value;
+} log_input_t;
+
+typedef struct log_append {
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t base_sequence;
+    int32_t leader_epoch;
+    uint8_t flags;
+    int32_t size;
+} log_append_t;
+
+typedef struct plog {
+    log_record_t *recs;
+    size_t n, cap;
+    log_batch_t *batches;
+    size_t n_batches, cap_batches;
+    int64_t log_start;  /* first offset */
+    int64_t leo;        /* log end offset: the next offset to assign */
+    int64_t hw;         /* high watermark */
+    int64_t bytes;      /* total size */
+    struct log_arena *arena;
+} plog_t;
+
+void plog_init(plog_t *l);
+void plog_free(plog_t *l);
+/* Appends one batch; returns its base offset. Copies keys and values. */
+int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_append_t *meta);
+/* Index of the first record with offset >= `offset` (n when none). */
+size_t plog_find(const plog_t *l, int64_t offset);
+/* Index of the batch holding `offset` or the first after it (n_batches when none). */
+size_t plog_find_batch(const plog_t *l, int64_t offset);
+
+/* Kafka's sizes: the record batch header and one record in the v2 format. */
+#define RECORD_BATCH_OVERHEAD 61
+int32_t record_size_in_batch(int64_t offset_delta, int64_t timestamp_delta, bytes_t key,
+                             bytes_t value);
+
+#endif

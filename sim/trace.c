@@ -1,0 +1,244 @@
+#include "trace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+
+struct trace {
+    FILE *file;
+    trace_listener_fn listener;
+    void *listener_ctx;
+    bool enabled;
+    uint64_t digest;
+    uint64_t seq;
+};
+
+trace_t *trace_new(void)
+{
+    trace_t *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        abort();
+    tr->enabled = true;
+    tr->digest = HASH_FNV64_INIT;
+    return tr;
+}
+
+void trace_free(trace_t *tr)
+{
+    free(tr);
+}
+
+void trace_set_file(trace_t *tr, FILE *f)
+{
+    tr->file = f;
+}
+
+void trace_set_listener(trace_t *tr, trace_listener_fn fn, void *ctx)
+{
+    tr->listener = fn;
+    tr->listener_ctx = ctx;
+}
+
+void trace_set_enabled(trace_t *tr, bool on)
+{
+    tr->enabled = on;
+}
+
+bool trace_enabled(const trace_t *tr)
+{
+    return tr->enabled;
+}
+
+static void write_line(trace_t *tr, cJSON *obj)
+{
+    char *line = cJSON_PrintUnformatted(obj);
+    if (!line)
+        abort();
+    size_t len = strlen(line);
+    tr->digest = hash_fnv1a64_update(tr->digest, line, len);
+    tr->digest = hash_fnv1a64_update(tr->digest, "\n", 1);
+    if (tr->file) {
+        fwrite(line, 1, len, tr->file);
+        fputc('\n', tr->file);
+    }
+    if (tr->listener)
+        tr->listener(tr->listener_ctx, obj, line);
+    cJSON_free(line);
+    cJSON_Delete(obj);
+}
+
+void trace_header(trace_t *tr, uint64_t seed, const char *scenario)
+{
+    if (!tr->enabled)
+        return;
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "format", TRACE_FORMAT);
+    cJSON_AddNumberToObject(h, "version", TRACE_VERSION);
+    /* Seeds are 64-bit: a string keeps every digit exact. */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+    cJSON_AddStringToObject(h, "seed", buf);
+    cJSON_AddStringToObject(h, "scenario", scenario ? scenario : "");
+    cJSON_AddStringToObject(h, "time_unit", "us");
+    write_line(tr, h);
+}
+
+cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind)
+{
+    if (!tr->enabled)
+        return NULL;
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ev, "t", (double)t);
+    cJSON_AddNumberToObject(ev, "seq", (double)++tr->seq);
+    cJSON_AddStringToObject(ev, "node", node ? node : "");
+    cJSON_AddStringToObject(ev, "kind", kind);
+    return ev;
+}
+
+void trace_emit(trace_t *tr, cJSON *ev)
+{
+    if (ev)
+        write_line(tr, ev);
+}
+
+uint64_t trace_digest(const trace_t *tr)
+{
+    return tr->digest;
+}
+
+uint64_t trace_count(const trace_t *tr)
+{
+    return tr->seq;
+}
+
+/* ---- reading ---- */
+
+const char *trace_str(const cJSON *ev, const char *field)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, field);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int64_t trace_int(const cJSON *ev, const char *field, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, field);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static bool fail(char *err, size_t errlen, const char *name, size_t line, const char *what)
+{
+    snprintf(err, errlen, "%s:%zu: %s", name, line, what);
+    return false;
+}
+
+static bool check_header(const cJSON *h, char *msg, size_t n)
+{
+    const char *fmt = trace_str(h, "format");
+    if (!fmt || strcmp(fmt, TRACE_FORMAT) != 0) {
+        snprintf(msg, n, "not a ksim trace: the first line must be the header with \"format\":\"%s\"",
+                 TRACE_FORMAT);
+        return false;
+    }
+    int64_t v = trace_int(h, "version", -1);
+    if (v != TRACE_VERSION) {
+        snprintf(msg, n, "trace format version %lld is not supported (this ksim reads version %d)",
+                 (long long)v, TRACE_VERSION);
+        return false;
+    }
+    return true;
+}
+
+static bool check_event(const cJSON *ev, char *msg, size_t n)
+{
+    static const char *num_fields[] = { "t", "seq" };
+    static const char *str_fields[] = { "node", "kind" };
+    for (size_t i = 0; i < 2; i++) {
+        if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ev, num_fields[i]))) {
+            snprintf(msg, n, "event has no numeric \"%s\" field", num_fields[i]);
+            return false;
+        }
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, str_fields[i]))) {
+            snprintf(msg, n, "event has no string \"%s\" field", str_fields[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, size_t errlen)
+{
+    memset(doc, 0, sizeof *doc);
+    size_t cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    char msg[256];
+    bool ok = true;
+    while ((len = getline(&line, &linecap, f)) != -1) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) {
+            ok = fail(err, errlen, name, lineno, "empty line (every line must be one JSON object)");
+            break;
+        }
+        cJSON *obj = cJSON_ParseWithLength(line, (size_t)len);
+        if (!cJSON_IsObject(obj)) {
+            cJSON_Delete(obj);
+            ok = fail(err, errlen, name, lineno, "not a JSON object");
+            break;
+        }
+        if (!doc->header) {
+            if (!check_header(obj, msg, sizeof msg)) {
+                cJSON_Delete(obj);
+                ok = fail(err, errlen, name, lineno, msg);
+                break;
+            }
+            doc->header = obj;
+            continue;
+        }
+        if (!check_event(obj, msg, sizeof msg)) {
+            cJSON_Delete(obj);
+            ok = fail(err, errlen, name, lineno, msg);
+            break;
+        }
+        if (doc->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            cJSON **ev = realloc(doc->events, cap * sizeof *ev);
+            if (!ev)
+                abort();
+            doc->events = ev;
+        }
+        doc->events[doc->n++] = obj;
+    }
+    free(line);
+    if (ok && !doc->header)
+        ok = fail(err, errlen, name, lineno ? lineno : 1, "empty trace: no header line");
+    if (!ok)
+        trace_doc_free(doc);
+    return ok;
+}
+
+bool trace_load(const char *path, trace_doc_t *doc, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        memset(doc, 0, sizeof *doc);
+        return false;
+    }
+    bool ok = trace_load_stream(f, path, doc, err, errlen);
+    fclose(f);
+    return ok;
+}
+
+void trace_doc_free(trace_doc_t *doc)
+{
+    cJSON_Delete(doc->header);
+    for (size_t i = 0; i < doc->n; i++)
+        cJSON_Delete(doc->events[i]);
+    free(doc->events);
+    memset(doc, 0, sizeof *doc);
+}

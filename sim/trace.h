@@ -1,0 +1,56 @@
+/* trace: the one contract between the engine and everything that shows it.
+ * The writer turns events into JSON Lines (cJSON), keeps the 64-bit digest of every byte
+ * written, and hands each line to an optional listener; the reader loads a trace back. */
+#ifndef KSIM_TRACE_H
+#define KSIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cJSON.h>
+
+#define TRACE_FORMAT "ksim-trace"
+#define TRACE_VERSION 1
+
+typedef struct trace trace_t;
+/* Called with every line written (header included), before it is freed. */
+typedef void (*trace_listener_fn)(void *ctx, const cJSON *ev, const char *line);
+
+trace_t *trace_new(void);
+void trace_free(trace_t *tr);
+/* Lines also go to `f` (not owned, not closed). */
+void trace_set_file(trace_t *tr, FILE *f);
+void trace_set_listener(trace_t *tr, trace_listener_fn fn, void *ctx);
+/* When disabled, trace_begin returns NULL and nothing is written (benchmarks). */
+void trace_set_enabled(trace_t *tr, bool on);
+bool trace_enabled(const trace_t *tr);
+
+/* The first line: format, version, seed and scenario. */
+void trace_header(trace_t *tr, uint64_t seed, const char *scenario);
+/* A new event with t, seq, node and kind set; NULL when tracing is disabled.
+ * Add fields, then pass it to trace_emit, which writes and frees it. */
+cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind);
+void trace_emit(trace_t *tr, cJSON *ev);
+uint64_t trace_digest(const trace_t *tr);
+uint64_t trace_count(const trace_t *tr);
+
+/* Reading a trace back. */
+typedef struct trace_doc {
+    cJSON *header;
+    cJSON **events;
+    size_t n;
+} trace_doc_t;
+
+/* Loads a JSON Lines trace. On a malformed file returns false and writes
+ * "FILE:LINE: what is wrong" into err. */
+bool trace_load(const char *path, trace_doc_t *doc, char *err, size_t errlen);
+bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, size_t errlen);
+void trace_doc_free(trace_doc_t *doc);
+
+/* Field helpers for readers. */
+const char *trace_str(const cJSON *ev, const char *field);
+int64_t trace_int(const cJSON *ev, const char *field, int64_t dflt);
+
+#endif
