@@ -11,6 +11,7 @@
 
 #include "../core/world.h"
 #include "../kafka/bytes.h"
+#include "../kafka/config.h"
 
 typedef struct consumer consumer_t;
 
@@ -35,6 +36,11 @@ typedef struct consumer_record {
 typedef void (*consumer_poll_fn)(void *ctx, consumer_t *c, const consumer_record_t *recs,
                                  size_t n, int16_t error, const char *what);
 
+/* Made by cluster_consumer: a consumer node bootstrapped to the given broker nodes. */
+consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
+                            const int32_t *bootstrap, int32_t n_bootstrap, char *err,
+                            size_t errlen);
+void consumer_free(consumer_t *c);
 node_t *consumer_node(const consumer_t *c);
 const char *consumer_name(const consumer_t *c);
 

@@ -10,6 +10,7 @@
 
 #include "../core/world.h"
 #include "../kafka/bytes.h"
+#include "../kafka/config.h"
 
 typedef struct producer producer_t;
 
@@ -26,6 +27,12 @@ typedef struct send_result {
 typedef void (*producer_done_fn)(void *ctx, producer_t *p, uint32_t rec);
 typedef void (*producer_flush_fn)(void *ctx, producer_t *p);
 
+/* Made by cluster_producer: a producer node bootstrapped to the given broker nodes.
+ * Validates the config as Kafka's constructor does; NULL with err on a conflict. */
+producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
+                            const int32_t *bootstrap, int32_t n_bootstrap, char *err,
+                            size_t errlen);
+void producer_free(producer_t *p);
 node_t *producer_node(const producer_t *p);
 const char *producer_name(const producer_t *p);
 

@@ -70,5 +70,5 @@ double rng_normal(rng_t *r, double mean, double sd)
     double u2 = rng_unit(r);
     if (u1 < 1e-300)
         u1 = 1e-300;
-    return mean + sd * sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return mean + sd * sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }

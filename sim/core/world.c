@@ -46,6 +46,9 @@ void world_free(world_t *w)
         free(w->nodes[i]);
     }
     free(w->nodes);
+    for (size_t i = 0; i < w->n_strings; i++)
+        free(w->strings[i]);
+    free(w->strings);
     evq_free(&w->q);
     free(w);
 }
@@ -263,4 +266,22 @@ void world_emit(world_t *w, cJSON *ev)
 {
     if (w->trace)
         trace_emit(w->trace, ev);
+}
+
+const char *world_intern(world_t *w, const char *s)
+{
+    for (size_t i = w->n_strings; i-- > 0;)
+        if (strcmp(w->strings[i], s) == 0)
+            return w->strings[i];
+    if (w->n_strings == w->cap_strings) {
+        w->cap_strings = w->cap_strings ? w->cap_strings * 2 : 16;
+        w->strings = realloc(w->strings, w->cap_strings * sizeof *w->strings);
+        if (!w->strings)
+            abort();
+    }
+    char *c = strdup(s);
+    if (!c)
+        abort();
+    w->strings[w->n_strings++] = c;
+    return c;
 }

@@ -77,6 +77,8 @@ struct world {
     uint64_t events_run;
     bool stop;
     rng_t rng;        /* the world's own stream (scenario-level draws) */
+    char **strings;   /* interned names (topics), in first-seen order */
+    size_t n_strings, cap_strings;
 };
 
 world_t *world_new(uint64_t seed, trace_t *trace);
@@ -108,6 +110,10 @@ void world_resume(world_t *w, node_t *n);
 run_status_t world_run(world_t *w, int64_t deadline, bool (*pred)(void *), void *ctx);
 /* Makes the current world_run return RUN_STOPPED after the running event. */
 void world_stop(world_t *w);
+
+/* A stable copy of `s`, one per distinct string, freed with the world. Topic names are
+ * interned so that messages, logs and results can share them by pointer. */
+const char *world_intern(world_t *w, const char *s);
 
 /* Starts a trace event stamped now; NULL when tracing is off. */
 cJSON *world_trace(world_t *w, const node_t *n, const char *kind);

@@ -1,0 +1,19 @@
+build/sim/client/metadata.o: sim/client/metadata.c sim/client/metadata.h \
+ sim/client/../core/world.h sim/client/../core/../trace.h \
+ /usr/include/cjson/cJSON.h sim/client/../core/evq.h \
+ sim/client/../core/rng.h sim/client/../kafka/protocol.h \
+ sim/client/../kafka/../core/net.h sim/client/../kafka/../core/world.h \
+ sim/client/../kafka/bytes.h sim/client/../kafka/log.h \
+ sim/client/../kafka/api.h
+sim/client/metadata.h:
+sim/client/../core/world.h:
+sim/client/../core/../trace.h:
+/usr/include/cjson/cJSON.h:
+sim/client/../core/evq.h:
+sim/client/../core/rng.h:
+sim/client/../kafka/protocol.h:
+sim/client/../kafka/../core/net.h:
+sim/client/../kafka/../core/world.h:
+sim/client/../kafka/bytes.h:
+sim/client/../kafka/log.h:
+sim/client/../kafka/api.h:

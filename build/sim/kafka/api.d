@@ -1,0 +1,2 @@
+build/sim/kafka/api.o: sim/kafka/api.c sim/kafka/api.h
+sim/kafka/api.h:

@@ -1,0 +1,669 @@
+#include "consumer.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/net.h"
+#include "../kafka/api.h"
+#include "../kafka/protocol.h"
+#include "metadata.h"
+
+enum reset { RESET_NONE, RESET_EARLIEST, RESET_LATEST };
+
+typedef struct cpart {
+    const char *topic;   /* interned */
+    int32_t partition;
+    int64_t position;    /* next offset to return; -1 unknown */
+    int8_t reset;        /* a pending reset (seekToBeginning/End or auto.offset.reset) */
+    bool listing;        /* a ListOffsets for it is in flight */
+} cpart_t;
+
+/* A fetched record waiting for poll; key and value are owned. */
+typedef struct buffered {
+    int32_t part;        /* index in the assignment */
+    consumer_record_t rec;
+} buffered_t;
+
+typedef struct cinflight {
+    int32_t corr;
+    int32_t node;
+    int16_t api;
+    ev_handle_t timer;
+    int32_t n;           /* Fetch: the positions asked for, by assignment index */
+    int32_t *parts;
+    int64_t *offsets;
+} cinflight_t;
+
+struct consumer {
+    node_t *node;
+    world_t *w;
+    int8_t auto_reset;
+    int32_t fetch_min_bytes, fetch_max_wait_ms, fetch_max_bytes, partition_max_bytes;
+    int32_t max_poll_records;
+    int8_t isolation;
+    int64_t request_timeout, backoff;
+    client_meta_t meta;
+    cpart_t *parts;
+    int32_t n_parts;
+    buffered_t *buf;
+    size_t buf_head, n_buf, cap_buf;
+    cinflight_t *inflight;
+    int32_t n_inflight;
+    int32_t next_corr;
+    bool polling;
+    ev_handle_t poll_timer;
+    consumer_poll_fn poll_fn;
+    void *poll_ctx;
+    int16_t poll_error;
+    char poll_what[256];
+    bool closed;
+    ev_handle_t retry_timer;
+};
+
+static void on_message(node_t *n, msg_t *m);
+static void on_crash(node_t *n);
+static const node_ops_t consumer_ops = { on_message, on_crash, NULL };
+static void send_requests(consumer_t *c);
+static void try_deliver(consumer_t *c);
+
+consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
+                            const int32_t *bootstrap, int32_t n_bootstrap, char *err,
+                            size_t errlen)
+{
+    consumer_t *c = proto_calloc(1, sizeof *c);
+    c->w = w;
+    const char *reset = config_str(cfg, "auto.offset.reset");
+    c->auto_reset = strcmp(reset, "earliest") == 0 ? RESET_EARLIEST
+                    : strcmp(reset, "latest") == 0 ? RESET_LATEST
+                                                   : RESET_NONE;
+    c->fetch_min_bytes = config_int(cfg, "fetch.min.bytes");
+    c->fetch_max_wait_ms = config_int(cfg, "fetch.max.wait.ms");
+    c->fetch_max_bytes = config_int(cfg, "fetch.max.bytes");
+    c->partition_max_bytes = config_int(cfg, "max.partition.fetch.bytes");
+    c->max_poll_records = config_int(cfg, "max.poll.records");
+    c->isolation = strcmp(config_str(cfg, "isolation.level"), "read_committed") == 0;
+    c->request_timeout = (int64_t)config_int(cfg, "request.timeout.ms") * US_PER_MS;
+    c->backoff = config_long(cfg, "retry.backoff.ms") * US_PER_MS;
+    meta_init(&c->meta, bootstrap, n_bootstrap);
+    c->node = world_add_node(w, name, ROLE_CONSUMER, &consumer_ops, c);
+    return c;
+}
+
+static void free_buffered(buffered_t *b)
+{
+    free((void *)b->rec.key.p);
+    free((void *)b->rec.value.p);
+}
+
+static void clear_buffer(consumer_t *c)
+{
+    for (size_t i = c->buf_head; i < c->n_buf; i++)
+        free_buffered(&c->buf[i]);
+    c->buf_head = c->n_buf = 0;
+}
+
+static void clear_inflight(consumer_t *c)
+{
+    world_cancel(c->w, c->retry_timer);
+    c->retry_timer = 0;
+    for (int32_t i = 0; i < c->n_inflight; i++) {
+        world_cancel(c->w, c->inflight[i].timer);
+        free(c->inflight[i].parts);
+        free(c->inflight[i].offsets);
+    }
+    c->n_inflight = 0;
+    for (int32_t i = 0; i < c->n_parts; i++)
+        c->parts[i].listing = false;
+}
+
+void consumer_free(consumer_t *c)
+{
+    if (!c)
+        return;
+    clear_buffer(c);
+    clear_inflight(c);
+    free(c->buf);
+    free(c->inflight);
+    free(c->parts);
+    meta_free(&c->meta);
+    free(c);
+}
+
+node_t *consumer_node(const consumer_t *c)
+{
+    return c->node;
+}
+
+const char *consumer_name(const consumer_t *c)
+{
+    return c->node->name;
+}
+
+static int32_t find_part(const consumer_t *c, const char *topic, int32_t partition)
+{
+    for (int32_t i = 0; i < c->n_parts; i++)
+        if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
+            return i;
+    return -1;
+}
+
+/* Buffered records of partitions that stay assigned keep their place; others go. */
+static void drop_buffered_except(consumer_t *c, const cpart_t *old, int32_t n_old)
+{
+    size_t kept = 0;
+    for (size_t i = c->buf_head; i < c->n_buf; i++) {
+        const cpart_t *op = &old[c->buf[i].part];
+        int32_t now = find_part(c, op->topic, op->partition);
+        if (now < 0) {
+            free_buffered(&c->buf[i]);
+            continue;
+        }
+        c->buf[i].part = now;
+        c->buf[kept++] = c->buf[i];
+    }
+    c->buf_head = 0;
+    c->n_buf = kept;
+    (void)n_old;
+}
+
+void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
+{
+    cpart_t *old = c->parts;
+    int32_t n_old = c->n_parts;
+    c->parts = proto_calloc(n, sizeof *c->parts);
+    c->n_parts = (int32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        const char *topic = world_intern(c->w, tps[i].topic);
+        cpart_t *p = &c->parts[i];
+        *p = (cpart_t){ topic, tps[i].partition, -1, c->auto_reset, false };
+        for (int32_t k = 0; k < n_old; k++)
+            if (old[k].topic == topic && old[k].partition == tps[i].partition) {
+                p->position = old[k].position;
+                p->reset = old[k].reset;
+            }
+        meta_want(&c->meta, topic);
+    }
+    drop_buffered_except(c, old, n_old);
+    clear_inflight(c);
+    free(old);
+}
+
+static bool assigned(consumer_t *c, const char *topic, int32_t partition, int32_t *idx,
+                     char *err, size_t errlen)
+{
+    *idx = find_part(c, topic, partition);
+    if (*idx >= 0)
+        return true;
+    snprintf(err, errlen, "consumer '%s': No current assignment for partition %s-%d",
+             c->node->name, topic, partition);
+    return false;
+}
+
+static void drop_buffered_of(consumer_t *c, int32_t part)
+{
+    size_t kept = c->buf_head;
+    for (size_t i = c->buf_head; i < c->n_buf; i++) {
+        if (c->buf[i].part == part)
+            free_buffered(&c->buf[i]);
+        else
+            c->buf[kept++] = c->buf[i];
+    }
+    c->n_buf = kept;
+}
+
+bool consumer_seek(consumer_t *c, const char *topic, int32_t partition, int64_t offset,
+                   char *err, size_t errlen)
+{
+    int32_t i;
+    if (!assigned(c, topic, partition, &i, err, errlen))
+        return false;
+    c->parts[i].position = offset;
+    c->parts[i].reset = RESET_NONE;
+    drop_buffered_of(c, i);
+    return true;
+}
+
+bool consumer_seek_to(consumer_t *c, const char *topic, int32_t partition, bool beginning,
+                      char *err, size_t errlen)
+{
+    int32_t i;
+    if (!assigned(c, topic, partition, &i, err, errlen))
+        return false;
+    c->parts[i].position = -1;
+    c->parts[i].reset = beginning ? RESET_EARLIEST : RESET_LATEST;
+    drop_buffered_of(c, i);
+    return true;
+}
+
+int64_t consumer_position(const consumer_t *c, const char *topic, int32_t partition)
+{
+    int32_t i = find_part(c, topic, partition);
+    return i >= 0 ? c->parts[i].position : -1;
+}
+
+bool consumer_polling(const consumer_t *c)
+{
+    return c->polling;
+}
+
+/* ---- poll ---- */
+
+static void finish_poll(consumer_t *c, const consumer_record_t *recs, size_t n)
+{
+    c->polling = false;
+    world_cancel(c->w, c->poll_timer);
+    int16_t error = c->poll_error;
+    c->poll_error = KERR_NONE;
+    consumer_poll_fn fn = c->poll_fn;
+    c->poll_fn = NULL;
+    fn(c->poll_ctx, c, recs, n, error, error ? c->poll_what : NULL);
+}
+
+static void trace_poll(consumer_t *c, size_t from, size_t n)
+{
+    cJSON *ev = world_trace(c->w, c->node, "poll");
+    if (!ev)
+        return;
+    cJSON_AddNumberToObject(ev, "count", (double)n);
+    cJSON *recs = cJSON_AddArrayToObject(ev, "records");
+    char tp[256];
+    for (size_t i = from; i < from + n; i++) {
+        const consumer_record_t *r = &c->buf[i].rec;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "tp", tp_name(tp, sizeof tp, r->topic, r->partition));
+        cJSON_AddNumberToObject(o, "offset", (double)r->offset);
+        cJSON_AddItemToObject(o, "key", bytes_json(r->key));
+        cJSON_AddItemToObject(o, "value", bytes_json(r->value));
+        cJSON_AddItemToArray(recs, o);
+    }
+    world_emit(c->w, ev);
+}
+
+static void try_deliver(consumer_t *c)
+{
+    if (!c->polling)
+        return;
+    if (c->poll_error) {
+        finish_poll(c, NULL, 0);
+        return;
+    }
+    size_t avail = c->n_buf - c->buf_head;
+    if (avail == 0)
+        return;
+    size_t n = avail < (size_t)c->max_poll_records ? avail : (size_t)c->max_poll_records;
+    consumer_record_t *out = proto_calloc(n, sizeof *out);
+    size_t from = c->buf_head;
+    for (size_t i = 0; i < n; i++) {
+        buffered_t *b = &c->buf[from + i];
+        out[i] = b->rec;
+        c->parts[b->part].position = b->rec.offset + 1;
+    }
+    trace_poll(c, from, n);
+    c->buf_head += n;
+    /* As KafkaConsumer.poll does: the next fetches go out before the records return. */
+    send_requests(c);
+    finish_poll(c, out, n);
+    for (size_t i = from; i < from + n; i++)
+        free_buffered(&c->buf[i]);
+    free(out);
+    if (c->buf_head == c->n_buf)
+        c->buf_head = c->n_buf = 0;
+}
+
+static void poll_expired(void *a, void *b, int64_t arg)
+{
+    consumer_t *c = a;
+    c->poll_timer = 0;
+    if (c->polling)
+        finish_poll(c, NULL, 0);
+}
+
+void consumer_poll(consumer_t *c, int64_t timeout_us, consumer_poll_fn fn, void *ctx)
+{
+    assert(!c->polling);
+    c->polling = true;
+    c->poll_fn = fn;
+    c->poll_ctx = ctx;
+    c->poll_timer = node_timer(c->node, timeout_us > 0 ? timeout_us : 0, poll_expired, c, NULL, 0);
+    send_requests(c);
+    try_deliver(c);
+}
+
+void consumer_close(consumer_t *c)
+{
+    c->closed = true;
+    clear_buffer(c);
+    clear_inflight(c);
+}
+
+/* ---- requests ---- */
+
+static void request_timed_out(void *a, void *b, int64_t corr);
+
+static cinflight_t *track(consumer_t *c, msg_t *m, int32_t node)
+{
+    c->inflight = realloc(c->inflight, (size_t)(c->n_inflight + 1) * sizeof *c->inflight);
+    if (!c->inflight)
+        abort();
+    cinflight_t *f = &c->inflight[c->n_inflight++];
+    memset(f, 0, sizeof *f);
+    f->corr = m->corr;
+    f->node = node;
+    f->api = m->api;
+    f->timer = node_timer(c->node, c->request_timeout, request_timed_out, c, NULL, m->corr);
+    return f;
+}
+
+static bool in_flight(const consumer_t *c, int16_t api, int32_t node)
+{
+    for (int32_t i = 0; i < c->n_inflight; i++)
+        if (c->inflight[i].api == api && (node < 0 || c->inflight[i].node == node))
+            return true;
+    return false;
+}
+
+static bool node_busy(void *ctx, int32_t node)
+{
+    const consumer_t *c = ctx;
+    for (int32_t i = 0; i < c->n_inflight; i++)
+        if (c->inflight[i].node == node)
+            return true;
+    return false;
+}
+
+static void retry_cb(void *a, void *b, int64_t arg)
+{
+    consumer_t *c = a;
+    c->retry_timer = 0;
+    if (c->polling)
+        send_requests(c);
+}
+
+static void send_metadata(consumer_t *c)
+{
+    if (!c->meta.update_needed || in_flight(c, API_METADATA, -1))
+        return;
+    int64_t at = c->meta.last_attempt + c->backoff;
+    if (c->w->now < at) {
+        if (!c->retry_timer && c->polling)
+            c->retry_timer = node_timer(c->node, at - c->w->now, retry_cb, c, NULL, 0);
+        return;
+    }
+    int32_t node = meta_pick_node(&c->meta, &c->node->rng, node_busy, c);
+    msg_t *m = meta_request(&c->meta, c->w);
+    m->corr = ++c->next_corr;
+    track(c, m, node);
+    net_send(c->w, c->node, node, m);
+}
+
+static bool buffered_for(const consumer_t *c, int32_t part)
+{
+    for (size_t i = c->buf_head; i < c->n_buf; i++)
+        if (c->buf[i].part == part)
+            return true;
+    return false;
+}
+
+static void send_list_offsets(consumer_t *c, int32_t node)
+{
+    list_offsets_t *req = proto_calloc(1, sizeof *req);
+    req->parts = proto_calloc((size_t)c->n_parts, sizeof *req->parts);
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        cpart_t *p = &c->parts[i];
+        if (p->position >= 0 || p->listing || p->reset == RESET_NONE)
+            continue;
+        if (meta_leader_node(&c->meta, p->topic, p->partition) != node)
+            continue;
+        p->listing = true;
+        req->parts[req->n++] = (list_offsets_part_t){
+            p->topic, p->partition,
+            p->reset == RESET_EARLIEST ? LIST_OFFSETS_EARLIEST : LIST_OFFSETS_LATEST, 0, -1 };
+    }
+    msg_t *m = msg_new(c->w, API_LIST_OFFSETS, false, req, &list_offsets_req_ops);
+    m->corr = ++c->next_corr;
+    track(c, m, node);
+    net_send(c->w, c->node, node, m);
+}
+
+static void send_fetch(consumer_t *c, int32_t node)
+{
+    fetch_req_t *req = proto_calloc(1, sizeof *req);
+    req->replica_id = -1;
+    req->max_wait_ms = c->fetch_max_wait_ms;
+    req->min_bytes = c->fetch_min_bytes;
+    req->max_bytes = c->fetch_max_bytes;
+    req->isolation = c->isolation;
+    req->parts = proto_calloc((size_t)c->n_parts, sizeof *req->parts);
+    int32_t *idx = proto_calloc((size_t)c->n_parts, sizeof *idx);
+    int64_t *offs = proto_calloc((size_t)c->n_parts, sizeof *offs);
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        cpart_t *p = &c->parts[i];
+        if (p->position < 0 || buffered_for(c, i))
+            continue;
+        if (meta_leader_node(&c->meta, p->topic, p->partition) != node)
+            continue;
+        idx[req->n] = i;
+        offs[req->n] = p->position;
+        req->parts[req->n++] =
+            (fetch_part_t){ p->topic, p->partition, p->position, c->partition_max_bytes };
+    }
+    msg_t *m = msg_new(c->w, API_FETCH, false, req, &fetch_req_ops);
+    m->corr = ++c->next_corr;
+    cinflight_t *f = track(c, m, node);
+    f->n = req->n;
+    f->parts = idx;
+    f->offsets = offs;
+    net_send(c->w, c->node, node, m);
+}
+
+static void report_no_offset(consumer_t *c, const cpart_t *p)
+{
+    c->poll_error = KERR_CLIENT_NO_OFFSET;
+    snprintf(c->poll_what, sizeof c->poll_what,
+             "Undefined offset with no reset policy for partitions: [%s-%d]", p->topic,
+             p->partition);
+}
+
+/* Sends what the assignment needs now: metadata, offset lookups, fetches. */
+static void send_requests(consumer_t *c)
+{
+    if (!c->node->up || c->closed)
+        return;
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        const cpart_t *p = &c->parts[i];
+        if (meta_leader_node(&c->meta, p->topic, p->partition) < 0)
+            c->meta.update_needed = true;
+        if (p->position < 0 && p->reset == RESET_NONE && c->polling)
+            report_no_offset(c, p);
+    }
+    send_metadata(c);
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        const cpart_t *p = &c->parts[i];
+        int32_t node = meta_leader_node(&c->meta, p->topic, p->partition);
+        if (node < 0)
+            continue;
+        if (p->position < 0 && p->reset != RESET_NONE && !p->listing)
+            send_list_offsets(c, node);
+    }
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        const cpart_t *p = &c->parts[i];
+        int32_t node = meta_leader_node(&c->meta, p->topic, p->partition);
+        if (node < 0 || p->position < 0 || buffered_for(c, i))
+            continue;
+        if (!in_flight(c, API_FETCH, node))
+            send_fetch(c, node);
+    }
+}
+
+/* ---- responses ---- */
+
+static int32_t find_inflight(const consumer_t *c, int32_t corr)
+{
+    for (int32_t i = 0; i < c->n_inflight; i++)
+        if (c->inflight[i].corr == corr)
+            return i;
+    return -1;
+}
+
+static cinflight_t untrack(consumer_t *c, int32_t i)
+{
+    cinflight_t f = c->inflight[i];
+    world_cancel(c->w, f.timer);
+    memmove(&c->inflight[i], &c->inflight[i + 1],
+            (size_t)(c->n_inflight - i - 1) * sizeof *c->inflight);
+    c->n_inflight--;
+    return f;
+}
+
+static bytes_t own(bytes_t b)
+{
+    if (bytes_is_null(b))
+        return b;
+    char *p = malloc((size_t)b.len + 1);
+    if (!p)
+        abort();
+    memcpy(p, b.p, (size_t)b.len);
+    p[b.len] = '\0';
+    return (bytes_t){ p, b.len };
+}
+
+static void buffer_record(consumer_t *c, int32_t part, const char *topic, int32_t partition,
+                          const log_record_t *r)
+{
+    if (c->n_buf == c->cap_buf) {
+        c->cap_buf = c->cap_buf ? c->cap_buf * 2 : 64;
+        c->buf = realloc(c->buf, c->cap_buf * sizeof *c->buf);
+        if (!c->buf)
+            abort();
+    }
+    c->buf[c->n_buf++] = (buffered_t){
+        part, { topic, partition, r->offset, r->timestamp, own(r->key), own(r->value),
+                r->producer_id, r->producer_epoch, r->sequence } };
+}
+
+static void trace_reset(consumer_t *c, const cpart_t *p, const char *why)
+{
+    cJSON *ev = world_trace(c->w, c->node, "offset_reset");
+    if (!ev)
+        return;
+    char tp[256];
+    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, p->topic, p->partition));
+    cJSON_AddNumberToObject(ev, "offset", (double)p->position);
+    cJSON_AddStringToObject(ev, "reason", why);
+    world_emit(c->w, ev);
+}
+
+static void handle_fetch(consumer_t *c, const cinflight_t *f, const fetch_resp_t *resp)
+{
+    for (int32_t k = 0; k < resp->n && k < f->n; k++) {
+        const fetch_part_resp_t *pr = &resp->parts[k];
+        int32_t i = find_part(c, pr->topic, pr->partition);
+        /* A seek or a new assignment since the request makes its answer stale. */
+        if (i < 0 || i != f->parts[k] || c->parts[i].position != f->offsets[k])
+            continue;
+        cpart_t *p = &c->parts[i];
+        if (pr->error == KERR_OFFSET_OUT_OF_RANGE) {
+            if (c->auto_reset == RESET_NONE) {
+                c->poll_error = KERR_OFFSET_OUT_OF_RANGE;
+                snprintf(c->poll_what, sizeof c->poll_what,
+                         "Offsets out of range with no configured reset policy for "
+                         "partitions: {%s-%d=%lld}", p->topic, p->partition,
+                         (long long)p->position);
+            } else {
+                p->position = -1;
+                p->reset = c->auto_reset;
+            }
+            continue;
+        }
+        if (pr->error != KERR_NONE) {
+            c->meta.update_needed = true;
+            continue;
+        }
+        for (int32_t r = 0; r < pr->n; r++)
+            if (pr->recs[r].offset >= p->position)
+                buffer_record(c, i, p->topic, p->partition, &pr->recs[r]);
+    }
+}
+
+static void handle_list_offsets(consumer_t *c, const list_offsets_t *resp)
+{
+    for (int32_t k = 0; k < resp->n; k++) {
+        const list_offsets_part_t *pr = &resp->parts[k];
+        int32_t i = find_part(c, pr->topic, pr->partition);
+        if (i < 0)
+            continue;
+        cpart_t *p = &c->parts[i];
+        p->listing = false;
+        if (pr->error != KERR_NONE) {
+            c->meta.update_needed = true;
+            continue;
+        }
+        if (p->position >= 0 || p->reset == RESET_NONE)
+            continue;
+        p->position = pr->offset;
+        trace_reset(c, p, p->reset == RESET_EARLIEST ? "earliest" : "latest");
+        p->reset = RESET_NONE;
+    }
+}
+
+static void on_message(node_t *n, msg_t *m)
+{
+    consumer_t *c = n->impl;
+    int32_t i = m->response ? find_inflight(c, m->corr) : -1;
+    if (i < 0 || c->inflight[i].node != m->from)
+        return;
+    cinflight_t f = untrack(c, i);
+    if (m->api == API_METADATA)
+        meta_apply(&c->meta, m->body);
+    else if (m->api == API_FETCH)
+        handle_fetch(c, &f, m->body);
+    else if (m->api == API_LIST_OFFSETS)
+        handle_list_offsets(c, m->body);
+    free(f.parts);
+    free(f.offsets);
+    if (c->polling)
+        send_requests(c);
+    try_deliver(c);
+}
+
+static void request_timed_out(void *a, void *b, int64_t corr)
+{
+    consumer_t *c = a;
+    int32_t i = find_inflight(c, (int32_t)corr);
+    if (i < 0)
+        return;
+    cinflight_t f = untrack(c, i);
+    cJSON *ev = world_trace(c->w, c->node, "request_timeout");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "to", world_node(c->w, f.node)->name);
+        cJSON_AddStringToObject(ev, "api", api_name(f.api));
+        cJSON_AddNumberToObject(ev, "corr", (double)corr);
+        world_emit(c->w, ev);
+    }
+    if (f.api == API_LIST_OFFSETS)
+        for (int32_t k = 0; k < c->n_parts; k++)
+            c->parts[k].listing = false;
+    c->meta.update_needed = true;
+    free(f.parts);
+    free(f.offsets);
+    if (c->polling)
+        send_requests(c);
+}
+
+static void on_crash(node_t *n)
+{
+    consumer_t *c = n->impl;
+    clear_buffer(c);
+    clear_inflight(c);
+    for (int32_t i = 0; i < c->n_parts; i++) {
+        c->parts[i].position = -1;
+        c->parts[i].reset = c->auto_reset;
+    }
+    if (c->polling) {
+        c->poll_error = KERR_CLIENT_CRASHED;
+        snprintf(c->poll_what, sizeof c->poll_what, "consumer '%s' crashed", n->name);
+        finish_poll(c, NULL, 0);
+    }
+}

@@ -1,0 +1,303 @@
+#include "protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+void *proto_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+const char *tp_name(char *buf, size_t n, const char *topic, int32_t partition)
+{
+    snprintf(buf, n, "%s-%d", topic, partition);
+    return buf;
+}
+
+cJSON *bytes_json(bytes_t b)
+{
+    if (bytes_is_null(b))
+        return cJSON_CreateNull();
+    char *s = malloc((size_t)b.len + 1);
+    if (!s)
+        abort();
+    memcpy(s, b.p, (size_t)b.len);
+    s[b.len] = '\0';
+    cJSON *j = cJSON_CreateString(s);
+    free(s);
+    return j;
+}
+
+static cJSON *add_part(cJSON *parts, const char *topic, int32_t partition)
+{
+    char tp[256];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "tp", tp_name(tp, sizeof tp, topic, partition));
+    cJSON_AddItemToArray(parts, o);
+    return o;
+}
+
+/* ---- record batches ---- */
+
+record_batch_t *batch_new(const char *topic, int32_t partition)
+{
+    record_batch_t *b = proto_calloc(1, sizeof *b);
+    b->refs = 1;
+    b->topic = topic;
+    b->partition = partition;
+    b->producer_id = -1;
+    b->base_sequence = -1;
+    b->size = RECORD_BATCH_OVERHEAD;
+    return b;
+}
+
+static int64_t ts_delta_ms(const record_batch_t *b, int64_t ts)
+{
+    return b->n ? (ts - b->first_timestamp) / 1000 : 0;
+}
+
+int32_t batch_size_with(const record_batch_t *b, bytes_t key, bytes_t value, int64_t ts)
+{
+    return b->size + record_size_in_batch(b->n, ts_delta_ms(b, ts), key, value);
+}
+
+static bytes_t copy_bytes(bytes_t in)
+{
+    if (bytes_is_null(in))
+        return BYTES_NULL;
+    char *p = malloc((size_t)in.len + 1);
+    if (!p)
+        abort();
+    memcpy(p, in.p, (size_t)in.len);
+    p[in.len] = '\0';
+    return (bytes_t){ p, in.len };
+}
+
+void batch_add(record_batch_t *b, bytes_t key, bytes_t value, int64_t ts)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 4;
+        b->recs = realloc(b->recs, (size_t)b->cap * sizeof *b->recs);
+        if (!b->recs)
+            abort();
+    }
+    b->size = batch_size_with(b, key, value, ts);
+    if (b->n == 0)
+        b->first_timestamp = ts;
+    b->recs[b->n++] = (log_input_t){ ts, copy_bytes(key), copy_bytes(value) };
+}
+
+record_batch_t *batch_ref(record_batch_t *b)
+{
+    b->refs++;
+    return b;
+}
+
+void batch_unref(record_batch_t *b)
+{
+    if (!b || --b->refs)
+        return;
+    for (int32_t i = 0; i < b->n; i++) {
+        free((void *)b->recs[i].key.p);
+        free((void *)b->recs[i].value.p);
+    }
+    free(b->recs);
+    free(b);
+}
+
+/* ---- Produce ---- */
+
+static void produce_req_free(void *body)
+{
+    produce_req_t *r = body;
+    for (int32_t i = 0; i < r->n; i++)
+        batch_unref(r->parts[i].batch);
+    free(r->parts);
+    free(r);
+}
+
+static void produce_req_describe(const void *body, cJSON *ev)
+{
+    const produce_req_t *r = body;
+    cJSON_AddStringToObject(ev, "acks", r->acks == -1 ? "all" : r->acks == 0 ? "0" : "1");
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        const record_batch_t *b = r->parts[i].batch;
+        cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
+        cJSON_AddNumberToObject(o, "records", b->n);
+        cJSON_AddNumberToObject(o, "bytes", b->size);
+        if (b->producer_id >= 0) {
+            cJSON_AddNumberToObject(o, "producer_id", (double)b->producer_id);
+            cJSON_AddNumberToObject(o, "producer_epoch", b->producer_epoch);
+            cJSON_AddNumberToObject(o, "base_seq", b->base_sequence);
+        }
+    }
+}
+
+static void produce_resp_free(void *body)
+{
+    produce_resp_t *r = body;
+    free(r->parts);
+    free(r);
+}
+
+static void produce_resp_describe(const void *body, cJSON *ev)
+{
+    const produce_resp_t *r = body;
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
+        cJSON_AddStringToObject(o, "error", kerr_name(r->parts[i].error));
+        cJSON_AddNumberToObject(o, "base_offset", (double)r->parts[i].base_offset);
+    }
+}
+
+const msg_body_ops_t produce_req_ops = { produce_req_free, produce_req_describe };
+const msg_body_ops_t produce_resp_ops = { produce_resp_free, produce_resp_describe };
+
+/* ---- Fetch ---- */
+
+static void fetch_req_free(void *body)
+{
+    fetch_req_t *r = body;
+    free(r->parts);
+    free(r);
+}
+
+static void fetch_req_describe(const void *body, cJSON *ev)
+{
+    const fetch_req_t *r = body;
+    if (r->replica_id >= 0)
+        cJSON_AddNumberToObject(ev, "replica_id", r->replica_id);
+    cJSON_AddNumberToObject(ev, "max_wait_ms", r->max_wait_ms);
+    cJSON_AddNumberToObject(ev, "min_bytes", r->min_bytes);
+    if (r->isolation)
+        cJSON_AddStringToObject(ev, "isolation", "read_committed");
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
+        cJSON_AddNumberToObject(o, "offset", (double)r->parts[i].fetch_offset);
+    }
+}
+
+static void fetch_resp_free(void *body)
+{
+    fetch_resp_t *r = body;
+    for (int32_t i = 0; i < r->n; i++) {
+        free(r->parts[i].recs);
+        free(r->parts[i].data);
+    }
+    free(r->parts);
+    free(r);
+}
+
+static void fetch_resp_describe(const void *body, cJSON *ev)
+{
+    const fetch_resp_t *r = body;
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        const fetch_part_resp_t *p = &r->parts[i];
+        cJSON *o = add_part(parts, p->topic, p->partition);
+        cJSON_AddStringToObject(o, "error", kerr_name(p->error));
+        cJSON_AddNumberToObject(o, "hw", (double)p->hw);
+        cJSON_AddNumberToObject(o, "records", p->n);
+        if (p->n) {
+            cJSON_AddNumberToObject(o, "first", (double)p->recs[0].offset);
+            cJSON_AddNumberToObject(o, "last", (double)p->recs[p->n - 1].offset);
+        }
+    }
+}
+
+const msg_body_ops_t fetch_req_ops = { fetch_req_free, fetch_req_describe };
+const msg_body_ops_t fetch_resp_ops = { fetch_resp_free, fetch_resp_describe };
+
+/* ---- ListOffsets ---- */
+
+static void list_offsets_free(void *body)
+{
+    list_offsets_t *r = body;
+    free(r->parts);
+    free(r);
+}
+
+static void list_offsets_req_describe(const void *body, cJSON *ev)
+{
+    const list_offsets_t *r = body;
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
+        int64_t ts = r->parts[i].timestamp;
+        if (ts == LIST_OFFSETS_EARLIEST)
+            cJSON_AddStringToObject(o, "timestamp", "earliest");
+        else if (ts == LIST_OFFSETS_LATEST)
+            cJSON_AddStringToObject(o, "timestamp", "latest");
+        else
+            cJSON_AddNumberToObject(o, "timestamp", (double)ts);
+    }
+}
+
+static void list_offsets_resp_describe(const void *body, cJSON *ev)
+{
+    const list_offsets_t *r = body;
+    cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
+    for (int32_t i = 0; i < r->n; i++) {
+        cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
+        cJSON_AddStringToObject(o, "error", kerr_name(r->parts[i].error));
+        cJSON_AddNumberToObject(o, "offset", (double)r->parts[i].offset);
+    }
+}
+
+const msg_body_ops_t list_offsets_req_ops = { list_offsets_free, list_offsets_req_describe };
+const msg_body_ops_t list_offsets_resp_ops = { list_offsets_free, list_offsets_resp_describe };
+
+/* ---- Metadata ---- */
+
+static void metadata_req_free(void *body)
+{
+    metadata_req_t *r = body;
+    free(r->topics);
+    free(r);
+}
+
+static void metadata_req_describe(const void *body, cJSON *ev)
+{
+    const metadata_req_t *r = body;
+    cJSON *topics = cJSON_AddArrayToObject(ev, "topics");
+    for (int32_t i = 0; i < r->n; i++)
+        cJSON_AddItemToArray(topics, cJSON_CreateString(r->topics[i]));
+}
+
+static void metadata_resp_free(void *body)
+{
+    metadata_resp_t *r = body;
+    for (int32_t i = 0; i < r->n; i++)
+        free(r->topics[i].partitions);
+    free(r->topics);
+    free(r->brokers);
+    free(r);
+}
+
+static void metadata_resp_describe(const void *body, cJSON *ev)
+{
+    const metadata_resp_t *r = body;
+    cJSON *topics = cJSON_AddArrayToObject(ev, "topics");
+    for (int32_t i = 0; i < r->n; i++) {
+        const metadata_topic_t *t = &r->topics[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "topic", t->topic);
+        cJSON_AddStringToObject(o, "error", kerr_name(t->error));
+        cJSON *leaders = cJSON_AddArrayToObject(o, "leaders");
+        for (int32_t p = 0; p < t->n; p++)
+            cJSON_AddItemToArray(leaders, cJSON_CreateNumber(t->partitions[p].leader));
+        cJSON_AddItemToArray(topics, o);
+    }
+}
+
+const msg_body_ops_t metadata_req_ops = { metadata_req_free, metadata_req_describe };
+const msg_body_ops_t metadata_resp_ops = { metadata_resp_free, metadata_resp_describe };

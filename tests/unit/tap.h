@@ -1,0 +1,66 @@
+/* tap: a minimal TAP producer for the C unit tests (run under prove). */
+#ifndef KSIM_TAP_H
+#define KSIM_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+static inline void tap_okv(int cond, const char *file, int line, const char *fmt, va_list ap)
+{
+    tap_n++;
+    printf("%sok %d - ", cond ? "" : "not ", tap_n);
+    vprintf(fmt, ap);
+    printf("\n");
+    if (!cond) {
+        tap_failed++;
+        printf("#   failed at %s:%d\n", file, line);
+    }
+    fflush(stdout);
+}
+
+static inline int tap_ok_at(int cond, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tap_okv(cond, file, line, fmt, ap);
+    va_end(ap);
+    return cond;
+}
+
+#define ok(cond, ...) tap_ok_at(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define is_int(got, want, ...)                                                              \
+    do {                                                                                    \
+        long long g_ = (long long)(got), w_ = (long long)(want);                            \
+        if (!tap_ok_at(g_ == w_, __FILE__, __LINE__, __VA_ARGS__))                          \
+            printf("#   got %lld, want %lld\n", g_, w_);                                    \
+    } while (0)
+#define is_str(got, want, ...)                                                              \
+    do {                                                                                    \
+        const char *g_ = (got), *w_ = (want);                                               \
+        int eq_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                              \
+        if (!tap_ok_at(eq_, __FILE__, __LINE__, __VA_ARGS__))                               \
+            printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");    \
+    } while (0)
+
+static inline void tap_diag(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("# ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+/* Prints the plan at the end and exits non-zero when anything failed. */
+static inline int tap_done(void)
+{
+    printf("1..%d\n", tap_n);
+    return tap_failed ? 1 : 0;
+}
+
+#endif
