@@ -36,7 +36,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 KSIM     := $(BUILD)/ksim
 
-.PHONY: all test demo bench clean deps
+.PHONY: all test demo bench clean deps golden
 all: ksim
 
 ksim: $(KSIM)
@@ -93,11 +93,14 @@ test: $(KSIM) $(UNIT_BIN) $(BUILD)/.test-deps-ok
 	KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' $(UNIT_BIN) $(sort $(wildcard tests/*.t))
 
 demo: ksim
-	@if [ -t 1 ] && [ -t 0 ] && $(KSIM) --help | grep -q -- '--tui'; then \
-	  $(KSIM) run scenarios/01-lost-ack-duplicate.lua --tui; \
-	else \
-	  $(KSIM) run scenarios/01-lost-ack-duplicate.lua; \
-	fi
+	$(KSIM) run scenarios/01-lost-ack-duplicate.lua
+
+# Records every scenario's digest as the new expectation (after an intended change).
+golden: ksim
+	@for f in $$(find scenarios -name '*.lua' | LC_ALL=C sort); do \
+	  printf '%s %s\n' "$$f" "$$($(KSIM) run --quiet $$f | tail -n 1 | sed -n 's/^digest //p')"; \
+	done > tests/golden/digests.txt
+	@cat tests/golden/digests.txt
 
 bench: $(KSIM) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
