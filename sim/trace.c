@@ -124,7 +124,12 @@ const char *trace_str(const cJSON *ev, const char *field)
 int64_t trace_int(const cJSON *ev, const char *field, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, field);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v))
+        return dflt;
+    double d = v->valuedouble;
+    if (!(d >= -0x1p63 && d < 0x1p63))
+        return dflt;
+    return (int64_t)d;
 }
 
 static bool fail(char *err, size_t errlen, const char *name, size_t line, const char *what)

@@ -142,6 +142,22 @@ bool evq_cancel(evq_t *q, ev_handle_t h)
     return true;
 }
 
+size_t evq_remove_if(evq_t *q, bool (*drop)(const event_t *ev, void *ctx), void *ctx)
+{
+    size_t kept = 0, n = q->n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t slot = q->heap[i];
+        if (drop(&q->slots[slot].ev, ctx))
+            release(q, slot);
+        else
+            place(q, kept++, slot);
+    }
+    q->n = kept;
+    for (size_t i = kept / 2; i-- > 0;)
+        sift_down(q, i);
+    return n - kept;
+}
+
 const event_t *evq_peek(const evq_t *q)
 {
     return q->n ? &q->slots[q->heap[0]].ev : NULL;

@@ -43,6 +43,8 @@ ev_handle_t evq_push(evq_t *q, const event_t *ev);
 bool evq_cancel(evq_t *q, ev_handle_t h);
 /* The earliest event, or NULL when empty. */
 const event_t *evq_peek(const evq_t *q);
+/* Removes every event for which drop(ev, ctx) is true; returns how many. */
+size_t evq_remove_if(evq_t *q, bool (*drop)(const event_t *ev, void *ctx), void *ctx);
 bool evq_pop(evq_t *q, event_t *out);
 static inline size_t evq_size(const evq_t *q) { return q->n; }
 static inline size_t evq_foreground(const evq_t *q) { return q->n_foreground; }

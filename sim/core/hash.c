@@ -24,7 +24,7 @@ static uint32_t utf8_next(const unsigned char **pp)
     if (c >= 0xf0 && c <= 0xf4) {
         c &= 0x07;
         extra = 3;
-    } else if (c >= 0xe0) {
+    } else if (c >= 0xe0 && c <= 0xef) {
         c &= 0x0f;
         extra = 2;
     } else if (c >= 0xc2 && c < 0xe0) {

@@ -35,6 +35,8 @@ struct net {
     link_t *links; /* n_cap x n_cap */
     int32_t n_cap;
     msg_t *free_msgs;
+    msg_t **all;   /* every message ever allocated, to free what is still in flight */
+    size_t n_all, cap_all;
     uint64_t next_msg_id;
     fault_rule_t *rules;
     int n_rules;
@@ -57,11 +59,14 @@ void net_free(net_t *net)
 {
     if (!net)
         return;
-    while (net->free_msgs) {
-        msg_t *m = net->free_msgs;
-        net->free_msgs = m->next_free;
+    /* Messages still in flight (or held by a paused node) die with the world. */
+    for (size_t i = 0; i < net->n_all; i++) {
+        msg_t *m = net->all[i];
+        if (m->refs && m->ops && m->ops->free && m->body)
+            m->ops->free(m->body);
         free(m);
     }
+    free(net->all);
     for (int i = 0; i < net->n_parts; i++) {
         free(net->parts[i].a);
         free(net->parts[i].b);
@@ -99,10 +104,19 @@ msg_t *msg_new(world_t *w, int16_t api, bool response, void *body, const msg_bod
 {
     net_t *net = w->net;
     msg_t *m = net->free_msgs;
-    if (m)
+    if (m) {
         net->free_msgs = m->next_free;
-    else if (!(m = malloc(sizeof *m)))
-        abort();
+    } else {
+        if (!(m = malloc(sizeof *m)))
+            abort();
+        if (net->n_all == net->cap_all) {
+            net->cap_all = net->cap_all ? net->cap_all * 2 : 64;
+            net->all = realloc(net->all, net->cap_all * sizeof *net->all);
+            if (!net->all)
+                abort();
+        }
+        net->all[net->n_all++] = m;
+    }
     memset(m, 0, sizeof *m);
     m->api = api;
     m->response = response;

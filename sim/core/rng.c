@@ -52,7 +52,7 @@ double rng_unit(rng_t *r)
 
 int64_t rng_range(rng_t *r, int64_t lo, int64_t hi)
 {
-    uint64_t span = (uint64_t)(hi - lo) + 1;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
     if (span == 0)
         return (int64_t)rng_next(r);
     /* Rejection sampling keeps the draw unbiased. */
@@ -61,7 +61,7 @@ int64_t rng_range(rng_t *r, int64_t lo, int64_t hi)
     do {
         x = rng_next(r);
     } while (x >= limit);
-    return lo + (int64_t)(x % span);
+    return (int64_t)((uint64_t)lo + x % span);
 }
 
 double rng_normal(rng_t *r, double mean, double sd)

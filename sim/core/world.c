@@ -143,6 +143,11 @@ static void trace_node_event(world_t *w, node_t *n, const char *kind, const char
     world_emit(w, ev);
 }
 
+static bool owned_by(const event_t *ev, void *ctx)
+{
+    return ev->node == ((const node_t *)ctx)->id;
+}
+
 void world_crash(world_t *w, node_t *n, const char *why)
 {
     if (!n->up)
@@ -150,6 +155,17 @@ void world_crash(world_t *w, node_t *n, const char *why)
     n->up = false;
     n->paused = false;
     n->inc++;
+    /* The dead process's timers go: they must not keep the world busy. */
+    evq_remove_if(&w->q, owned_by, n);
+    /* What waited for the paused node runs now and finds it dead: its timers vanish,
+     * its messages are dropped as undeliverable. */
+    for (size_t i = 0; i < n->n_deferred; i++) {
+        event_t e = n->deferred[i];
+        if (e.node == n->id)
+            continue;
+        e.t = w->now;
+        evq_push(&w->q, &e);
+    }
     n->n_deferred = 0;
     trace_node_event(w, n, "crash", why);
     if (n->ops && n->ops->on_crash)
@@ -202,6 +218,20 @@ static bool stale(const world_t *w, const event_t *ev)
     return !n->up || n->inc != ev->inc;
 }
 
+/* Where a run with nothing (foreground) left to do ends: at the deadline if there is one,
+ * capped by the time limit; otherwise idle. */
+static run_status_t quiet_end(world_t *w, int64_t deadline)
+{
+    if (deadline == INT64_MAX)
+        return RUN_IDLE;
+    if (deadline > w->time_limit) {
+        w->now = w->now > w->time_limit ? w->now : w->time_limit;
+        return RUN_TIME_LIMIT;
+    }
+    w->now = w->now > deadline ? w->now : deadline;
+    return RUN_DEADLINE;
+}
+
 run_status_t world_run(world_t *w, int64_t deadline, bool (*pred)(void *), void *ctx)
 {
     w->stop = false;
@@ -214,23 +244,16 @@ run_status_t world_run(world_t *w, int64_t deadline, bool (*pred)(void *), void 
             evq_pop(&w->q, &dead);
             continue;
         }
-        if (!top || evq_foreground(&w->q) == 0) {
-            if (deadline != INT64_MAX && deadline > w->now && deadline <= w->time_limit) {
-                /* Nothing to do before the deadline: time still passes. */
-                if (!top || top->t > deadline) {
-                    w->now = deadline;
-                    return RUN_DEADLINE;
-                }
-            } else {
-                return RUN_IDLE;
-            }
-        }
+        /* Only background timers left: time still passes up to a deadline. */
+        bool quiet = !top || evq_foreground(&w->q) == 0;
+        if (quiet && (!top || deadline == INT64_MAX || top->t > deadline))
+            return quiet_end(w, deadline);
         if (top->t > deadline) {
             w->now = deadline > w->now ? deadline : w->now;
             return RUN_DEADLINE;
         }
         if (top->t > w->time_limit) {
-            w->now = w->time_limit;
+            w->now = w->time_limit > w->now ? w->time_limit : w->now;
             return RUN_TIME_LIMIT;
         }
         if (w->events_run >= w->event_limit)
