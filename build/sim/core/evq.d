@@ -1,2 +1,0 @@
-build/sim/core/evq.o: sim/core/evq.c sim/core/evq.h
-sim/core/evq.h:

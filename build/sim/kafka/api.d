@@ -1,2 +1,0 @@
-build/sim/kafka/api.o: sim/kafka/api.c sim/kafka/api.h
-sim/kafka/api.h:
