@@ -75,7 +75,7 @@ void trace_header(trace_t *tr, uint64_t seed, const char *scenario)
         return;
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "format", TRACE_FORMAT);
-    cJSON_AddNumberToObject(h, "version", TRACE_VERSION);
+    trace_add_int(h, "version", TRACE_VERSION);
     /* Seeds are 64-bit: a string keeps every digit exact. */
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
@@ -90,8 +90,8 @@ cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind)
     if (!tr->enabled)
         return NULL;
     cJSON *ev = cJSON_CreateObject();
-    cJSON_AddNumberToObject(ev, "t", (double)t);
-    cJSON_AddNumberToObject(ev, "seq", (double)++tr->seq);
+    trace_add_int(ev, "t", t);
+    trace_add_int(ev, "seq", (int64_t)++tr->seq);
     cJSON_AddStringToObject(ev, "node", node ? node : "");
     cJSON_AddStringToObject(ev, "kind", kind);
     return ev;
@@ -101,6 +101,33 @@ void trace_emit(trace_t *tr, cJSON *ev)
 {
     if (ev)
         write_line(tr, ev);
+}
+
+static const char *int_text(char *buf, size_t n, int64_t v)
+{
+    /* Digits from the right; the magnitude as unsigned so INT64_MIN works too. */
+    char *p = buf + n - 1;
+    *p = '\0';
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+void trace_add_int(cJSON *obj, const char *name, int64_t v)
+{
+    char buf[24];
+    cJSON_AddRawToObject(obj, name, int_text(buf, sizeof buf, v));
+}
+
+cJSON *trace_int_item(int64_t v)
+{
+    char buf[24];
+    return cJSON_CreateRaw(int_text(buf, sizeof buf, v));
 }
 
 uint64_t trace_digest(const trace_t *tr)
@@ -124,6 +151,18 @@ const char *trace_str(const cJSON *ev, const char *field)
 int64_t trace_int(const cJSON *ev, const char *field, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, field);
+    return trace_item_int(v, dflt);
+}
+
+int64_t trace_item_int(const cJSON *v, int64_t dflt)
+{
+    if (cJSON_IsRaw(v) && v->valuestring) {
+        /* Live events (as listeners see them) carry integers as raw text. */
+        char *end;
+        errno = 0;
+        long long n = strtoll(v->valuestring, &end, 10);
+        return (errno || *end) ? dflt : (int64_t)n;
+    }
     if (!cJSON_IsNumber(v))
         return dflt;
     double d = v->valuedouble;

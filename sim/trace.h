@@ -33,6 +33,10 @@ void trace_header(trace_t *tr, uint64_t seed, const char *scenario);
  * Add fields, then pass it to trace_emit, which writes and frees it. */
 cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind);
 void trace_emit(trace_t *tr, cJSON *ev);
+/* Adds an integer field, printed exactly (and much faster than cJSON's doubles). */
+void trace_add_int(cJSON *obj, const char *name, int64_t v);
+/* An integer as an array item. */
+cJSON *trace_int_item(int64_t v);
 uint64_t trace_digest(const trace_t *tr);
 uint64_t trace_count(const trace_t *tr);
 
@@ -49,8 +53,10 @@ bool trace_load(const char *path, trace_doc_t *doc, char *err, size_t errlen);
 bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, size_t errlen);
 void trace_doc_free(trace_doc_t *doc);
 
-/* Field helpers for readers. */
+/* Field helpers for readers: use them rather than cJSON's number accessors, since the
+ * events a listener sees carry integers as raw text (trace_add_int). */
 const char *trace_str(const cJSON *ev, const char *field);
 int64_t trace_int(const cJSON *ev, const char *field, int64_t dflt);
+int64_t trace_item_int(const cJSON *item, int64_t dflt);
 
 #endif

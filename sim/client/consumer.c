@@ -266,14 +266,14 @@ static void trace_poll(consumer_t *c, size_t from, size_t n)
     cJSON *ev = world_trace(c->w, c->node, "poll");
     if (!ev)
         return;
-    cJSON_AddNumberToObject(ev, "count", (double)n);
+    trace_add_int(ev, "count", (int64_t)n);
     cJSON *recs = cJSON_AddArrayToObject(ev, "records");
     char tp[256];
     for (size_t i = from; i < from + n; i++) {
         const consumer_record_t *r = &c->buf[i].rec;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "tp", tp_name(tp, sizeof tp, r->topic, r->partition));
-        cJSON_AddNumberToObject(o, "offset", (double)r->offset);
+        trace_add_int(o, "offset", (int64_t)r->offset);
         cJSON_AddItemToObject(o, "key", bytes_json(r->key));
         cJSON_AddItemToObject(o, "value", bytes_json(r->value));
         cJSON_AddItemToArray(recs, o);
@@ -550,7 +550,7 @@ static void trace_reset(consumer_t *c, const cpart_t *p, const char *why)
         return;
     char tp[256];
     cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, p->topic, p->partition));
-    cJSON_AddNumberToObject(ev, "offset", (double)p->position);
+    trace_add_int(ev, "offset", (int64_t)p->position);
     cJSON_AddStringToObject(ev, "reason", why);
     world_emit(c->w, ev);
 }
@@ -639,7 +639,7 @@ static void request_timed_out(void *a, void *b, int64_t corr)
     if (ev) {
         cJSON_AddStringToObject(ev, "to", world_node(c->w, f.node)->name);
         cJSON_AddStringToObject(ev, "api", api_name(f.api));
-        cJSON_AddNumberToObject(ev, "corr", (double)corr);
+        trace_add_int(ev, "corr", (int64_t)corr);
         world_emit(c->w, ev);
     }
     if (f.api == API_LIST_OFFSETS)

@@ -331,16 +331,16 @@ static void trace_batch(producer_t *p, const char *kind, const pbatch_t *pb, int
         return;
     char tp[256];
     cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, pb->b->topic, pb->b->partition));
-    cJSON_AddNumberToObject(ev, "records", pb->b->n);
+    trace_add_int(ev, "records", pb->b->n);
     if (strcmp(kind, "batch_done") == 0) {
-        cJSON_AddNumberToObject(ev, "base_offset", (double)base);
-        cJSON_AddNumberToObject(ev, "attempts", pb->attempts);
+        trace_add_int(ev, "base_offset", (int64_t)base);
+        trace_add_int(ev, "attempts", pb->attempts);
     }
     cJSON_AddStringToObject(ev, "error", kerr_name(error));
     if (reason)
         cJSON_AddStringToObject(ev, "reason", reason);
     if (strcmp(kind, "retry") == 0) {
-        cJSON_AddNumberToObject(ev, "attempt", pb->retries);
+        trace_add_int(ev, "attempt", pb->retries);
         cJSON_AddNumberToObject(ev, "backoff_ms", (double)(pb->retry_at - p->w->now) / 1000.0);
     }
     world_emit(p->w, ev);
@@ -461,9 +461,9 @@ static void trace_record(producer_t *p, uint32_t rec, bytes_t key, bytes_t value
     cJSON *ev = world_trace(p->w, p->node, "record");
     if (!ev)
         return;
-    cJSON_AddNumberToObject(ev, "rec", rec);
+    trace_add_int(ev, "rec", rec);
     cJSON_AddStringToObject(ev, "topic", p->results[rec].topic);
-    cJSON_AddNumberToObject(ev, "partition", p->results[rec].partition);
+    trace_add_int(ev, "partition", p->results[rec].partition);
     cJSON_AddItemToObject(ev, "key", bytes_json(key));
     cJSON_AddItemToObject(ev, "value", bytes_json(value));
     world_emit(p->w, ev);
@@ -589,7 +589,7 @@ static void expire(producer_t *p, int64_t *next)
             cJSON *ev = world_trace(p->w, p->node, "metadata_timeout");
             if (ev) {
                 cJSON_AddStringToObject(ev, "topic", p->results[wr.rec].topic);
-                cJSON_AddNumberToObject(ev, "max_block_ms", (double)(p->max_block / US_PER_MS));
+                trace_add_int(ev, "max_block_ms", (int64_t)(p->max_block / US_PER_MS));
                 world_emit(p->w, ev);
             }
             finish_record(p, wr.rec, -1, KERR_CLIENT_TIMEOUT);
@@ -892,7 +892,7 @@ static void trace_ignored(producer_t *p, const msg_t *m, const char *reason)
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "api", api_name(m->api));
-    cJSON_AddNumberToObject(ev, "corr", m->corr);
+    trace_add_int(ev, "corr", m->corr);
     cJSON_AddStringToObject(ev, "reason", reason);
     world_emit(p->w, ev);
 }
@@ -942,8 +942,8 @@ static void request_timed_out(void *a, void *b, int64_t corr)
     if (ev) {
         cJSON_AddStringToObject(ev, "to", world_node(p->w, node)->name);
         cJSON_AddStringToObject(ev, "api", api_name(p->inflight[i].api));
-        cJSON_AddNumberToObject(ev, "corr", (double)corr);
-        cJSON_AddNumberToObject(ev, "timeout_ms", (double)(p->request_timeout / US_PER_MS));
+        trace_add_int(ev, "corr", (int64_t)corr);
+        trace_add_int(ev, "timeout_ms", (int64_t)(p->request_timeout / US_PER_MS));
         world_emit(p->w, ev);
     }
     inflight_t f = untrack(p, i);

@@ -147,12 +147,12 @@ void msg_unref(world_t *w, msg_t *m)
 
 static void describe_msg(world_t *w, const msg_t *m, cJSON *ev)
 {
-    cJSON_AddNumberToObject(ev, "msg", (double)m->id);
+    trace_add_int(ev, "msg", (int64_t)m->id);
     cJSON_AddStringToObject(ev, "api", api_name(m->api));
     cJSON_AddStringToObject(ev, "dir", m->response ? "response" : "request");
     cJSON_AddStringToObject(ev, "from", w->nodes[m->from]->name);
     cJSON_AddStringToObject(ev, "to", w->nodes[m->to]->name);
-    cJSON_AddNumberToObject(ev, "corr", m->corr);
+    trace_add_int(ev, "corr", m->corr);
 }
 
 static void trace_drop(world_t *w, const msg_t *m, const char *reason, int fault_id)
@@ -163,7 +163,7 @@ static void trace_drop(world_t *w, const msg_t *m, const char *reason, int fault
     describe_msg(w, m, ev);
     cJSON_AddStringToObject(ev, "reason", reason);
     if (fault_id)
-        cJSON_AddNumberToObject(ev, "fault", fault_id);
+        trace_add_int(ev, "fault", fault_id);
     world_emit(w, ev);
 }
 
@@ -172,11 +172,11 @@ static void trace_fault(world_t *w, const fault_rule_t *r, const msg_t *m)
     cJSON *ev = world_trace(w, NULL, "fault");
     if (!ev)
         return;
-    cJSON_AddNumberToObject(ev, "fault", r->id);
+    trace_add_int(ev, "fault", r->id);
     cJSON_AddStringToObject(ev, "action", fault_action_name(r->spec.action));
-    cJSON_AddNumberToObject(ev, "msg", (double)m->id);
+    trace_add_int(ev, "msg", (int64_t)m->id);
     if (r->spec.action == FAULT_DELAY)
-        cJSON_AddNumberToObject(ev, "delay", (double)r->spec.delay);
+        trace_add_int(ev, "delay", (int64_t)r->spec.delay);
     if (r->spec.action == FAULT_CRASH || r->spec.action == FAULT_PAUSE) {
         int32_t target = r->spec.target >= 0 ? r->spec.target : m->to;
         cJSON_AddStringToObject(ev, "target", w->nodes[target]->name);
@@ -468,7 +468,7 @@ int net_partition(net_t *net, const int32_t *a, size_t na, const int32_t *b, siz
     world_t *w = net->w;
     cJSON *ev = world_trace(w, NULL, "partition");
     if (ev) {
-        cJSON_AddNumberToObject(ev, "partition", p->id);
+        trace_add_int(ev, "partition", p->id);
         cJSON *ja = cJSON_AddArrayToObject(ev, "a");
         cJSON *jb = cJSON_AddArrayToObject(ev, "b");
         for (size_t i = 0; i < na; i++)
@@ -491,7 +491,7 @@ void net_heal(net_t *net, int id)
         cut(net, p, -1);
         cJSON *ev = world_trace(net->w, NULL, "heal");
         if (ev) {
-            cJSON_AddNumberToObject(ev, "partition", p->id);
+            trace_add_int(ev, "partition", p->id);
             world_emit(net->w, ev);
         }
     }

@@ -75,7 +75,7 @@ node_t *world_add_node(world_t *w, const char *name, node_role_t role, const nod
     cJSON *ev = world_trace(w, n, "node");
     if (ev) {
         cJSON_AddStringToObject(ev, "role", node_role_name(role));
-        cJSON_AddNumberToObject(ev, "id", n->id);
+        trace_add_int(ev, "id", n->id);
         world_emit(w, ev);
     }
     return n;
@@ -197,7 +197,7 @@ void world_resume(world_t *w, node_t *n)
     n->paused = false;
     cJSON *ev = world_trace(w, n, "resume");
     if (ev) {
-        cJSON_AddNumberToObject(ev, "held", (double)n->n_deferred);
+        trace_add_int(ev, "held", (int64_t)n->n_deferred);
         world_emit(w, ev);
     }
     /* What waited during the pause runs now, in the order it arrived. */

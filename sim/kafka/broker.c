@@ -154,19 +154,19 @@ static void trace_append(broker_t *b, const char *topic, int32_t p, const plog_t
         return;
     char tp[256];
     cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, topic, p));
-    cJSON_AddNumberToObject(ev, "base_offset", (double)base);
-    cJSON_AddNumberToObject(ev, "last_offset", (double)(base + batch->n - 1));
+    trace_add_int(ev, "base_offset", (int64_t)base);
+    trace_add_int(ev, "last_offset", (int64_t)(base + batch->n - 1));
     if (batch->producer_id >= 0) {
-        cJSON_AddNumberToObject(ev, "producer_id", (double)batch->producer_id);
-        cJSON_AddNumberToObject(ev, "producer_epoch", batch->producer_epoch);
-        cJSON_AddNumberToObject(ev, "base_seq", batch->base_sequence);
+        trace_add_int(ev, "producer_id", (int64_t)batch->producer_id);
+        trace_add_int(ev, "producer_epoch", batch->producer_epoch);
+        trace_add_int(ev, "base_seq", batch->base_sequence);
     }
     cJSON *recs = cJSON_AddArrayToObject(ev, "records");
     size_t first = plog_find(log, base);
     for (int32_t i = 0; i < batch->n; i++) {
         const log_record_t *r = &log->recs[first + (size_t)i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "offset", (double)r->offset);
+        trace_add_int(o, "offset", (int64_t)r->offset);
         cJSON_AddItemToObject(o, "key", bytes_json(r->key));
         cJSON_AddItemToObject(o, "value", bytes_json(r->value));
         cJSON_AddItemToArray(recs, o);
@@ -181,7 +181,7 @@ static void trace_hw(broker_t *b, const char *topic, int32_t p, int64_t hw)
         return;
     char tp[256];
     cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, topic, p));
-    cJSON_AddNumberToObject(ev, "hw", (double)hw);
+    trace_add_int(ev, "hw", (int64_t)hw);
     world_emit(b->w, ev);
 }
 

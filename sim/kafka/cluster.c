@@ -181,8 +181,8 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
     if (ev) {
         cJSON_AddStringToObject(ev, "cluster", c->name);
         cJSON_AddStringToObject(ev, "topic", t->name);
-        cJSON_AddNumberToObject(ev, "partitions", parts);
-        cJSON_AddNumberToObject(ev, "replication_factor", rf);
+        trace_add_int(ev, "partitions", parts);
+        trace_add_int(ev, "replication_factor", rf);
         cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
         for (int32_t p = 0; p < parts; p++)
             cJSON_AddItemToArray(

@@ -130,12 +130,12 @@ static void produce_req_describe(const void *body, cJSON *ev)
     for (int32_t i = 0; i < r->n; i++) {
         const record_batch_t *b = r->parts[i].batch;
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
-        cJSON_AddNumberToObject(o, "records", b->n);
-        cJSON_AddNumberToObject(o, "bytes", b->size);
+        trace_add_int(o, "records", b->n);
+        trace_add_int(o, "bytes", b->size);
         if (b->producer_id >= 0) {
-            cJSON_AddNumberToObject(o, "producer_id", (double)b->producer_id);
-            cJSON_AddNumberToObject(o, "producer_epoch", b->producer_epoch);
-            cJSON_AddNumberToObject(o, "base_seq", b->base_sequence);
+            trace_add_int(o, "producer_id", (int64_t)b->producer_id);
+            trace_add_int(o, "producer_epoch", b->producer_epoch);
+            trace_add_int(o, "base_seq", b->base_sequence);
         }
     }
 }
@@ -154,7 +154,7 @@ static void produce_resp_describe(const void *body, cJSON *ev)
     for (int32_t i = 0; i < r->n; i++) {
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
         cJSON_AddStringToObject(o, "error", kerr_name(r->parts[i].error));
-        cJSON_AddNumberToObject(o, "base_offset", (double)r->parts[i].base_offset);
+        trace_add_int(o, "base_offset", (int64_t)r->parts[i].base_offset);
     }
 }
 
@@ -174,15 +174,15 @@ static void fetch_req_describe(const void *body, cJSON *ev)
 {
     const fetch_req_t *r = body;
     if (r->replica_id >= 0)
-        cJSON_AddNumberToObject(ev, "replica_id", r->replica_id);
-    cJSON_AddNumberToObject(ev, "max_wait_ms", r->max_wait_ms);
-    cJSON_AddNumberToObject(ev, "min_bytes", r->min_bytes);
+        trace_add_int(ev, "replica_id", r->replica_id);
+    trace_add_int(ev, "max_wait_ms", r->max_wait_ms);
+    trace_add_int(ev, "min_bytes", r->min_bytes);
     if (r->isolation)
         cJSON_AddStringToObject(ev, "isolation", "read_committed");
     cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
     for (int32_t i = 0; i < r->n; i++) {
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
-        cJSON_AddNumberToObject(o, "offset", (double)r->parts[i].fetch_offset);
+        trace_add_int(o, "offset", (int64_t)r->parts[i].fetch_offset);
     }
 }
 
@@ -205,11 +205,11 @@ static void fetch_resp_describe(const void *body, cJSON *ev)
         const fetch_part_resp_t *p = &r->parts[i];
         cJSON *o = add_part(parts, p->topic, p->partition);
         cJSON_AddStringToObject(o, "error", kerr_name(p->error));
-        cJSON_AddNumberToObject(o, "hw", (double)p->hw);
-        cJSON_AddNumberToObject(o, "records", p->n);
+        trace_add_int(o, "hw", (int64_t)p->hw);
+        trace_add_int(o, "records", p->n);
         if (p->n) {
-            cJSON_AddNumberToObject(o, "first", (double)p->recs[0].offset);
-            cJSON_AddNumberToObject(o, "last", (double)p->recs[p->n - 1].offset);
+            trace_add_int(o, "first", (int64_t)p->recs[0].offset);
+            trace_add_int(o, "last", (int64_t)p->recs[p->n - 1].offset);
         }
     }
 }
@@ -238,7 +238,7 @@ static void list_offsets_req_describe(const void *body, cJSON *ev)
         else if (ts == LIST_OFFSETS_LATEST)
             cJSON_AddStringToObject(o, "timestamp", "latest");
         else
-            cJSON_AddNumberToObject(o, "timestamp", (double)ts);
+            trace_add_int(o, "timestamp", (int64_t)ts);
     }
 }
 
@@ -249,7 +249,7 @@ static void list_offsets_resp_describe(const void *body, cJSON *ev)
     for (int32_t i = 0; i < r->n; i++) {
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
         cJSON_AddStringToObject(o, "error", kerr_name(r->parts[i].error));
-        cJSON_AddNumberToObject(o, "offset", (double)r->parts[i].offset);
+        trace_add_int(o, "offset", (int64_t)r->parts[i].offset);
     }
 }
 
@@ -294,7 +294,7 @@ static void metadata_resp_describe(const void *body, cJSON *ev)
         cJSON_AddStringToObject(o, "error", kerr_name(t->error));
         cJSON *leaders = cJSON_AddArrayToObject(o, "leaders");
         for (int32_t p = 0; p < t->n; p++)
-            cJSON_AddItemToArray(leaders, cJSON_CreateNumber(t->partitions[p].leader));
+            cJSON_AddItemToArray(leaders, trace_int_item(t->partitions[p].leader));
         cJSON_AddItemToArray(topics, o);
     }
 }
