@@ -293,23 +293,26 @@ static void try_deliver(consumer_t *c)
     if (avail == 0)
         return;
     size_t n = avail < (size_t)c->max_poll_records ? avail : (size_t)c->max_poll_records;
-    consumer_record_t *out = proto_calloc(n, sizeof *out);
     size_t from = c->buf_head;
+    trace_poll(c, from, n);
+    /* The records leave the buffer before the callback runs: it may assign or seek. */
+    consumer_record_t *out = proto_calloc(n, sizeof *out);
     for (size_t i = 0; i < n; i++) {
         buffered_t *b = &c->buf[from + i];
         out[i] = b->rec;
         c->parts[b->part].position = b->rec.offset + 1;
     }
-    trace_poll(c, from, n);
     c->buf_head += n;
+    if (c->buf_head == c->n_buf)
+        c->buf_head = c->n_buf = 0;
     /* As KafkaConsumer.poll does: the next fetches go out before the records return. */
     send_requests(c);
     finish_poll(c, out, n);
-    for (size_t i = from; i < from + n; i++)
-        free_buffered(&c->buf[i]);
+    for (size_t i = 0; i < n; i++) {
+        free((void *)out[i].key.p);
+        free((void *)out[i].value.p);
+    }
     free(out);
-    if (c->buf_head == c->n_buf)
-        c->buf_head = c->n_buf = 0;
 }
 
 static void poll_expired(void *a, void *b, int64_t arg)

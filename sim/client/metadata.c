@@ -86,19 +86,16 @@ void meta_apply(client_meta_t *m, const metadata_resp_t *resp)
         meta_topic_t *t = meta_find(m, rt->topic);
         if (!t)
             continue;
+        /* An error leaves the topic unknown; the client asks again only while it still
+         * has something waiting for it. */
         t->error = rt->error;
-        if (rt->error != KERR_NONE) {
-            m->update_needed = true;
+        if (rt->error != KERR_NONE)
             continue;
-        }
         free(t->leaders);
         t->n = rt->n;
         t->leaders = proto_calloc((size_t)rt->n, sizeof *t->leaders);
-        for (int32_t p = 0; p < rt->n; p++) {
+        for (int32_t p = 0; p < rt->n; p++)
             t->leaders[p] = rt->partitions[p].leader;
-            if (t->leaders[p] < 0)
-                m->update_needed = true;
-        }
     }
 }
 

@@ -84,6 +84,7 @@ struct producer {
     bool closed;
     uint32_t *notify;    /* finished records whose listener call is due */
     size_t n_notify, cap_notify;
+    bool notifying;
     producer_done_fn done_fn;
     void *done_ctx;
 };
@@ -289,12 +290,23 @@ static void schedule_wakeup(producer_t *p, int64_t at)
 
 static void notify_due(producer_t *p)
 {
-    /* Listeners may send again (and grow our arrays): call them with nothing held. */
-    for (size_t i = 0; i < p->n_notify; i++) {
-        if (p->done_fn)
-            p->done_fn(p->done_ctx, p, p->notify[i]);
+    /* Listeners may send again, and so finish records or flush: each round takes the
+     * list as it is, and a nested call finds the round already running. */
+    if (p->notifying)
+        return;
+    p->notifying = true;
+    while (p->n_notify) {
+        size_t n = p->n_notify;
+        uint32_t *due = malloc(n * sizeof *due);
+        if (!due)
+            abort();
+        memcpy(due, p->notify, n * sizeof *due);
+        p->n_notify = 0;
+        for (size_t i = 0; i < n; i++)
+            if (p->done_fn)
+                p->done_fn(p->done_ctx, p, due[i]);
+        free(due);
     }
-    p->n_notify = 0;
     while (p->first_pending < p->n_results && p->results[p->first_pending].done)
         p->first_pending++;
     for (int32_t i = 0; i < p->n_flushes;) {
@@ -309,6 +321,7 @@ static void notify_due(producer_t *p)
             i++;
         }
     }
+    p->notifying = false;
 }
 
 static void finish_record(producer_t *p, uint32_t rec, int64_t offset, int16_t error)
@@ -402,10 +415,7 @@ static void append_record(producer_t *p, uint32_t rec, int32_t explicit_p, bytes
 {
     send_result_t *r = &p->results[rec];
     const meta_topic_t *mt = meta_find(&p->meta, r->topic);
-    if (explicit_p >= mt->n) {
-        finish_record(p, rec, -1, KERR_CLIENT_INVALID_PARTITION);
-        return;
-    }
+    assert(explicit_p < mt->n);
     ptopic_t *t = topic_state(p, r->topic, mt->n);
     int32_t part = choose_partition(p, t, explicit_p, key);
     r->partition = part;
@@ -469,6 +479,12 @@ static void trace_record(producer_t *p, uint32_t rec, bytes_t key, bytes_t value
     world_emit(p->w, ev);
 }
 
+/* Metadata knows the topic and, if one was named, that partition. */
+static bool known_partition(const meta_topic_t *mt, int32_t partition)
+{
+    return mt->n > 0 && partition < mt->n;
+}
+
 static bool topic_waiting(const producer_t *p, const char *topic)
 {
     for (size_t i = 0; i < p->n_waiting; i++)
@@ -489,6 +505,12 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
         snprintf(err, errlen, "producer '%s' has crashed", p->node->name);
         return -1;
     }
+    if (partition < -1) {
+        /* ProducerRecord's constructor refuses it before anything is sent. */
+        snprintf(err, errlen, "Invalid partition: %d. Partition number should always be "
+                 "non-negative or null.", partition);
+        return -1;
+    }
     p->results = grow(p->results, &p->cap_results, p->n_results + 1, sizeof *p->results);
     uint32_t rec = (uint32_t)p->n_results++;
     send_result_t *r = &p->results[rec];
@@ -503,17 +525,27 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
         return rec;
     }
     const meta_topic_t *mt = meta_want(&p->meta, r->topic);
-    if (mt->n > 0 && !topic_waiting(p, r->topic)) {
+    if (known_partition(mt, partition) && !topic_waiting(p, r->topic)) {
         append_record(p, rec, partition, key, value);
         notify_due(p);
         return rec;
     }
-    /* Kafka's send() waits here for the topic's metadata (max.block.ms). */
+    /* Kafka's send() waits here for the topic's metadata, or for the partition to
+     * appear in it (max.block.ms). */
     p->waiting = grow(p->waiting, &p->cap_waiting, p->n_waiting + 1, sizeof *p->waiting);
     p->waiting[p->n_waiting++] =
         (waiting_rec_t){ rec, partition, own_bytes(key), own_bytes(value), p->w->now };
     schedule_run(p);
     return rec;
+}
+
+/* Whether one of the first `n` waiting records is for `topic`. */
+static bool topic_waiting_before(const producer_t *p, size_t n, const char *topic)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p->results[p->waiting[i].rec].topic == topic)
+            return true;
+    return false;
 }
 
 /* Records whose topic metadata arrived go to the accumulator, in send order. */
@@ -523,7 +555,7 @@ static void drain_waiting(producer_t *p)
     for (size_t i = 0; i < p->n_waiting; i++) {
         waiting_rec_t wr = p->waiting[i];
         const meta_topic_t *mt = meta_find(&p->meta, p->results[wr.rec].topic);
-        if (mt->n > 0) {
+        if (known_partition(mt, wr.partition) && !topic_waiting_before(p, kept, mt->name)) {
             append_record(p, wr.rec, wr.partition, wr.key, wr.value);
             free((void *)wr.key.p);
             free((void *)wr.value.p);
@@ -589,6 +621,8 @@ static void expire(producer_t *p, int64_t *next)
             cJSON *ev = world_trace(p->w, p->node, "metadata_timeout");
             if (ev) {
                 cJSON_AddStringToObject(ev, "topic", p->results[wr.rec].topic);
+                if (wr.partition >= 0)
+                    trace_add_int(ev, "partition", wr.partition);
                 trace_add_int(ev, "max_block_ms", (int64_t)(p->max_block / US_PER_MS));
                 world_emit(p->w, ev);
             }
@@ -805,6 +839,9 @@ static void sender_run(producer_t *p)
         return;
     int64_t next = INT64_MAX;
     expire(p, &next);
+    /* Metadata is wanted only while records wait for it (see also unknown leaders). */
+    if (p->n_waiting)
+        p->meta.update_needed = true;
     maybe_request_metadata(p, &next);
     /* Which nodes have a sendable partition: in topic, then partition order. */
     int32_t *ready = NULL, n_ready = 0;

@@ -37,8 +37,10 @@ node_t *producer_node(const producer_t *p);
 const char *producer_name(const producer_t *p);
 
 /* Queues a record (Java's send). partition -1: the partitioner decides. timestamp -1: now.
- * Returns the record's handle (0, 1, …), or -1 with err for a record the producer
- * rejects at once (closed producer, record larger than max.request.size). */
+ * Returns the record's handle (0, 1, …); a record that cannot be sent (larger than
+ * max.request.size, no metadata within max.block.ms) fails through its result, as Java's
+ * future does. Returns -1 with err only where Java's send throws: a closed or crashed
+ * producer, a negative partition other than -1. */
 int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes_t key,
                       bytes_t value, int64_t timestamp, char *err, size_t errlen);
 const send_result_t *producer_result(const producer_t *p, uint32_t rec);

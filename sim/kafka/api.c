@@ -78,7 +78,6 @@ static const struct {
     { KERR_INVALID_RECORD, "INVALID_RECORD", 0 },
     { KERR_PRODUCER_FENCED, "PRODUCER_FENCED", 0 },
     { KERR_CLIENT_TIMEOUT, "TimeoutException", 1 },
-    { KERR_CLIENT_INVALID_PARTITION, "IllegalArgumentException", 0 },
     { KERR_CLIENT_RECORD_TOO_LARGE, "RecordTooLargeException", 0 },
     { KERR_CLIENT_CRASHED, "ProcessCrashed", 0 },
     { KERR_CLIENT_NO_OFFSET, "NoOffsetForPartitionException", 0 },

@@ -56,7 +56,6 @@ typedef enum kerr {
     KERR_PRODUCER_FENCED = 90,
     /* Client-side failures that Kafka raises as exceptions, not wire codes. */
     KERR_CLIENT_TIMEOUT = -1000,          /* org.apache.kafka.common.errors.TimeoutException */
-    KERR_CLIENT_INVALID_PARTITION = -1001, /* IllegalArgumentException: no such partition */
     KERR_CLIENT_RECORD_TOO_LARGE = -1002,  /* RecordTooLargeException (max.request.size) */
     KERR_CLIENT_CRASHED = -1003,           /* the client's process crashed with it pending */
     KERR_CLIENT_NO_OFFSET = -1004,         /* NoOffsetForPartitionException */
