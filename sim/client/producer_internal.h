@@ -1,0 +1,137 @@
+/* producer_internal: the producer's state, shared by its three parts: producer.c (the
+ * API, record results, flush and close), accumulator.c (Kafka's RecordAccumulator) and
+ * sender.c (Kafka's Sender). Nothing outside sim/client/ includes it. */
+#ifndef KSIM_PRODUCER_INTERNAL_H
+#define KSIM_PRODUCER_INTERNAL_H
+
+#include <stdlib.h>
+
+#include "../kafka/protocol.h"
+#include "metadata.h"
+#include "producer.h"
+
+/* A batch on its way: in a partition's deque, in flight, or both done and in flight. */
+typedef struct pbatch {
+    record_batch_t *b;
+    uint32_t *recs;      /* record handles, b->n of them */
+    int32_t cap_recs;
+    int64_t created, retry_at;
+    int32_t attempts;    /* times sent */
+    int32_t retries;     /* times re-enqueued */
+    bool drained;        /* sent at least once: closed for appends */
+    bool in_flight, done;
+    struct pbatch *next;
+} pbatch_t;
+
+typedef struct pqueue {
+    pbatch_t *head, *tail;
+    int32_t in_flight;
+} pqueue_t;
+
+typedef struct ptopic {
+    const char *name;
+    int32_t n;
+    pqueue_t *qs;
+    int32_t sticky;        /* KIP-794: the partition keyless records go to now */
+    int64_t sticky_bytes;
+} ptopic_t;
+
+typedef struct inflight {
+    int32_t corr;
+    int32_t node;
+    int16_t api;
+    ev_handle_t timer;
+    pbatch_t **batches;
+    int32_t n;
+} inflight_t;
+
+/* A record held until its topic (or partition) appears in metadata. */
+typedef struct waiting_rec {
+    uint32_t rec;
+    int32_t partition;
+    bytes_t key, value; /* owned */
+    int64_t since;
+} waiting_rec_t;
+
+typedef struct flush_waiter {
+    size_t upto;
+    producer_flush_fn fn;
+    void *ctx;
+} flush_waiter_t;
+
+struct producer {
+    node_t *node;
+    world_t *w;
+    int16_t acks;
+    int64_t linger, backoff, backoff_max, request_timeout, delivery_timeout, max_block;
+    int32_t batch_size, retries, max_in_flight, max_request_size;
+    client_meta_t meta;
+    send_result_t *results;
+    size_t n_results, cap_results, first_pending;
+    uint64_t pending;
+    waiting_rec_t *waiting;
+    size_t n_waiting, cap_waiting;
+    ptopic_t *topics;
+    int32_t n_topics;
+    inflight_t *inflight;
+    int32_t n_inflight, cap_inflight;
+    int32_t next_corr;
+    bool run_scheduled;
+    ev_handle_t wakeup;
+    int64_t wakeup_at;
+    flush_waiter_t *flushes;
+    int32_t n_flushes;
+    bool closed;
+    uint32_t *notify;    /* finished records whose listener call is due */
+    size_t n_notify, cap_notify;
+    bool notifying;
+    producer_done_fn done_fn;
+    void *done_ctx;
+};
+
+/* Grows arr to hold at least `need` elements (doubling); aborts when memory runs out. */
+static inline void *prod_grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return arr;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    arr = realloc(arr, c * elem);
+    if (!arr)
+        abort();
+    *cap = c;
+    return arr;
+}
+
+/* producer.c: results and their listeners. */
+void prod_finish_record(producer_t *p, uint32_t rec, int64_t offset, int16_t error);
+void prod_complete_batch(producer_t *p, pbatch_t *pb, int64_t base, int16_t error,
+                         const char *reason);
+void prod_trace_batch(producer_t *p, const char *kind, const pbatch_t *pb, int64_t base,
+                      int16_t error, const char *reason);
+/* Calls the listener for every finished record, then the flushes now complete. */
+void prod_notify(producer_t *p);
+
+/* accumulator.c */
+ptopic_t *acc_topic(producer_t *p, const char *name, int32_t n);
+bool acc_known_partition(const meta_topic_t *mt, int32_t partition);
+bool acc_topic_waiting(const producer_t *p, const char *topic);
+void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key, bytes_t value);
+void acc_hold(producer_t *p, uint32_t rec, int32_t partition, bytes_t key, bytes_t value);
+void acc_drain_waiting(producer_t *p);
+void acc_expire(producer_t *p, int64_t *next);
+bool acc_sendable(const producer_t *p, const pqueue_t *q, int64_t *next);
+/* Takes the head batch of every partition led by `node` that may go now, within
+ * max.request.size; returns how many (in *out, malloc'd). */
+int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size);
+void acc_reenqueue(producer_t *p, pbatch_t *pb);
+void acc_free_batch(pbatch_t *pb);
+
+/* sender.c */
+void sender_wake(producer_t *p);
+void sender_wake_at(producer_t *p, int64_t at);
+void sender_run(producer_t *p);
+void sender_on_message(node_t *n, msg_t *m);
+
+#endif

@@ -1,0 +1,365 @@
+/* sender: the producer's Sender: Produce and Metadata requests in flight per broker,
+ * responses, retries with backoff, request timeouts and the disconnects they cause. */
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/net.h"
+#include "../kafka/api.h"
+#include "producer_internal.h"
+
+static void request_timed_out(void *a, void *b, int64_t corr);
+
+/* Batches in flight expire too (delivery.timeout.ms); their late responses are then
+ * ignored. */
+static void expire_in_flight(producer_t *p, int64_t *next)
+{
+    int64_t now = p->w->now;
+    char reason[128];
+    for (int32_t i = 0; i < p->n_inflight; i++) {
+        for (int32_t j = 0; j < p->inflight[i].n; j++) {
+            pbatch_t *pb = p->inflight[i].batches[j];
+            int64_t deadline = pb->created + p->delivery_timeout;
+            if (pb->done)
+                continue;
+            if (now >= deadline) {
+                snprintf(reason, sizeof reason,
+                         "delivery.timeout.ms: %lld ms has passed since batch creation",
+                         (long long)((now - pb->created) / US_PER_MS));
+                prod_complete_batch(p, pb, -1, KERR_CLIENT_TIMEOUT, reason);
+            } else if (deadline < *next) {
+                *next = deadline;
+            }
+        }
+    }
+}
+
+static void sender_cb(void *a, void *b, int64_t arg)
+{
+    producer_t *p = a;
+    p->run_scheduled = false;
+    sender_run(p);
+}
+
+static void wakeup_cb(void *a, void *b, int64_t arg)
+{
+    producer_t *p = a;
+    p->wakeup = 0;
+    sender_run(p);
+}
+
+/* Wakes the sender at once; many sends at one instant share one run. */
+void sender_wake(producer_t *p)
+{
+    if (p->run_scheduled || !p->node->up)
+        return;
+    p->run_scheduled = true;
+    node_timer(p->node, 0, sender_cb, p, NULL, 0);
+}
+
+void sender_wake_at(producer_t *p, int64_t at)
+{
+    if (p->wakeup && p->wakeup_at <= at)
+        return;
+    if (p->wakeup)
+        world_cancel(p->w, p->wakeup);
+    p->wakeup_at = at;
+    p->wakeup = node_timer(p->node, at - p->w->now, wakeup_cb, p, NULL, 0);
+}
+
+static int32_t inflight_to(const producer_t *p, int32_t node)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < p->n_inflight; i++)
+        n += p->inflight[i].node == node;
+    return n;
+}
+
+static bool node_busy(void *ctx, int32_t node)
+{
+    return inflight_to(ctx, node) > 0;
+}
+
+static bool metadata_in_flight(const producer_t *p)
+{
+    for (int32_t i = 0; i < p->n_inflight; i++)
+        if (p->inflight[i].api == API_METADATA)
+            return true;
+    return false;
+}
+
+static inflight_t *track(producer_t *p, msg_t *m, int32_t node)
+{
+    size_t cap = (size_t)p->cap_inflight;
+    p->inflight = prod_grow(p->inflight, &cap, (size_t)p->n_inflight + 1, sizeof *p->inflight);
+    p->cap_inflight = (int32_t)cap;
+    inflight_t *f = &p->inflight[p->n_inflight++];
+    memset(f, 0, sizeof *f);
+    f->corr = m->corr;
+    f->node = node;
+    f->api = m->api;
+    f->timer = node_timer(p->node, p->request_timeout, request_timed_out, p, NULL, m->corr);
+    return f;
+}
+
+static int32_t find_inflight(const producer_t *p, int32_t corr)
+{
+    for (int32_t i = 0; i < p->n_inflight; i++)
+        if (p->inflight[i].corr == corr)
+            return i;
+    return -1;
+}
+
+/* Removes entry i and hands back what it tracked. */
+static inflight_t untrack(producer_t *p, int32_t i)
+{
+    inflight_t f = p->inflight[i];
+    world_cancel(p->w, f.timer);
+    memmove(&p->inflight[i], &p->inflight[i + 1],
+            (size_t)(p->n_inflight - i - 1) * sizeof *p->inflight);
+    p->n_inflight--;
+    return f;
+}
+
+static void maybe_request_metadata(producer_t *p, int64_t *next)
+{
+    if (!p->meta.update_needed || metadata_in_flight(p))
+        return;
+    int64_t at = p->meta.last_attempt + p->backoff;
+    if (p->w->now < at) {
+        if (at < *next)
+            *next = at;
+        return;
+    }
+    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_busy, p);
+    msg_t *m = meta_request(&p->meta, p->w);
+    m->corr = ++p->next_corr;
+    track(p, m, node);
+    net_send(p->w, p->node, node, m);
+}
+
+/* Kafka 3.7+ (KIP-580): exponential backoff with ±20% jitter. */
+static int64_t backoff_for(producer_t *p, int32_t retries)
+{
+    double b = (double)p->backoff;
+    for (int32_t i = 1; i < retries && b < (double)p->backoff_max; i++)
+        b *= 2;
+    if (b > (double)p->backoff_max)
+        b = (double)p->backoff_max;
+    double jitter = 0.8 + 0.4 * rng_unit(&p->node->rng);
+    return (int64_t)(b * jitter);
+}
+
+static void fail_or_retry(producer_t *p, pbatch_t *pb, int16_t error)
+{
+    bool within = p->w->now < pb->created + p->delivery_timeout;
+    if (kerr_retriable(error) && pb->retries < p->retries && within && !p->closed) {
+        pb->retries++;
+        pb->retry_at = p->w->now + backoff_for(p, pb->retries);
+        prod_trace_batch(p, "retry", pb, -1, error, NULL);
+        acc_reenqueue(p, pb);
+        if (error == KERR_NOT_LEADER_OR_FOLLOWER || error == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
+            error == KERR_LEADER_NOT_AVAILABLE || error == KERR_NETWORK_EXCEPTION)
+            p->meta.update_needed = true;
+        return;
+    }
+    prod_complete_batch(p, pb, -1, error, NULL);
+}
+
+static void send_produce(producer_t *p, int32_t node)
+{
+    produce_req_t *req = proto_calloc(1, sizeof *req);
+    req->acks = p->acks;
+    req->timeout_ms = (int32_t)(p->request_timeout / US_PER_MS);
+    pbatch_t **taken;
+    int32_t size;
+    int32_t n = acc_drain(p, node, &taken, &size);
+    req->n = n;
+    req->parts = proto_calloc((size_t)n, sizeof *req->parts);
+    for (int32_t i = 0; i < n; i++)
+        req->parts[i] = (produce_part_t){ taken[i]->b->topic, taken[i]->b->partition,
+                                          batch_ref(taken[i]->b) };
+    msg_t *m = msg_new(p->w, API_PRODUCE, false, req, &produce_req_ops);
+    m->corr = ++p->next_corr;
+    m->size = size;
+    if (p->acks == 0) {
+        net_send(p->w, p->node, node, m);
+        /* No response will come: the batch is done once it is on the wire. */
+        for (int32_t i = 0; i < n; i++) {
+            taken[i]->in_flight = false;
+            acc_topic(p, taken[i]->b->topic, 0)->qs[taken[i]->b->partition].in_flight--;
+            prod_complete_batch(p, taken[i], -1, KERR_NONE, NULL);
+        }
+        free(taken);
+        return;
+    }
+    inflight_t *f = track(p, m, node);
+    f->batches = taken;
+    f->n = n;
+    net_send(p->w, p->node, node, m);
+}
+
+void sender_run(producer_t *p)
+{
+    if (!p->node->up)
+        return;
+    int64_t next = INT64_MAX;
+    acc_expire(p, &next);
+    expire_in_flight(p, &next);
+    /* Metadata is wanted only while records wait for it (see also unknown leaders). */
+    if (p->n_waiting)
+        p->meta.update_needed = true;
+    maybe_request_metadata(p, &next);
+    /* Which nodes have a sendable partition: in topic, then partition order. */
+    int32_t *ready = NULL, n_ready = 0;
+    for (int32_t t = 0; t < p->n_topics; t++) {
+        for (int32_t qi = 0; qi < p->topics[t].n; qi++) {
+            if (!acc_sendable(p, &p->topics[t].qs[qi], &next))
+                continue;
+            int32_t node = meta_leader_node(&p->meta, p->topics[t].name, qi);
+            if (node < 0) {
+                p->meta.update_needed = true;
+                continue;
+            }
+            bool seen = false;
+            for (int32_t i = 0; i < n_ready; i++)
+                seen |= ready[i] == node;
+            if (seen)
+                continue;
+            ready = realloc(ready, (size_t)(n_ready + 1) * sizeof *ready);
+            if (!ready)
+                abort();
+            ready[n_ready++] = node;
+        }
+    }
+    for (int32_t i = 0; i < n_ready; i++)
+        if (inflight_to(p, ready[i]) < p->max_in_flight)
+            send_produce(p, ready[i]);
+    free(ready);
+    if (p->meta.update_needed && !metadata_in_flight(p)) {
+        int64_t at = p->meta.last_attempt + p->backoff;
+        if (at < next)
+            next = at > p->w->now ? at : p->w->now;
+    }
+    if (next != INT64_MAX) {
+        sender_wake_at(p, next);
+    } else if (p->wakeup) {
+        /* Nothing left to wait for: the world may go idle. */
+        world_cancel(p->w, p->wakeup);
+        p->wakeup = 0;
+    }
+    prod_notify(p);
+}
+
+static pbatch_t *take_batch(inflight_t *f, const char *topic, int32_t partition)
+{
+    for (int32_t i = 0; i < f->n; i++) {
+        pbatch_t *pb = f->batches[i];
+        if (pb && pb->b->partition == partition && strcmp(pb->b->topic, topic) == 0) {
+            f->batches[i] = NULL;
+            return pb;
+        }
+    }
+    return NULL;
+}
+
+/* The batch is back from the wire: settle it with the outcome for its partition. */
+static void settle(producer_t *p, pbatch_t *pb, int16_t error, int64_t base)
+{
+    pb->in_flight = false;
+    acc_topic(p, pb->b->topic, 0)->qs[pb->b->partition].in_flight--;
+    if (pb->done) {
+        acc_free_batch(pb);
+        return;
+    }
+    if (error == KERR_NONE)
+        prod_complete_batch(p, pb, base, KERR_NONE, NULL);
+    else
+        fail_or_retry(p, pb, error);
+}
+
+static void fail_request(producer_t *p, inflight_t *f, int16_t error)
+{
+    if (f->api == API_METADATA)
+        p->meta.update_needed = true;
+    for (int32_t i = 0; i < f->n; i++)
+        if (f->batches[i])
+            settle(p, f->batches[i], error, -1);
+    free(f->batches);
+}
+
+static void trace_ignored(producer_t *p, const msg_t *m, const char *reason)
+{
+    cJSON *ev = world_trace(p->w, p->node, "response_ignored");
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "api", api_name(m->api));
+    trace_add_int(ev, "corr", m->corr);
+    cJSON_AddStringToObject(ev, "reason", reason);
+    world_emit(p->w, ev);
+}
+
+void sender_on_message(node_t *n, msg_t *m)
+{
+    producer_t *p = n->impl;
+    int32_t i = m->response ? find_inflight(p, m->corr) : -1;
+    if (i < 0 || p->inflight[i].node != m->from) {
+        if (m->response)
+            trace_ignored(p, m, "no request in flight with this id: its connection was "
+                                "closed after a timeout");
+        return;
+    }
+    inflight_t f = untrack(p, i);
+    if (m->api == API_METADATA) {
+        meta_apply(&p->meta, m->body);
+        acc_drain_waiting(p);
+    } else if (m->api == API_PRODUCE) {
+        const produce_resp_t *resp = m->body;
+        for (int32_t k = 0; k < resp->n; k++) {
+            const produce_part_resp_t *pr = &resp->parts[k];
+            pbatch_t *pb = take_batch(&f, pr->topic, pr->partition);
+            if (pb)
+                settle(p, pb, pr->error, pr->base_offset);
+        }
+        /* Partitions the response left out failed. */
+        for (int32_t k = 0; k < f.n; k++)
+            if (f.batches[k])
+                settle(p, f.batches[k], KERR_NETWORK_EXCEPTION, -1);
+        free(f.batches);
+    }
+    sender_wake(p);
+    prod_notify(p);
+}
+
+/* Kafka closes the connection when a request times out: everything else in flight on
+ * it fails with a disconnect, and late responses find no request to answer. */
+static void request_timed_out(void *a, void *b, int64_t corr)
+{
+    producer_t *p = a;
+    int32_t i = find_inflight(p, (int32_t)corr);
+    if (i < 0)
+        return;
+    int32_t node = p->inflight[i].node;
+    cJSON *ev = world_trace(p->w, p->node, "request_timeout");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "to", world_node(p->w, node)->name);
+        cJSON_AddStringToObject(ev, "api", api_name(p->inflight[i].api));
+        trace_add_int(ev, "corr", (int64_t)corr);
+        trace_add_int(ev, "timeout_ms", (int64_t)(p->request_timeout / US_PER_MS));
+        world_emit(p->w, ev);
+    }
+    inflight_t f = untrack(p, i);
+    fail_request(p, &f, KERR_REQUEST_TIMED_OUT);
+    for (int32_t k = 0; k < p->n_inflight;) {
+        if (p->inflight[k].node == node) {
+            inflight_t other = untrack(p, k);
+            fail_request(p, &other, KERR_NETWORK_EXCEPTION);
+        } else {
+            k++;
+        }
+    }
+    sender_wake(p);
+    prod_notify(p);
+}
