@@ -10,7 +10,7 @@
 #include "../sim/trace.h"
 
 #define KSIM_DEFAULT_MAX_TIME_US (3600LL * 1000000LL) /* one virtual hour */
-#define KSIM_DEFAULT_MAX_INSTRUCTIONS 2000000000ULL
+#define KSIM_DEFAULT_MAX_INSTRUCTIONS 500000000ULL
 #define KSIM_DEFAULT_SEED 1
 
 typedef struct ksim_run_opts {

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "../sim/core/net.h"
 #include "../sim/core/world.h"
 #include "../sim/kafka/bytes.h"
 #include "../sim/kafka/config.h"
@@ -38,6 +39,11 @@ typedef struct lprod {
     uint8_t *has_cb;  /* by record handle: a callback is registered */
     size_t cap_cb;
 } lprod_t;
+
+/* A cluster as Lua sees it (the world owns nothing of it; rt frees it at the end). */
+typedef struct lcluster {
+    cluster_t *c;
+} lcluster_t;
 
 /* A record copied out of a consumer's poll callback (records live only during it). */
 typedef struct wrec {
@@ -78,6 +84,7 @@ struct rt {
     int n_tasks;
     task_t *current;            /* the task running now, NULL for the main chunk */
     bool scan_scheduled;
+    int n_blocked;              /* tasks waiting on something other than the clock */
     int in_callback;            /* depth of send callbacks / run_until predicates running */
     bool in_run;                /* inside world_run */
     bool ran;                   /* the script called w:run / run_for / run_until */
@@ -87,6 +94,7 @@ struct rt {
     uint64_t instructions;
     int hook_step;
     bool fatal;                 /* the run must end: budget, time limit, task error */
+    bool time_limit_hit;
     char fatal_msg[2048];
     waiter_t *waiters;
 };
@@ -121,8 +129,13 @@ node_t *rt_node_named(lua_State *L, const char *name, const char *what);
  * skipping `skip` (NULL-terminated). Errors are prefixed with `who`. */
 void rt_apply_config(lua_State *L, int idx, config_t *c, const char *who,
                      const char *const *skip);
+/* A config_t inside a userdata pushed on the stack: freed by the collector even when an
+ * error interrupts the binding that fills it. */
+config_t *rt_new_config(lua_State *L, const config_schema_t *schema);
 /* The table at idx has only keys from `valid` (NULL-terminated); else an error. */
 void rt_check_keys(lua_State *L, int idx, const char *what, const char *const *valid);
+/* Raises "who: err", without repeating `who` when err already starts with it. */
+int rt_error_from(lua_State *L, const char *who, const char *err);
 /* A key or value: nil -> null, string -> bytes (borrowed from the Lua string). */
 bytes_t rt_opt_bytes(lua_State *L, int idx, const char *what);
 void rt_push_bytes(lua_State *L, bytes_t b);
@@ -148,6 +161,8 @@ void task_spawn(lua_State *L, rt_t *rt, const char *name, int idx, int64_t at);
 /* Some task may be ready: check them all at the current time, in spawn order. */
 void tasks_poke(rt_t *rt);
 bool task_is_thread(lua_State *L, int idx);
+const char *task_name(const task_t *t);
+void tasks_free(rt_t *rt);
 
 typedef bool (*ready_fn)(void *ctx);
 /* The blocking primitive behind sleep, flush, get and poll. When ready(ctx) already holds,
@@ -167,8 +182,9 @@ void waiter_free(waiter_t *wt);
 void waiters_free_all(rt_t *rt);
 
 /* ---- bind_*.c ---- */
+/* Adds world and sleep to the ksim table on the top of the stack; registers the classes. */
 void bind_world_open(lua_State *L);
-void bind_faults_open(lua_State *L);
+latency_t rt_check_latency(lua_State *L, int idx, const char *what);
 void bind_cluster_open(lua_State *L);
 void bind_clients_open(lua_State *L);
 /* w:cluster(...) lives in bind_cluster.c; c:producer/consumer in bind_clients.c. */

@@ -1,6 +1,7 @@
 /* run: one scenario run from start to end. It owns the Lua state (a memory-capped
  * allocator, the instruction budget hook), the ksim table's check and print, the trace
  * events the scenario writes itself (header, check, run_end) and ksim_lua_run. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 /* Scripts get this much Lua memory; more is a script error, never a crash. */
 #define RT_MEMORY_LIMIT ((size_t)512 << 20)
 #define RT_HOOK_STEP 1000
-
-const char *task_name(const task_t *t);
 
 void ksim_run_opts_init(ksim_run_opts_t *o)
 {
@@ -65,7 +64,13 @@ void rt_errstr(lua_State *L, int idx, char *buf, size_t n)
         lua_pop(L, 1);
         return;
     }
-    /* Other values may have a __tostring that errors or loops: call it protected. */
+    /* Without __tostring the text would be an address, different on every run. */
+    if (luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL) {
+        snprintf(buf, n, "(error object is a %s value)", luaL_typename(L, idx));
+        return;
+    }
+    lua_pop(L, 1);
+    /* A __tostring may error or loop: call it protected. */
     if (!lua_checkstack(L, 3)) {
         snprintf(buf, n, "(error object is a %s value)", luaL_typename(L, idx));
         return;
@@ -251,23 +256,26 @@ static int protected_main(lua_State *L)
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "version");
     bind_world_open(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ksim.loaded"); /* require("ksim") */
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "ksim");
+    lua_pop(L, 1);
     lua_setglobal(L, "ksim");
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
-    bind_faults_open(L);
     bind_cluster_open(L);
     bind_clients_open(L);
 
+    const char *chunkname = lua_pushfstring(L, "@%s", rt->script);
     size_t len = 0;
     char *buf = rt_read_file(rt->o->path, &len);
     if (!buf)
         return luaL_error(L, "cannot read %s: %s", rt->o->path, strerror(errno));
-    const char *text = skip_preamble(buf, &len);
+    char *text = (char *)skip_preamble(buf, &len);
     if (len > 0 && text[0] == '#') /* keep the line count: blank the "#!" line only */
-        for (char *p = (char *)text; *p && *p != '\n'; p++)
-            *p = ' ';
-    lua_pushfstring(L, "@%s", rt->script);
-    int st = luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t");
+        for (size_t i = 0; i < len && text[i] != '\n'; i++)
+            text[i] = ' ';
+    int st = luaL_loadbufferx(L, text, len, chunkname, "t"); /* returns, never raises */
     free(buf);
     if (st != LUA_OK)
         return lua_error(L);
@@ -304,7 +312,7 @@ static void run_end(rt_t *rt, const char *status)
     /* The closing event is the world's, whoever ran last. */
     cJSON_ReplaceItemInObject(ev, "node", cJSON_CreateString("world"));
     cJSON_AddStringToObject(ev, "status", status);
-    cJSON_AddNumberToObject(ev, "time", rt->w ? (double)rt->w->now : 0.0);
+    trace_add_int(ev, "time", rt->w ? rt->w->now : 0);
     rt_emit(rt, ev);
 }
 
@@ -313,12 +321,15 @@ static void teardown(rt_t *rt)
     rt->closing = true;
     rt->current = NULL;
     lua_close(rt->L);
-    bind_clients_free(rt);
+    /* The engine first: freeing it may still report completions to our listeners. */
     for (int i = 0; i < rt->n_clusters; i++)
         cluster_free(rt->clusters[i]);
     free(rt->clusters);
     world_free(rt->w);
+    rt->w = NULL;
+    bind_clients_free(rt);
     waiters_free_all(rt);
+    tasks_free(rt);
     free(rt->dir);
     free(rt->script);
 }
@@ -332,7 +343,12 @@ int ksim_lua_run(const ksim_run_opts_t *o, ksim_run_result_t *r)
     rt.r = r;
     rt.seed = o->seed_given ? o->seed : KSIM_DEFAULT_SEED;
     r->seed = rt.seed;
-    split_path(&rt, o->path ? o->path : "");
+    if (!o->path) {
+        r->error = true;
+        snprintf(r->message, sizeof r->message, "no scenario file given");
+        return -1;
+    }
+    split_path(&rt, o->path);
     rt.hook_step = o->max_instructions < RT_HOOK_STEP ? (int)(o->max_instructions ? o->max_instructions : 1)
                                                       : RT_HOOK_STEP;
     mem_t mem = { 0, RT_MEMORY_LIMIT };
@@ -362,9 +378,8 @@ int ksim_lua_run(const ksim_run_opts_t *o, ksim_run_result_t *r)
             rt_errstr(L, -1, r->message, sizeof r->message);
         lua_settop(L, 0);
     }
-    bool time_limit = r->error && strstr(r->message, "virtual time limit of") != NULL;
     run_end(&rt, !r->error ? (rt.last_status ? rt.last_status : "idle")
-                 : time_limit ? "time-limit" : "error");
+                 : rt.time_limit_hit ? "time-limit" : "error");
     r->end_time_us = rt.w ? rt.w->now : 0;
     r->seed = rt.seed;
     teardown(&rt);

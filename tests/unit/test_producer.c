@@ -378,7 +378,7 @@ static void test_keyed_partitioner(void)
     const char *kv[] = { "acks", "1", NULL };
     env_t *e = env_new(1, 3, PARTS, kv);
     int64_t h[ROUNDS][KEYS];
-    char key[16], value[16];
+    char key[32], value[32];
     for (int r = 0; r < ROUNDS; r++)
         for (int k = 0; k < KEYS; k++) {
             snprintf(key, sizeof key, "key-%d", k);

@@ -1,0 +1,486 @@
+/* main: the ksim command. It parses the command line, wires a run's trace to a file and
+ * to the text timeline, prints checks as TAP, and maps outcomes to exit codes:
+ * 0 ok, 1 a check failed, 2 usage error, 3 scenario error, 4 I/O error. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lua/ksim_lua.h"
+#include "../sim/trace.h"
+#include "../tui/text.h"
+
+#define KSIM_VERSION "ksim 0.1.0"
+
+enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_SCENARIO = 3, EXIT_IO = 4 };
+
+static const char *usage_main =
+    "usage: ksim COMMAND [OPTIONS]\n"
+    "\n"
+    "ksim is a deterministic simulator of Apache Kafka: scenarios are Lua scripts.\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.lua      run a scenario and print its timeline\n"
+    "  test [PATH...]    run scenarios as tests, TAP on stdout (default: scenarios)\n"
+    "\n"
+    "options:\n"
+    "  --help            this help; `ksim COMMAND --help` for a command's options\n"
+    "  --version         print the version\n"
+    "\n"
+    "exit codes: 0 ok, 1 a check failed, 2 usage error, 3 scenario error,\n"
+    "            4 I/O error (trace file)\n";
+
+static const char *usage_run =
+    "usage: ksim run FILE.lua [OPTIONS]\n"
+    "\n"
+    "Runs a scenario. The timeline is printed one event per line as it happens, checks\n"
+    "as TAP lines (ok 1 - ...), and the last line is the trace digest.\n"
+    "\n"
+    "options:\n"
+    "  --seed N               seed of the world (overrides ksim.world{seed = ...})\n"
+    "  --trace OUT.jsonl      write the trace as JSON Lines to OUT.jsonl\n"
+    "  --quiet                print only failed checks, errors and the digest\n"
+    "  --max-time SECONDS     virtual-time limit of the run (default 3600)\n"
+    "  --max-instructions N   Lua instruction budget (default 500000000)\n"
+    "  --help                 this help\n"
+    "\n"
+    "exit codes: 0 ok, 1 a check failed, 2 usage error, 3 scenario error,\n"
+    "            4 I/O error (trace file)\n";
+
+static const char *usage_test =
+    "usage: ksim test [PATH...] [OPTIONS]\n"
+    "\n"
+    "Runs every scenario (files, or directories searched for *.lua in sorted order;\n"
+    "default: scenarios) twice, and prints TAP: one line per check, one per scenario\n"
+    "error, and one saying whether the second run had the same digest.\n"
+    "Files whose name starts with '_' are helpers (for require), not scenarios.\n"
+    "\n"
+    "options:\n"
+    "  --seed N               seed for every scenario\n"
+    "  --max-time SECONDS     virtual-time limit of each run (default 3600)\n"
+    "  --max-instructions N   Lua instruction budget of each run\n"
+    "  --help                 this help\n"
+    "\n"
+    "exit codes: 0 every test passed, 1 something failed, 2 usage error\n";
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ksim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\ntry 'ksim %s--help'\n", cmd);
+    return EXIT_USAGE;
+}
+
+/* ---- options shared by run and test ---- */
+
+typedef struct cli {
+    const char *cmd;
+    const char **paths;
+    int n_paths;
+    const char *trace_path;
+    bool quiet;
+    ksim_run_opts_t opts;
+} cli_t;
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Returns -1 when parsing should go on, else the exit code. */
+static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
+{
+    const char *sp = is_run ? "run " : "test ";
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        char *val = NULL;
+        char name[64];
+        if (strncmp(a, "--", 2) == 0 && a[2]) {
+            char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            if (len >= sizeof name)
+                return usage_error(sp, "unknown option '%s'", a);
+            memcpy(name, a, len);
+            name[len] = '\0';
+            val = eq ? eq + 1 : NULL;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(sp, "unknown option '%s'", a);
+        } else {
+            c->paths[c->n_paths++] = a;
+            continue;
+        }
+        if (strcmp(name, "--help") == 0) {
+            fputs(is_run ? usage_run : usage_test, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(name, "--quiet") == 0 && is_run) {
+            c->quiet = true;
+            continue;
+        }
+        bool takes = strcmp(name, "--seed") == 0 || strcmp(name, "--max-time") == 0 ||
+                     strcmp(name, "--max-instructions") == 0 ||
+                     (is_run && strcmp(name, "--trace") == 0);
+        if (!takes)
+            return usage_error(sp, "unknown option '%s'", name);
+        if (!val) {
+            if (i + 1 >= argc)
+                return usage_error(sp, "option '%s' needs a value", name);
+            val = argv[++i];
+        }
+        if (strcmp(name, "--seed") == 0) {
+            if (!parse_u64(val, &c->opts.seed))
+                return usage_error(sp, "--seed needs a whole number >= 0, got '%s'", val);
+            c->opts.seed_given = true;
+        } else if (strcmp(name, "--max-instructions") == 0) {
+            if (!parse_u64(val, &c->opts.max_instructions) || c->opts.max_instructions == 0)
+                return usage_error(sp, "--max-instructions needs a whole number > 0, got '%s'",
+                                   val);
+        } else if (strcmp(name, "--max-time") == 0) {
+            char *end;
+            double s = strtod(val, &end);
+            if (*end || end == val || !(s > 0) || s > 3.0e9)
+                return usage_error(sp, "--max-time needs a number of seconds > 0, got '%s'",
+                                   val);
+            c->opts.max_time_us = (int64_t)(s * 1e6 + 0.5);
+        } else {
+            c->trace_path = val;
+        }
+    }
+    return -1;
+}
+
+/* Messages name the script by its file name (traces must not depend on how it was
+ * invoked); on the terminal, the path the user typed is more useful. Writes "PATH:LINE:
+ * message" into buf, on one line. */
+/* Whether msg starts with "file:line:", as Lua's error messages do. */
+static bool has_position(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+    if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
+        return false;
+    const char *p = colon + 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p == ':' || *p == '\0';
+}
+
+static const char *located_as(const char *msg, const char *path, char *buf, size_t n,
+                              bool name_other)
+{
+    /* Chunk names are relative to the scenario's folder: put the folder back. */
+    const char *slash = strrchr(path, '/');
+    if (has_position(msg))
+        snprintf(buf, n, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, msg);
+    else if (name_other)
+        snprintf(buf, n, "%s: %s", path, msg);
+    else
+        snprintf(buf, n, "%s", msg);
+    for (char *p = buf; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return buf;
+}
+
+static const char *located(const char *msg, const char *path, char *buf, size_t n)
+{
+    return located_as(msg, path, buf, n, true);
+}
+
+/* A check's "file:line", with the path the user typed when it is the scenario itself. */
+static const char *where_at(const char *where, const char *path, char *buf, size_t n)
+{
+    return located_as(where, path, buf, n, false);
+}
+
+/* ---- ksim run ---- */
+
+typedef struct run_ctx {
+    const char *path;
+    bool quiet;
+    int n_checks;
+    char line[4096];
+} run_ctx_t;
+
+static void run_listener(void *ctx, const cJSON *ev, const char *line)
+{
+    (void)line;
+    run_ctx_t *rc = ctx;
+    const char *kind = trace_str(ev, "kind");
+    if (rc->quiet || !kind || strcmp(kind, "check") == 0)
+        return;
+    if (text_format_event(ev, rc->line, sizeof rc->line))
+        puts(rc->line);
+}
+
+static void run_on_check(void *ctx, bool ok, const char *msg, const char *where)
+{
+    run_ctx_t *rc = ctx;
+    rc->n_checks++;
+    if (ok && !rc->quiet)
+        printf("ok %d - %s\n", rc->n_checks, msg);
+    else if (!ok) {
+        char buf[1024];
+        printf("not ok %d - %s (%s)\n", rc->n_checks, msg, where_at(where, rc->path, buf, sizeof buf));
+    }
+}
+
+static void run_on_print(void *ctx, const char *text)
+{
+    run_ctx_t *rc = ctx;
+    if (!rc->quiet)
+        puts(text);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *paths[argc > 0 ? argc : 1];
+    cli_t c = { .cmd = "run", .paths = paths };
+    ksim_run_opts_init(&c.opts);
+    int rc = parse_args(&c, argc, argv, true);
+    if (rc >= 0)
+        return rc;
+    if (c.n_paths != 1)
+        return usage_error("run ", c.n_paths ? "run takes one scenario file, got '%s' too"
+                                             : "run needs a scenario file%s",
+                           c.n_paths ? paths[1] : "");
+    const char *path = paths[0];
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "ksim: cannot read %s: %s\n", path,
+                errno && stat(path, &st) != 0 ? strerror(errno) : "not a regular file");
+        return EXIT_USAGE;
+    }
+    FILE *tf = NULL;
+    if (c.trace_path) {
+        tf = fopen(c.trace_path, "w");
+        if (!tf) {
+            fprintf(stderr, "ksim: cannot write %s: %s\n", c.trace_path, strerror(errno));
+            return EXIT_IO;
+        }
+    }
+    run_ctx_t ctx = { .path = path, .quiet = c.quiet };
+    trace_t *tr = trace_new();
+    if (tf)
+        trace_set_file(tr, tf);
+    trace_set_listener(tr, run_listener, &ctx);
+    c.opts.path = path;
+    c.opts.trace = tr;
+    c.opts.on_check = run_on_check;
+    c.opts.on_print = run_on_print;
+    c.opts.ctx = &ctx;
+    ksim_run_result_t res;
+    ksim_lua_run(&c.opts, &res);
+
+    int code = res.error ? EXIT_SCENARIO : res.failed ? EXIT_CHECK : EXIT_OK;
+    if (res.error) {
+        char buf[2600];
+        fflush(stdout);
+        fprintf(stderr, "ksim: %s\n", located(res.message, path, buf, sizeof buf));
+    }
+    if (tf && (fflush(tf) != 0 || ferror(tf) || fclose(tf) != 0)) {
+        fprintf(stderr, "ksim: error writing %s: %s\n", c.trace_path, strerror(errno));
+        code = EXIT_IO;
+    }
+    printf("digest %016llx\n", (unsigned long long)trace_digest(tr));
+    trace_free(tr);
+    return code;
+}
+
+/* ---- ksim test ---- */
+
+typedef struct list {
+    char **v;
+    size_t n, cap;
+} list_t;
+
+static void list_add(list_t *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (!l->v)
+            abort();
+    }
+    l->v[l->n] = strdup(s);
+    if (!l->v[l->n])
+        abort();
+    l->n++;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_scenario_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '_' && name[0] != '.' && len > 4 && strcmp(name + len - 4, ".lua") == 0;
+}
+
+/* Depth first, entries sorted by name at every level. */
+static bool collect(list_t *out, const char *path, bool top)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "ksim: test: cannot read %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (top || is_scenario_name(strrchr(path, '/') ? strrchr(path, '/') + 1 : path))
+            list_add(out, path);
+        return true;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "ksim: test: cannot open %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    list_t names = { 0 };
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            list_add(&names, e->d_name);
+    closedir(d);
+    qsort(names.v, names.n, sizeof *names.v, cmp_names);
+    bool ok = true;
+    size_t plen = strlen(path);
+    for (size_t i = 0; i < names.n; i++) {
+        char *child = malloc(plen + strlen(names.v[i]) + 2);
+        if (!child)
+            abort();
+        sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", names.v[i]);
+        struct stat cst;
+        if (stat(child, &cst) == 0 && (S_ISDIR(cst.st_mode) || is_scenario_name(names.v[i])))
+            ok = collect(out, child, false) && ok;
+        free(child);
+        free(names.v[i]);
+    }
+    free(names.v);
+    return ok;
+}
+
+typedef struct test_ctx {
+    const char *path;
+    int *n;
+    int *failed;
+    bool print;
+} test_ctx_t;
+
+static void test_on_check(void *ctx, bool ok, const char *msg, const char *where)
+{
+    test_ctx_t *tc = ctx;
+    if (!tc->print)
+        return;
+    ++*tc->n;
+    if (ok) {
+        printf("ok %d - %s: %s\n", *tc->n, tc->path, msg);
+    } else {
+        char buf[1024];
+        ++*tc->failed;
+        printf("not ok %d - %s: %s (%s)\n", *tc->n, tc->path, msg,
+               where_at(where, tc->path, buf, sizeof buf));
+    }
+    fflush(stdout);
+}
+
+static uint64_t test_once(ksim_run_opts_t *o, test_ctx_t *tc, ksim_run_result_t *res)
+{
+    trace_t *tr = trace_new();
+    o->trace = tr;
+    o->on_check = test_on_check;
+    o->ctx = tc;
+    ksim_lua_run(o, res);
+    uint64_t digest = trace_digest(tr);
+    trace_free(tr);
+    return digest;
+}
+
+static int cmd_test(int argc, char **argv)
+{
+    const char *paths[argc > 0 ? argc : 1];
+    cli_t c = { .cmd = "test", .paths = paths };
+    ksim_run_opts_init(&c.opts);
+    int rc = parse_args(&c, argc, argv, false);
+    if (rc >= 0)
+        return rc;
+    if (c.n_paths == 0)
+        paths[c.n_paths++] = "scenarios";
+    list_t files = { 0 };
+    bool ok = true;
+    for (int i = 0; i < c.n_paths; i++)
+        ok = collect(&files, paths[i], true) && ok;
+    if (!ok)
+        return EXIT_USAGE;
+    int n = 0, failed = 0;
+    for (size_t i = 0; i < files.n; i++) {
+        const char *path = files.v[i];
+        ksim_run_opts_t o = c.opts;
+        o.path = path;
+        test_ctx_t tc = { path, &n, &failed, true };
+        ksim_run_result_t r1, r2;
+        uint64_t d1 = test_once(&o, &tc, &r1);
+        if (r1.error) {
+            char buf[2600];
+            printf("not ok %d - %s\n", ++n, located(r1.message, path, buf, sizeof buf));
+            failed++;
+        } else {
+            /* Same scenario, same seed: the same trace, byte for byte. */
+            tc.print = false;
+            uint64_t d2 = test_once(&o, &tc, &r2);
+            bool same = d1 == d2 && !r2.error;
+            if (!same)
+                failed++;
+            printf("%sok %d - %s: a second run gives the same trace (digest %016llx)\n",
+                   same ? "" : "not ", ++n, path, (unsigned long long)d1);
+            if (!same)
+                printf("#   second run: digest %016llx%s\n", (unsigned long long)d2,
+                       r2.error ? " and an error" : "");
+        }
+        fflush(stdout);
+        free(files.v[i]);
+    }
+    printf("1..%d\n", n);
+    free(files.v);
+    return failed ? EXIT_CHECK : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(argv[2], "run") == 0)
+            fputs(usage_run, stdout);
+        else if (argc > 2 && strcmp(argv[2], "test") == 0)
+            fputs(usage_test, stdout);
+        else
+            fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        puts(KSIM_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "test") == 0)
+        return cmd_test(argc - 2, argv + 2);
+    if (cmd[0] == '-')
+        return usage_error("", "unknown option '%s'", cmd);
+    return usage_error("", "unknown command '%s'", cmd);
+}

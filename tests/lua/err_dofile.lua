@@ -1,0 +1,2 @@
+-- Scenarios may only load Lua files from their own folder.
+dofile("/etc/passwd")

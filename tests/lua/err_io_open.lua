@@ -1,0 +1,2 @@
+-- Scenarios are sandboxed: no files.
+local f = io.open("/etc/passwd")

@@ -1,0 +1,3 @@
+-- Scenarios are sandboxed: no processes.
+local w = ksim.world{}
+os.execute("ls")

@@ -1,0 +1,2 @@
+-- require cannot climb out of the scenario's folder either.
+require("..secret")

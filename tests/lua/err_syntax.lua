@@ -1,0 +1,3 @@
+-- A syntax error: the run stops before anything happens, naming file and line.
+local w = ksim.world{}
+local x = = 3

@@ -1,0 +1,618 @@
+/* text: one trace event as one line of text. Each kind of event has its own short
+ * sentence; kinds this file does not know fall back to "node  kind key=value ...", so a
+ * new engine event shows up before anyone writes its renderer. */
+#include "text.h"
+
+#include "../sim/trace.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define VALUE_CHARS 40
+#define MAX_PARTS 4
+#define MAX_RECORDS 3
+
+/* ---- a bounded line builder ---- */
+
+typedef struct sb {
+    char *buf;
+    size_t n, len;
+    bool full;
+} sb_t;
+
+static void sb_add(sb_t *b, const char *s, size_t len)
+{
+    if (b->full)
+        return;
+    size_t room = b->n - 1 - b->len;
+    if (len > room) {
+        len = room;
+        b->full = true;
+        /* Never end in the middle of a UTF-8 character. */
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(b->buf + b->len, s, len);
+    b->len += len;
+    b->buf[b->len] = '\0';
+}
+
+static void sb_str(sb_t *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* The longest prefix of s[0..len) that does not end inside a character. */
+static size_t utf8_complete(const char *s, size_t len)
+{
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return len - (i - 1) >= need ? len : i - 1;
+}
+
+static void sb_printf(sb_t *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    size_t len = (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1;
+    if (len < (size_t)k) /* cut by tmp's size: drop a trailing partial character */
+        len = utf8_complete(tmp, len);
+    sb_add(b, tmp, len);
+}
+
+/* ---- values ---- */
+
+const char *text_short(const char *s, size_t max_chars, char *buf, size_t n)
+{
+    sb_t b = { buf, n, 0, false };
+    buf[0] = '\0';
+    const unsigned char *p = (const unsigned char *)s;
+    size_t chars = 0;
+    while (*p) {
+        if (chars == max_chars) {
+            sb_str(&b, "…");
+            break;
+        }
+        size_t len = utf8_len(p);
+        char esc[8];
+        if (len == 1 && *p < 0x20) {
+            if (*p == '\n')
+                sb_str(&b, "\\n");
+            else if (*p == '\t')
+                sb_str(&b, "\\t");
+            else if (*p == '\r')
+                sb_str(&b, "\\r");
+            else {
+                snprintf(esc, sizeof esc, "\\x%02x", *p);
+                sb_str(&b, esc);
+            }
+            p++;
+        } else if (len == 0) {
+            snprintf(esc, sizeof esc, "\\x%02x", *p);
+            sb_str(&b, esc);
+            p++;
+        } else {
+            sb_add(&b, (const char *)p, len);
+            p += len;
+        }
+        chars++;
+    }
+    return buf;
+}
+
+static void sb_value(sb_t *b, const char *s)
+{
+    char tmp[VALUE_CHARS * 4 + 16];
+    sb_str(b, text_short(s, VALUE_CHARS, tmp, sizeof tmp));
+}
+
+static void sb_json(sb_t *b, const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v)) {
+        sb_str(b, "null");
+    } else if (cJSON_IsString(v)) {
+        if (v->valuestring[0])
+            sb_value(b, v->valuestring);
+        else
+            sb_str(b, "\"\"");
+    } else if (cJSON_IsBool(v)) {
+        sb_str(b, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsRaw(v) && v->valuestring) {
+        sb_value(b, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 9e15)
+            sb_printf(b, "%.0f", d);
+        else
+            sb_printf(b, "%g", d);
+    } else if (cJSON_IsArray(v)) {
+        sb_str(b, "[");
+        int i = 0;
+        for (const cJSON *e = v->child; e; e = e->next, i++) {
+            if (i == MAX_PARTS) {
+                sb_printf(b, ", …");
+                break;
+            }
+            if (i)
+                sb_str(b, ",");
+            sb_json(b, e);
+        }
+        sb_str(b, "]");
+    } else {
+        sb_str(b, "{…}");
+    }
+}
+
+/* ---- fields ---- */
+
+static const cJSON *field(const cJSON *ev, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(ev, k);
+}
+
+static const char *str(const cJSON *ev, const char *k, const char *dflt)
+{
+    const cJSON *v = field(ev, k);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* Integers arrive as numbers (a trace read back) or as raw text (live events). */
+static bool is_int_item(const cJSON *v)
+{
+    return cJSON_IsNumber(v) || (cJSON_IsRaw(v) && v->valuestring);
+}
+
+static bool has_num(const cJSON *ev, const char *k)
+{
+    return is_int_item(field(ev, k));
+}
+
+static long long num(const cJSON *ev, const char *k, long long dflt)
+{
+    return (long long)trace_int(ev, k, dflt);
+}
+
+static bool is_error(const char *e)
+{
+    return e && strcmp(e, "NONE") != 0;
+}
+
+static void sb_ms(sb_t *b, long long us)
+{
+    if (us % 1000 == 0)
+        sb_printf(b, "%lld ms", us / 1000);
+    else
+        sb_printf(b, "%.3f ms", (double)us / 1000.0);
+}
+
+static void sb_records(sb_t *b, long long n)
+{
+    sb_printf(b, "[%lld record%s]", n, n == 1 ? "" : "s");
+}
+
+/* "k1=v1" with null shown as null. */
+static void sb_kv(sb_t *b, const cJSON *rec)
+{
+    sb_json(b, field(rec, "key"));
+    sb_str(b, "=");
+    sb_json(b, field(rec, "value"));
+}
+
+/* Fields that every renderer handles itself; the rest are shown as key=value. */
+static bool common_field(const char *k)
+{
+    static const char *const common[] = { "t", "seq", "node", "kind", "msg", "api", "dir",
+                                          "from", "to", "corr", "error", "parts", "topics",
+                                          NULL };
+    for (size_t i = 0; common[i]; i++)
+        if (strcmp(common[i], k) == 0)
+            return true;
+    return false;
+}
+
+static void sb_extra_fields(sb_t *b, const cJSON *ev, bool (*skip)(const char *))
+{
+    for (const cJSON *f = ev->child; f; f = f->next) {
+        if (!f->string || skip(f->string) || cJSON_IsObject(f))
+            continue;
+        sb_printf(b, " %s=", f->string);
+        sb_json(b, f);
+    }
+}
+
+/* ---- messages ---- */
+
+static bool part_field(const char *k)
+{
+    static const char *const known[] = { "tp", "error", "base_offset", "offset", "hw",
+                                         "first", "last", "records", "bytes", NULL };
+    for (size_t i = 0; known[i]; i++)
+        if (strcmp(known[i], k) == 0)
+            return true;
+    return false;
+}
+
+static void sb_part(sb_t *b, const cJSON *part, bool response)
+{
+    sb_str(b, str(part, "tp", "?"));
+    const char *e = str(part, "error", NULL);
+    if (response && is_error(e)) {
+        sb_printf(b, " %s", e);
+        return;
+    }
+    if (has_num(part, "base_offset"))
+        sb_printf(b, " offset=%lld", num(part, "base_offset", -1));
+    if (has_num(part, "offset"))
+        sb_printf(b, " offset=%lld", num(part, "offset", -1));
+    if (has_num(part, "hw"))
+        sb_printf(b, " hw=%lld", num(part, "hw", -1));
+    if (has_num(part, "first") && has_num(part, "last"))
+        sb_printf(b, " offsets %lld..%lld", num(part, "first", -1), num(part, "last", -1));
+    if (has_num(part, "records")) {
+        sb_str(b, " ");
+        sb_records(b, num(part, "records", 0));
+    }
+    sb_extra_fields(b, part, part_field);
+}
+
+/* A Metadata topic: a name (request) or {topic, error, leaders} (response). */
+static void sb_topic(sb_t *b, const cJSON *t)
+{
+    if (!cJSON_IsObject(t)) {
+        sb_json(b, t);
+        return;
+    }
+    sb_str(b, str(t, "topic", "?"));
+    const char *e = str(t, "error", NULL);
+    if (is_error(e)) {
+        sb_printf(b, " %s", e);
+        return;
+    }
+    const cJSON *leaders = field(t, "leaders");
+    if (cJSON_IsArray(leaders)) {
+        sb_str(b, " leaders=");
+        int i = 0;
+        for (const cJSON *l = leaders->child; l; l = l->next, i++) {
+            if (i == 8) {
+                sb_str(b, ",…");
+                break;
+            }
+            if (i)
+                sb_str(b, ",");
+            sb_json(b, l);
+        }
+    }
+}
+
+static void sb_parts(sb_t *b, const cJSON *ev, bool response)
+{
+    const cJSON *parts = field(ev, "parts");
+    if (cJSON_IsArray(parts)) {
+        int i = 0, total = cJSON_GetArraySize(parts);
+        for (const cJSON *p = parts->child; p; p = p->next, i++) {
+            if (i == MAX_PARTS) {
+                sb_printf(b, ", (+%d more)", total - i);
+                break;
+            }
+            sb_str(b, i ? ", " : " ");
+            sb_part(b, p, response);
+        }
+    }
+    const cJSON *topics = field(ev, "topics");
+    if (cJSON_IsArray(topics)) {
+        if (cJSON_GetArraySize(topics) == 0) {
+            sb_str(b, " (all topics)");
+        } else {
+            sb_str(b, " ");
+            int i = 0;
+            for (const cJSON *t = topics->child; t; t = t->next, i++) {
+                if (i == MAX_PARTS) {
+                    sb_str(b, ", …");
+                    break;
+                }
+                if (i)
+                    sb_str(b, ", ");
+                sb_topic(b, t);
+            }
+        }
+    }
+}
+
+static void fmt_send(sb_t *b, const cJSON *ev)
+{
+    bool response = strcmp(str(ev, "dir", "request"), "response") == 0;
+    sb_printf(b, "%s -> %s  %s", str(ev, "from", "?"), str(ev, "to", "?"), str(ev, "api", "?"));
+    if (response)
+        sb_str(b, " response");
+    sb_parts(b, ev, response);
+    const char *e = str(ev, "error", NULL);
+    if (is_error(e))
+        sb_printf(b, " error=%s", e);
+    sb_extra_fields(b, ev, common_field);
+    sb_printf(b, " corr=%lld", num(ev, "corr", -1));
+}
+
+static void fmt_drop(sb_t *b, const cJSON *ev)
+{
+    sb_printf(b, "   ✗ dropped %s %s %s -> %s corr=%lld", str(ev, "api", "?"),
+              str(ev, "dir", "request"), str(ev, "from", "?"), str(ev, "to", "?"),
+              num(ev, "corr", -1));
+    if (has_num(ev, "fault"))
+        sb_printf(b, " (fault %lld)", num(ev, "fault", 0));
+    else
+        sb_printf(b, " (%s)", str(ev, "reason", "dropped"));
+}
+
+static void fmt_fault(sb_t *b, const cJSON *ev)
+{
+    const char *action = str(ev, "action", "?");
+    sb_printf(b, "fault %lld: %s", num(ev, "fault", 0), action);
+    if (has_num(ev, "delay")) {
+        sb_str(b, " by ");
+        sb_ms(b, num(ev, "delay", 0));
+    }
+    const char *target = str(ev, "target", NULL);
+    if (target)
+        sb_printf(b, " %s", target);
+    sb_printf(b, " (msg %lld)", num(ev, "msg", 0));
+}
+
+/* ---- the Kafka model ---- */
+
+static void fmt_topic(sb_t *b, const cJSON *ev)
+{
+    long long parts = num(ev, "partitions", 0);
+    sb_printf(b, "topic %s created: %lld partition%s, replication factor %lld",
+              str(ev, "topic", "?"), parts, parts == 1 ? "" : "s",
+              num(ev, "replication_factor", 1));
+    const cJSON *leaders = field(ev, "leaders");
+    if (cJSON_IsArray(leaders) && leaders->child) {
+        sb_str(b, ", leaders ");
+        int i = 0;
+        for (const cJSON *l = leaders->child; l; l = l->next, i++) {
+            if (i == 8) {
+                sb_str(b, ",…");
+                break;
+            }
+            if (i)
+                sb_str(b, ",");
+            sb_json(b, l);
+        }
+    }
+}
+
+static void fmt_append(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  append %s offsets %lld..%lld", node, str(ev, "tp", "?"),
+              num(ev, "base_offset", -1), num(ev, "last_offset", -1));
+    const cJSON *recs = field(ev, "records");
+    if (!cJSON_IsArray(recs))
+        return;
+    sb_str(b, " ");
+    int i = 0, total = cJSON_GetArraySize(recs);
+    for (const cJSON *r = recs->child; r; r = r->next, i++) {
+        if (i == MAX_RECORDS) {
+            sb_printf(b, " (+%d more)", total - i);
+            break;
+        }
+        sb_str(b, " ");
+        sb_kv(b, r);
+    }
+}
+
+static void fmt_record(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  send #%lld to %s", node, num(ev, "rec", -1), str(ev, "topic", "?"));
+    long long p = num(ev, "partition", -1);
+    if (p >= 0)
+        sb_printf(b, "-%lld", p);
+    sb_str(b, "  ");
+    sb_kv(b, ev);
+}
+
+static void fmt_batch_done(sb_t *b, const cJSON *ev, const char *node)
+{
+    const char *e = str(ev, "error", NULL);
+    long long n = num(ev, "records", 0), attempts = num(ev, "attempts", 1);
+    sb_printf(b, "%s  batch %s ", node, str(ev, "tp", "?"));
+    sb_records(b, n);
+    if (is_error(e)) {
+        sb_printf(b, " failed: %s after %lld attempt%s", e, attempts, attempts == 1 ? "" : "s");
+        return;
+    }
+    long long base = num(ev, "base_offset", -1);
+    if (base >= 0)
+        sb_printf(b, " done: offsets %lld..%lld", base, base + (n > 0 ? n - 1 : 0));
+    else
+        sb_str(b, " done (offset unknown)");
+    sb_printf(b, " after %lld attempt%s", attempts, attempts == 1 ? "" : "s");
+}
+
+static void fmt_retry(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  retry %s ", node, str(ev, "tp", "?"));
+    sb_records(b, num(ev, "records", 0));
+    sb_printf(b, " after %s (attempt %lld, backoff ", str(ev, "error", "?"),
+              num(ev, "attempt", 0));
+    sb_json(b, field(ev, "backoff_ms"));
+    sb_str(b, " ms)");
+}
+
+static void fmt_poll(sb_t *b, const cJSON *ev, const char *node)
+{
+    long long n = num(ev, "count", 0);
+    if (n == 0) {
+        sb_printf(b, "%s  poll -> no records", node);
+        return;
+    }
+    sb_printf(b, "%s  poll -> %lld record%s:", node, n, n == 1 ? "" : "s");
+    const cJSON *recs = field(ev, "records");
+    if (!cJSON_IsArray(recs))
+        return;
+    int i = 0;
+    for (const cJSON *r = recs->child; r; r = r->next, i++) {
+        if (i == MAX_RECORDS) {
+            sb_printf(b, " (+%lld more)", n - i);
+            break;
+        }
+        sb_printf(b, "%s %s@%lld ", i ? "," : "", str(r, "tp", "?"), num(r, "offset", -1));
+        sb_kv(b, r);
+    }
+}
+
+/* ---- nodes and the network ---- */
+
+static void sb_names(sb_t *b, const cJSON *arr)
+{
+    int i = 0;
+    for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e; e = e->next, i++) {
+        if (i)
+            sb_str(b, ",");
+        sb_json(b, e);
+    }
+}
+
+static void fmt_partition(sb_t *b, const cJSON *ev)
+{
+    sb_printf(b, "network partition %lld: ", num(ev, "partition", 0));
+    sb_names(b, field(ev, "a"));
+    sb_str(b, cJSON_IsTrue(field(ev, "oneway")) ? " -/-> " : " <-/-> ");
+    sb_names(b, field(ev, "b"));
+}
+
+static bool skip_none(const char *k)
+{
+    return strcmp(k, "t") == 0 || strcmp(k, "seq") == 0 || strcmp(k, "node") == 0 ||
+           strcmp(k, "kind") == 0;
+}
+
+static void fmt_unknown(sb_t *b, const cJSON *ev, const char *node, const char *kind)
+{
+    sb_printf(b, "%s  %s", node, kind);
+    sb_extra_fields(b, ev, skip_none);
+}
+
+const char *text_format_body(const cJSON *ev, char *buf, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    buf[0] = '\0';
+    const char *kind = str(ev, "kind", NULL);
+    if (!kind || strcmp(kind, "deliver") == 0)
+        return NULL;
+    sb_t b = { buf, n, 0, false };
+    const char *node = str(ev, "node", "?");
+    if (strcmp(kind, "send") == 0) {
+        fmt_send(&b, ev);
+    } else if (strcmp(kind, "drop") == 0) {
+        fmt_drop(&b, ev);
+    } else if (strcmp(kind, "fault") == 0) {
+        fmt_fault(&b, ev);
+    } else if (strcmp(kind, "node") == 0) {
+        sb_printf(&b, "%s  starts (%s)", node, str(ev, "role", "?"));
+    } else if (strcmp(kind, "crash") == 0) {
+        sb_printf(&b, "%s  ✗ crashed", node);
+        if (str(ev, "reason", NULL))
+            sb_printf(&b, " (%s)", str(ev, "reason", ""));
+    } else if (strcmp(kind, "restart") == 0) {
+        sb_printf(&b, "%s  restarted", node);
+    } else if (strcmp(kind, "pause") == 0) {
+        sb_printf(&b, "%s  paused", node);
+    } else if (strcmp(kind, "resume") == 0) {
+        long long held = num(ev, "held", 0);
+        sb_printf(&b, "%s  resumed (%lld held message%s)", node, held, held == 1 ? "" : "s");
+    } else if (strcmp(kind, "partition") == 0) {
+        fmt_partition(&b, ev);
+    } else if (strcmp(kind, "heal") == 0) {
+        sb_printf(&b, "network partition %lld healed", num(ev, "partition", 0));
+    } else if (strcmp(kind, "topic") == 0) {
+        fmt_topic(&b, ev);
+    } else if (strcmp(kind, "append") == 0) {
+        fmt_append(&b, ev, node);
+    } else if (strcmp(kind, "hw") == 0) {
+        sb_printf(&b, "%s  high watermark %s -> %lld", node, str(ev, "tp", "?"),
+                  num(ev, "hw", -1));
+    } else if (strcmp(kind, "record") == 0) {
+        fmt_record(&b, ev, node);
+    } else if (strcmp(kind, "retry") == 0) {
+        fmt_retry(&b, ev, node);
+    } else if (strcmp(kind, "batch_done") == 0) {
+        fmt_batch_done(&b, ev, node);
+    } else if (strcmp(kind, "request_timeout") == 0) {
+        sb_printf(&b, "%s  request timed out: %s to %s corr=%lld", node, str(ev, "api", "?"),
+                  str(ev, "to", "?"), num(ev, "corr", -1));
+    } else if (strcmp(kind, "response_ignored") == 0) {
+        sb_printf(&b, "%s  ignored %s response corr=%lld (%s)", node, str(ev, "api", "?"),
+                  num(ev, "corr", -1), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "poll") == 0) {
+        fmt_poll(&b, ev, node);
+    } else if (strcmp(kind, "simplification") == 0) {
+        sb_str(&b, "(simplification) ");
+        sb_str(&b, str(ev, "what", "?"));
+    } else if (strcmp(kind, "note") == 0) {
+        sb_str(&b, "** ");
+        sb_str(&b, str(ev, "text", ""));
+    } else if (strcmp(kind, "check") == 0) {
+        bool ok = cJSON_IsTrue(field(ev, "ok"));
+        sb_printf(&b, "%s %s", ok ? "✓" : "✗", str(ev, "msg", ""));
+        if (!ok)
+            sb_printf(&b, " (%s)", str(ev, "where", "?"));
+    } else if (strcmp(kind, "run_end") == 0) {
+        sb_printf(&b, "run ended (%s) at ", str(ev, "status", "?"));
+        sb_ms(&b, num(ev, "time", 0));
+    } else {
+        fmt_unknown(&b, ev, node, kind);
+    }
+    /* Notes and values may hold newlines: one event stays one line. */
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return buf;
+}
+
+const char *text_format_event(const cJSON *ev, char *buf, size_t n)
+{
+    if (!has_num(ev, "t") || n < 16)
+        return NULL;
+    int k = snprintf(buf, n, "%10.3f ms  ", (double)num(ev, "t", 0) / 1000.0);
+    if (k < 0 || (size_t)k >= n)
+        return NULL;
+    if (!text_format_body(ev, buf + k, n - (size_t)k))
+        return NULL;
+    return buf;
+}
