@@ -737,7 +737,7 @@ static void test_many_nodes(void)
     net_set_link_latency(e->w->net, A, B, (latency_t){ LAT_FIXED, 1234, 0 });
     node_t *last = NULL;
     for (int i = 0; i < 40; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "extra-%d", i);
         last = world_add_node(e->w, name, ROLE_APP, &ops, e);
     }
