@@ -581,6 +581,12 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   num(ev, "corr", -1), str(ev, "reason", "?"));
     } else if (strcmp(kind, "poll") == 0) {
         fmt_poll(&b, ev, node);
+    } else if (strcmp(kind, "offset_reset") == 0) {
+        sb_printf(&b, "%s  position %s -> %lld (auto.offset.reset / seek to %s)", node,
+                  str(ev, "tp", "?"), num(ev, "offset", -1), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "metadata_timeout") == 0) {
+        sb_printf(&b, "%s  topic %s not present in metadata after %lld ms", node,
+                  str(ev, "topic", "?"), num(ev, "max_block_ms", 0));
     } else if (strcmp(kind, "simplification") == 0) {
         sb_str(&b, "(simplification) ");
         sb_str(&b, str(ev, "what", "?"));
