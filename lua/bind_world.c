@@ -395,10 +395,11 @@ static int w_partition(lua_State *L)
 {
     rt_check_self(L, RT_WORLD, "partition");
     world_t *w = rt_world(L);
+    /* The options first: side() pushes its id arrays onto the stack. */
+    bool oneway = opt_flag(L, 4, "w:partition", "oneway");
     size_t na, nb;
     int32_t *a = side(L, 2, "w:partition(a, b)", &na);
     int32_t *b = side(L, 3, "w:partition(a, b)", &nb);
-    bool oneway = opt_flag(L, 4, "w:partition", "oneway");
     lua_pushinteger(L, net_partition(w->net, a, na, b, nb, oneway));
     return 1;
 }
