@@ -164,24 +164,12 @@ static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
 /* Messages name the script by its file name (traces must not depend on how it was
  * invoked); on the terminal, the path the user typed is more useful. Writes "PATH:LINE:
  * message" into buf, on one line. */
-/* Whether msg starts with "file:line:", as Lua's error messages do. */
-static bool has_position(const char *msg)
-{
-    const char *colon = strchr(msg, ':');
-    if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
-        return false;
-    const char *p = colon + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return *p == ':' || *p == '\0';
-}
-
 static const char *located_as(const char *msg, const char *path, char *buf, size_t n,
                               bool name_other)
 {
     /* Chunk names are relative to the scenario's folder: put the folder back. */
     const char *slash = strrchr(path, '/');
-    if (has_position(msg))
+    if (ksim_has_position(msg))
         snprintf(buf, n, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, msg);
     else if (name_other)
         snprintf(buf, n, "%s: %s", path, msg);

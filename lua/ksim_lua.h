@@ -39,5 +39,8 @@ void ksim_run_opts_init(ksim_run_opts_t *o);
 /* Runs the scenario to completion. Returns 0 when the script ran to its end (checks may
  * have failed; see result), -1 when it stopped on an error (result->message). */
 int ksim_lua_run(const ksim_run_opts_t *o, ksim_run_result_t *r);
+/* Whether an error message starts with "file:line:" (or is just "file:line"), as Lua's
+ * and luaL_error's messages do. */
+bool ksim_has_position(const char *msg);
 
 #endif

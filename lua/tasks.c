@@ -44,18 +44,6 @@ bool task_is_thread(lua_State *L, int idx)
     return is;
 }
 
-/* Whether an error message starts with "file:line:", as luaL_error's do. */
-static bool has_position(const char *msg)
-{
-    const char *colon = strchr(msg, ':');
-    if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
-        return false;
-    const char *p = colon + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return *p == ':';
-}
-
 static void resume(rt_t *rt, task_t *t)
 {
     if (rt->fatal || t->state == TASK_DONE)
@@ -88,7 +76,7 @@ static void resume(rt_t *rt, task_t *t)
         lua_xmove(co, L, 1);
         rt_errstr(L, -1, msg, sizeof msg);
         lua_pop(L, 1);
-        if (has_position(msg)) {
+        if (ksim_has_position(msg)) {
             rt_fatal(rt, "%s (in task '%s')", msg, t->name);
         } else {
             rt_where(co, 0, where, sizeof where);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rt.h"
+#include "../sim/core/suggest.h"
 
 /* ±100 years of virtual time is more than any scenario needs and far from overflow. */
 #define RT_MAX_MS 3.2e12
@@ -279,44 +280,21 @@ void rt_new_class(lua_State *L, const char *tname, const luaL_Reg *methods,
 
 /* ---- suggestions ---- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return SIZE_MAX;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *rt_suggest(const char *s, const char *const *names)
 {
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; names[i]; i++) {
-        size_t d = edit_distance(s, names[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = names[i];
-        }
-    }
-    size_t len = strlen(s);
-    size_t limit = len < 6 ? 1 : len / 3;
-    return best_d <= limit ? best : NULL;
+    size_t n = 0;
+    while (names[n])
+        n++;
+    return suggest_closest(s, names, n);
+}
+
+bool ksim_has_position(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+    if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
+        return false;
+    const char *p = colon + 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p == ':' || *p == '\0';
 }

@@ -99,18 +99,6 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
         sender_wake_at(p, pb->created + p->linger);
 }
 
-static bytes_t own_bytes(bytes_t b)
-{
-    if (bytes_is_null(b))
-        return b;
-    char *c = malloc((size_t)b.len + 1);
-    if (!c)
-        abort();
-    memcpy(c, b.p, (size_t)b.len);
-    c[b.len] = '\0';
-    return (bytes_t){ c, b.len };
-}
-
 /* Metadata knows the topic and, if one was named, that partition. */
 bool acc_known_partition(const meta_topic_t *mt, int32_t partition)
 {
@@ -241,7 +229,7 @@ void acc_hold(producer_t *p, uint32_t rec, int32_t partition, bytes_t key, bytes
 {
     p->waiting = prod_grow(p->waiting, &p->cap_waiting, p->n_waiting + 1, sizeof *p->waiting);
     p->waiting[p->n_waiting++] =
-        (waiting_rec_t){ rec, partition, own_bytes(key), own_bytes(value), p->w->now };
+        (waiting_rec_t){ rec, partition, bytes_dup(key), bytes_dup(value), p->w->now };
 }
 
 int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size)

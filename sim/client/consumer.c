@@ -8,6 +8,7 @@
 #include "../core/net.h"
 #include "../kafka/api.h"
 #include "../kafka/protocol.h"
+#include "inflight.h"
 #include "metadata.h"
 
 enum reset { RESET_NONE, RESET_EARLIEST, RESET_LATEST };
@@ -26,15 +27,11 @@ typedef struct buffered {
     consumer_record_t rec;
 } buffered_t;
 
-typedef struct cinflight {
-    int32_t corr;
-    int32_t node;
-    int16_t api;
-    ev_handle_t timer;
-    int32_t n;           /* Fetch: the positions asked for, by assignment index */
-    int32_t *parts;
-    int64_t *offsets;
-} cinflight_t;
+/* What a Fetch in flight asked for: an assigned partition and its position then. */
+typedef struct fetch_pos {
+    int32_t part;
+    int64_t offset;
+} fetch_pos_t;
 
 struct consumer {
     node_t *node;
@@ -49,8 +46,7 @@ struct consumer {
     int32_t n_parts;
     buffered_t *buf;
     size_t buf_head, n_buf, cap_buf;
-    cinflight_t *inflight;
-    int32_t n_inflight;
+    inflight_table_t inflight; /* data: the Fetch's fetch_pos_t[n] */
     int32_t next_corr;
     bool polling;
     ev_handle_t poll_timer;
@@ -108,12 +104,7 @@ static void clear_inflight(consumer_t *c)
 {
     world_cancel(c->w, c->retry_timer);
     c->retry_timer = 0;
-    for (int32_t i = 0; i < c->n_inflight; i++) {
-        world_cancel(c->w, c->inflight[i].timer);
-        free(c->inflight[i].parts);
-        free(c->inflight[i].offsets);
-    }
-    c->n_inflight = 0;
+    inflight_clear(&c->inflight, c->w);
     for (int32_t i = 0; i < c->n_parts; i++)
         c->parts[i].listing = false;
 }
@@ -125,7 +116,7 @@ void consumer_free(consumer_t *c)
     clear_buffer(c);
     clear_inflight(c);
     free(c->buf);
-    free(c->inflight);
+    inflight_free(&c->inflight, c->w);
     free(c->parts);
     meta_free(&c->meta);
     free(c);
@@ -345,35 +336,17 @@ void consumer_close(consumer_t *c)
 
 static void request_timed_out(void *a, void *b, int64_t corr);
 
-static cinflight_t *track(consumer_t *c, msg_t *m, int32_t node)
-{
-    c->inflight = realloc(c->inflight, (size_t)(c->n_inflight + 1) * sizeof *c->inflight);
-    if (!c->inflight)
-        abort();
-    cinflight_t *f = &c->inflight[c->n_inflight++];
-    memset(f, 0, sizeof *f);
-    f->corr = m->corr;
-    f->node = node;
-    f->api = m->api;
-    f->timer = node_timer(c->node, c->request_timeout, request_timed_out, c, NULL, m->corr);
-    return f;
-}
-
-static bool in_flight(const consumer_t *c, int16_t api, int32_t node)
-{
-    for (int32_t i = 0; i < c->n_inflight; i++)
-        if (c->inflight[i].api == api && (node < 0 || c->inflight[i].node == node))
-            return true;
-    return false;
-}
-
 static bool node_busy(void *ctx, int32_t node)
 {
     const consumer_t *c = ctx;
-    for (int32_t i = 0; i < c->n_inflight; i++)
-        if (c->inflight[i].node == node)
-            return true;
-    return false;
+    return inflight_count(&c->inflight, node, -1) > 0;
+}
+
+/* Tracks a request and arms its request.timeout.ms. */
+static inflight_t *track(consumer_t *c, const msg_t *m, int32_t node)
+{
+    return inflight_add(&c->inflight, c->node, m, node, c->request_timeout, request_timed_out,
+                        c);
 }
 
 static void retry_cb(void *a, void *b, int64_t arg)
@@ -386,7 +359,7 @@ static void retry_cb(void *a, void *b, int64_t arg)
 
 static void send_metadata(consumer_t *c)
 {
-    if (!c->meta.update_needed || in_flight(c, API_METADATA, -1))
+    if (!c->meta.update_needed || inflight_count(&c->inflight, -1, API_METADATA) > 0)
         return;
     int64_t at = c->meta.last_attempt + c->backoff;
     if (c->w->now < at) {
@@ -439,25 +412,22 @@ static void send_fetch(consumer_t *c, int32_t node)
     req->max_bytes = c->fetch_max_bytes;
     req->isolation = c->isolation;
     req->parts = proto_calloc((size_t)c->n_parts, sizeof *req->parts);
-    int32_t *idx = proto_calloc((size_t)c->n_parts, sizeof *idx);
-    int64_t *offs = proto_calloc((size_t)c->n_parts, sizeof *offs);
+    fetch_pos_t *asked = proto_calloc((size_t)c->n_parts, sizeof *asked);
     for (int32_t i = 0; i < c->n_parts; i++) {
         cpart_t *p = &c->parts[i];
         if (p->position < 0 || buffered_for(c, i))
             continue;
         if (meta_leader_node(&c->meta, p->topic, p->partition) != node)
             continue;
-        idx[req->n] = i;
-        offs[req->n] = p->position;
+        asked[req->n] = (fetch_pos_t){ i, p->position };
         req->parts[req->n++] =
             (fetch_part_t){ p->topic, p->partition, p->position, c->partition_max_bytes };
     }
     msg_t *m = msg_new(c->w, API_FETCH, false, req, &fetch_req_ops);
     m->corr = ++c->next_corr;
-    cinflight_t *f = track(c, m, node);
+    inflight_t *f = track(c, m, node);
     f->n = req->n;
-    f->parts = idx;
-    f->offsets = offs;
+    f->data = asked;
     net_send(c->w, c->node, node, m);
 }
 
@@ -495,42 +465,12 @@ static void send_requests(consumer_t *c)
         int32_t node = meta_leader_node(&c->meta, p->topic, p->partition);
         if (node < 0 || p->position < 0 || buffered_for(c, i))
             continue;
-        if (!in_flight(c, API_FETCH, node))
+        if (inflight_count(&c->inflight, node, API_FETCH) == 0)
             send_fetch(c, node);
     }
 }
 
 /* ---- responses ---- */
-
-static int32_t find_inflight(const consumer_t *c, int32_t corr)
-{
-    for (int32_t i = 0; i < c->n_inflight; i++)
-        if (c->inflight[i].corr == corr)
-            return i;
-    return -1;
-}
-
-static cinflight_t untrack(consumer_t *c, int32_t i)
-{
-    cinflight_t f = c->inflight[i];
-    world_cancel(c->w, f.timer);
-    memmove(&c->inflight[i], &c->inflight[i + 1],
-            (size_t)(c->n_inflight - i - 1) * sizeof *c->inflight);
-    c->n_inflight--;
-    return f;
-}
-
-static bytes_t own(bytes_t b)
-{
-    if (bytes_is_null(b))
-        return b;
-    char *p = malloc((size_t)b.len + 1);
-    if (!p)
-        abort();
-    memcpy(p, b.p, (size_t)b.len);
-    p[b.len] = '\0';
-    return (bytes_t){ p, b.len };
-}
 
 static void buffer_record(consumer_t *c, int32_t part, const char *topic, int32_t partition,
                           const log_record_t *r)
@@ -542,7 +482,7 @@ static void buffer_record(consumer_t *c, int32_t part, const char *topic, int32_
             abort();
     }
     c->buf[c->n_buf++] = (buffered_t){
-        part, { topic, partition, r->offset, r->timestamp, own(r->key), own(r->value),
+        part, { topic, partition, r->offset, r->timestamp, bytes_dup(r->key), bytes_dup(r->value),
                 r->producer_id, r->producer_epoch, r->sequence } };
 }
 
@@ -558,13 +498,14 @@ static void trace_reset(consumer_t *c, const cpart_t *p, const char *why)
     world_emit(c->w, ev);
 }
 
-static void handle_fetch(consumer_t *c, const cinflight_t *f, const fetch_resp_t *resp)
+static void handle_fetch(consumer_t *c, const inflight_t *f, const fetch_resp_t *resp)
 {
+    const fetch_pos_t *asked = f->data;
     for (int32_t k = 0; k < resp->n && k < f->n; k++) {
         const fetch_part_resp_t *pr = &resp->parts[k];
         int32_t i = find_part(c, pr->topic, pr->partition);
         /* A seek or a new assignment since the request makes its answer stale. */
-        if (i < 0 || i != f->parts[k] || c->parts[i].position != f->offsets[k])
+        if (i < 0 || i != asked[k].part || c->parts[i].position != asked[k].offset)
             continue;
         cpart_t *p = &c->parts[i];
         if (pr->error == KERR_OFFSET_OUT_OF_RANGE) {
@@ -614,18 +555,17 @@ static void handle_list_offsets(consumer_t *c, const list_offsets_t *resp)
 static void on_message(node_t *n, msg_t *m)
 {
     consumer_t *c = n->impl;
-    int32_t i = m->response ? find_inflight(c, m->corr) : -1;
-    if (i < 0 || c->inflight[i].node != m->from)
+    int32_t i = m->response ? inflight_find(&c->inflight, m->corr) : -1;
+    if (i < 0 || c->inflight.e[i].node != m->from)
         return;
-    cinflight_t f = untrack(c, i);
+    inflight_t f = inflight_take(&c->inflight, c->w, i);
     if (m->api == API_METADATA)
         meta_apply(&c->meta, m->body);
     else if (m->api == API_FETCH)
         handle_fetch(c, &f, m->body);
     else if (m->api == API_LIST_OFFSETS)
         handle_list_offsets(c, m->body);
-    free(f.parts);
-    free(f.offsets);
+    free(f.data);
     if (c->polling)
         send_requests(c);
     try_deliver(c);
@@ -634,10 +574,10 @@ static void on_message(node_t *n, msg_t *m)
 static void request_timed_out(void *a, void *b, int64_t corr)
 {
     consumer_t *c = a;
-    int32_t i = find_inflight(c, (int32_t)corr);
+    int32_t i = inflight_find(&c->inflight, (int32_t)corr);
     if (i < 0)
         return;
-    cinflight_t f = untrack(c, i);
+    inflight_t f = inflight_take(&c->inflight, c->w, i);
     cJSON *ev = world_trace(c->w, c->node, "request_timeout");
     if (ev) {
         cJSON_AddStringToObject(ev, "to", world_node(c->w, f.node)->name);
@@ -649,8 +589,7 @@ static void request_timed_out(void *a, void *b, int64_t corr)
         for (int32_t k = 0; k < c->n_parts; k++)
             c->parts[k].listing = false;
     c->meta.update_needed = true;
-    free(f.parts);
-    free(f.offsets);
+    free(f.data);
     if (c->polling)
         send_requests(c);
 }

@@ -87,14 +87,13 @@ static void drop_all(producer_t *p)
             p->topics[t].qs[q] = (pqueue_t){ 0 };
         }
     }
-    for (int32_t i = 0; i < p->n_inflight; i++) {
-        world_cancel(p->w, p->inflight[i].timer);
-        for (int32_t j = 0; j < p->inflight[i].n; j++)
-            if (p->inflight[i].batches[j])
-                acc_free_batch(p->inflight[i].batches[j]);
-        free(p->inflight[i].batches);
+    for (int32_t i = 0; i < p->inflight.n; i++) {
+        pbatch_t **batches = p->inflight.e[i].data;
+        for (int32_t j = 0; j < p->inflight.e[i].n; j++)
+            if (batches[j])
+                acc_free_batch(batches[j]);
     }
-    p->n_inflight = 0;
+    inflight_clear(&p->inflight, p->w);
     for (size_t i = 0; i < p->n_waiting; i++) {
         free((void *)p->waiting[i].key.p);
         free((void *)p->waiting[i].value.p);
@@ -110,7 +109,7 @@ void producer_free(producer_t *p)
     for (int32_t t = 0; t < p->n_topics; t++)
         free(p->topics[t].qs);
     free(p->topics);
-    free(p->inflight);
+    inflight_free(&p->inflight, p->w);
     free(p->waiting);
     free(p->results);
     free(p->flushes);
@@ -312,9 +311,9 @@ static void on_crash(node_t *n)
             for (pbatch_t *pb = p->topics[t].qs[q].head; pb; pb = pb->next)
                 for (int32_t i = 0; i < pb->b->n; i++)
                     prod_finish_record(p, pb->recs[i], -1, KERR_CLIENT_CRASHED);
-    for (int32_t i = 0; i < p->n_inflight; i++)
-        for (int32_t j = 0; j < p->inflight[i].n; j++) {
-            pbatch_t *pb = p->inflight[i].batches[j];
+    for (int32_t i = 0; i < p->inflight.n; i++)
+        for (int32_t j = 0; j < p->inflight.e[i].n; j++) {
+            pbatch_t *pb = ((pbatch_t **)p->inflight.e[i].data)[j];
             if (pb && !pb->done)
                 for (int32_t k = 0; k < pb->b->n; k++)
                     prod_finish_record(p, pb->recs[k], -1, KERR_CLIENT_CRASHED);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "../kafka/protocol.h"
+#include "inflight.h"
 #include "metadata.h"
 #include "producer.h"
 
@@ -36,15 +37,6 @@ typedef struct ptopic {
     int64_t sticky_bytes;
 } ptopic_t;
 
-typedef struct inflight {
-    int32_t corr;
-    int32_t node;
-    int16_t api;
-    ev_handle_t timer;
-    pbatch_t **batches;
-    int32_t n;
-} inflight_t;
-
 /* A record held until its topic (or partition) appears in metadata. */
 typedef struct waiting_rec {
     uint32_t rec;
@@ -73,8 +65,7 @@ struct producer {
     size_t n_waiting, cap_waiting;
     ptopic_t *topics;
     int32_t n_topics;
-    inflight_t *inflight;
-    int32_t n_inflight, cap_inflight;
+    inflight_table_t inflight; /* data: the request's pbatch_t *[n] (Produce) */
     int32_t next_corr;
     bool run_scheduled;
     ev_handle_t wakeup;

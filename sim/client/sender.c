@@ -18,9 +18,10 @@ static void expire_in_flight(producer_t *p, int64_t *next)
 {
     int64_t now = p->w->now;
     char reason[128];
-    for (int32_t i = 0; i < p->n_inflight; i++) {
-        for (int32_t j = 0; j < p->inflight[i].n; j++) {
-            pbatch_t *pb = p->inflight[i].batches[j];
+    for (int32_t i = 0; i < p->inflight.n; i++) {
+        pbatch_t **batches = p->inflight.e[i].data;
+        for (int32_t j = 0; j < p->inflight.e[i].n; j++) {
+            pbatch_t *pb = batches[j];
             int64_t deadline = pb->created + p->delivery_timeout;
             if (pb->done)
                 continue;
@@ -69,63 +70,22 @@ void sender_wake_at(producer_t *p, int64_t at)
     p->wakeup = node_timer(p->node, at - p->w->now, wakeup_cb, p, NULL, 0);
 }
 
-static int32_t inflight_to(const producer_t *p, int32_t node)
-{
-    int32_t n = 0;
-    for (int32_t i = 0; i < p->n_inflight; i++)
-        n += p->inflight[i].node == node;
-    return n;
-}
-
 static bool node_busy(void *ctx, int32_t node)
 {
-    return inflight_to(ctx, node) > 0;
+    const producer_t *p = ctx;
+    return inflight_count(&p->inflight, node, -1) > 0;
 }
 
-static bool metadata_in_flight(const producer_t *p)
+/* Tracks a request and arms its request.timeout.ms. */
+static inflight_t *track(producer_t *p, const msg_t *m, int32_t node)
 {
-    for (int32_t i = 0; i < p->n_inflight; i++)
-        if (p->inflight[i].api == API_METADATA)
-            return true;
-    return false;
-}
-
-static inflight_t *track(producer_t *p, msg_t *m, int32_t node)
-{
-    size_t cap = (size_t)p->cap_inflight;
-    p->inflight = prod_grow(p->inflight, &cap, (size_t)p->n_inflight + 1, sizeof *p->inflight);
-    p->cap_inflight = (int32_t)cap;
-    inflight_t *f = &p->inflight[p->n_inflight++];
-    memset(f, 0, sizeof *f);
-    f->corr = m->corr;
-    f->node = node;
-    f->api = m->api;
-    f->timer = node_timer(p->node, p->request_timeout, request_timed_out, p, NULL, m->corr);
-    return f;
-}
-
-static int32_t find_inflight(const producer_t *p, int32_t corr)
-{
-    for (int32_t i = 0; i < p->n_inflight; i++)
-        if (p->inflight[i].corr == corr)
-            return i;
-    return -1;
-}
-
-/* Removes entry i and hands back what it tracked. */
-static inflight_t untrack(producer_t *p, int32_t i)
-{
-    inflight_t f = p->inflight[i];
-    world_cancel(p->w, f.timer);
-    memmove(&p->inflight[i], &p->inflight[i + 1],
-            (size_t)(p->n_inflight - i - 1) * sizeof *p->inflight);
-    p->n_inflight--;
-    return f;
+    return inflight_add(&p->inflight, p->node, m, node, p->request_timeout, request_timed_out,
+                        p);
 }
 
 static void maybe_request_metadata(producer_t *p, int64_t *next)
 {
-    if (!p->meta.update_needed || metadata_in_flight(p))
+    if (!p->meta.update_needed || inflight_count(&p->inflight, -1, API_METADATA) > 0)
         return;
     int64_t at = p->meta.last_attempt + p->backoff;
     if (p->w->now < at) {
@@ -196,7 +156,7 @@ static void send_produce(producer_t *p, int32_t node)
         return;
     }
     inflight_t *f = track(p, m, node);
-    f->batches = taken;
+    f->data = taken;
     f->n = n;
     net_send(p->w, p->node, node, m);
 }
@@ -235,10 +195,10 @@ void sender_run(producer_t *p)
         }
     }
     for (int32_t i = 0; i < n_ready; i++)
-        if (inflight_to(p, ready[i]) < p->max_in_flight)
+        if (inflight_count(&p->inflight, ready[i], -1) < p->max_in_flight)
             send_produce(p, ready[i]);
     free(ready);
-    if (p->meta.update_needed && !metadata_in_flight(p)) {
+    if (p->meta.update_needed && inflight_count(&p->inflight, -1, API_METADATA) == 0) {
         int64_t at = p->meta.last_attempt + p->backoff;
         if (at < next)
             next = at > p->w->now ? at : p->w->now;
@@ -255,10 +215,11 @@ void sender_run(producer_t *p)
 
 static pbatch_t *take_batch(inflight_t *f, const char *topic, int32_t partition)
 {
+    pbatch_t **batches = f->data;
     for (int32_t i = 0; i < f->n; i++) {
-        pbatch_t *pb = f->batches[i];
+        pbatch_t *pb = batches[i];
         if (pb && pb->b->partition == partition && strcmp(pb->b->topic, topic) == 0) {
-            f->batches[i] = NULL;
+            batches[i] = NULL;
             return pb;
         }
     }
@@ -284,10 +245,11 @@ static void fail_request(producer_t *p, inflight_t *f, int16_t error)
 {
     if (f->api == API_METADATA)
         p->meta.update_needed = true;
+    pbatch_t **batches = f->data;
     for (int32_t i = 0; i < f->n; i++)
-        if (f->batches[i])
-            settle(p, f->batches[i], error, -1);
-    free(f->batches);
+        if (batches[i])
+            settle(p, batches[i], error, -1);
+    free(batches);
 }
 
 static void trace_ignored(producer_t *p, const msg_t *m, const char *reason)
@@ -304,14 +266,14 @@ static void trace_ignored(producer_t *p, const msg_t *m, const char *reason)
 void sender_on_message(node_t *n, msg_t *m)
 {
     producer_t *p = n->impl;
-    int32_t i = m->response ? find_inflight(p, m->corr) : -1;
-    if (i < 0 || p->inflight[i].node != m->from) {
+    int32_t i = m->response ? inflight_find(&p->inflight, m->corr) : -1;
+    if (i < 0 || p->inflight.e[i].node != m->from) {
         if (m->response)
             trace_ignored(p, m, "no request in flight with this id: its connection was "
                                 "closed after a timeout");
         return;
     }
-    inflight_t f = untrack(p, i);
+    inflight_t f = inflight_take(&p->inflight, p->w, i);
     if (m->api == API_METADATA) {
         meta_apply(&p->meta, m->body);
         acc_drain_waiting(p);
@@ -324,10 +286,7 @@ void sender_on_message(node_t *n, msg_t *m)
                 settle(p, pb, pr->error, pr->base_offset);
         }
         /* Partitions the response left out failed. */
-        for (int32_t k = 0; k < f.n; k++)
-            if (f.batches[k])
-                settle(p, f.batches[k], KERR_NETWORK_EXCEPTION, -1);
-        free(f.batches);
+        fail_request(p, &f, KERR_NETWORK_EXCEPTION);
     }
     sender_wake(p);
     prod_notify(p);
@@ -338,23 +297,23 @@ void sender_on_message(node_t *n, msg_t *m)
 static void request_timed_out(void *a, void *b, int64_t corr)
 {
     producer_t *p = a;
-    int32_t i = find_inflight(p, (int32_t)corr);
+    int32_t i = inflight_find(&p->inflight, (int32_t)corr);
     if (i < 0)
         return;
-    int32_t node = p->inflight[i].node;
+    int32_t node = p->inflight.e[i].node;
     cJSON *ev = world_trace(p->w, p->node, "request_timeout");
     if (ev) {
         cJSON_AddStringToObject(ev, "to", world_node(p->w, node)->name);
-        cJSON_AddStringToObject(ev, "api", api_name(p->inflight[i].api));
+        cJSON_AddStringToObject(ev, "api", api_name(p->inflight.e[i].api));
         trace_add_int(ev, "corr", (int64_t)corr);
         trace_add_int(ev, "timeout_ms", (int64_t)(p->request_timeout / US_PER_MS));
         world_emit(p->w, ev);
     }
-    inflight_t f = untrack(p, i);
+    inflight_t f = inflight_take(&p->inflight, p->w, i);
     fail_request(p, &f, KERR_REQUEST_TIMED_OUT);
-    for (int32_t k = 0; k < p->n_inflight;) {
-        if (p->inflight[k].node == node) {
-            inflight_t other = untrack(p, k);
+    for (int32_t k = 0; k < p->inflight.n;) {
+        if (p->inflight.e[k].node == node) {
+            inflight_t other = inflight_take(&p->inflight, p->w, k);
             fail_request(p, &other, KERR_NETWORK_EXCEPTION);
         } else {
             k++;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/core/suggest.h"
+
 /* Definition helpers. A numeric range is checked only when min < max, so "at least N" is
  * written as [N, type maximum]. */
 #define INT_MIN_(n, d, lo) { n, CFG_INT, d, NULL, lo, INT32_MAX, false }
@@ -220,49 +222,15 @@ static errbuf_t eb_start(char *err, size_t errlen)
 
 /* ---- unknown keys: "did you mean" ---- */
 
-#define MAX_NAME 128
-
-static size_t levenshtein(const char *a, const char *b)
-{
-    size_t nb = strlen(b);
-    assert(nb < MAX_NAME);
-    size_t row[MAX_NAME];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        size_t diag = row[0]; /* row[i-1][j-1] */
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
+#define MAX_KEYS 128
 
 static const char *suggest(const config_schema_t *s, const char *key)
 {
-    size_t limit = strlen(key) / 4;
-    if (limit < 2)
-        limit = 2;
-    const char *best = NULL;
-    size_t best_d = limit + 1;
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->defs[i].unmodelled)
-            continue;
-        size_t d = levenshtein(key, s->defs[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = s->defs[i].name;
-        }
-    }
-    return best;
+    const char *names[MAX_KEYS];
+    assert(s->n <= MAX_KEYS);
+    for (size_t i = 0; i < s->n; i++)
+        names[i] = s->defs[i].unmodelled ? NULL : s->defs[i].name;
+    return suggest_closest(key, names, s->n);
 }
 
 static void unknown_key(const config_schema_t *s, const char *key, errbuf_t *e)

@@ -67,7 +67,7 @@ int32_t batch_size_with(const record_batch_t *b, bytes_t key, bytes_t value, int
     return b->size + record_size_in_batch(b->n, ts_delta_ms(b, ts), key, value);
 }
 
-static bytes_t copy_bytes(bytes_t in)
+bytes_t bytes_dup(bytes_t in)
 {
     if (bytes_is_null(in))
         return BYTES_NULL;
@@ -90,7 +90,7 @@ void batch_add(record_batch_t *b, bytes_t key, bytes_t value, int64_t ts)
     b->size = batch_size_with(b, key, value, ts);
     if (b->n == 0)
         b->first_timestamp = ts;
-    b->recs[b->n++] = (log_input_t){ ts, copy_bytes(key), copy_bytes(value) };
+    b->recs[b->n++] = (log_input_t){ ts, bytes_dup(key), bytes_dup(value) };
 }
 
 record_batch_t *batch_ref(record_batch_t *b)

@@ -156,6 +156,8 @@ extern const msg_body_ops_t metadata_req_ops, metadata_resp_ops;
 void *proto_calloc(size_t n, size_t size);
 /* "payments-0" into buf. */
 const char *tp_name(char *buf, size_t n, const char *topic, int32_t partition);
+/* A malloc'd copy (NUL-terminated for convenience; null stays null). */
+bytes_t bytes_dup(bytes_t b);
 /* A trace value for bytes: a JSON string, or null. */
 cJSON *bytes_json(bytes_t b);
 

@@ -1,0 +1,60 @@
+#include "inflight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+inflight_t *inflight_add(inflight_table_t *t, node_t *self, const msg_t *m, int32_t node,
+                         int64_t timeout, ev_fn on_timeout, void *ctx)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 8;
+        t->e = realloc(t->e, (size_t)t->cap * sizeof *t->e);
+        if (!t->e)
+            abort();
+    }
+    inflight_t *f = &t->e[t->n++];
+    *f = (inflight_t){ m->corr, node, m->api, 0, NULL, 0 };
+    f->timer = node_timer(self, timeout, on_timeout, ctx, NULL, m->corr);
+    return f;
+}
+
+int32_t inflight_find(const inflight_table_t *t, int32_t corr)
+{
+    for (int32_t i = 0; i < t->n; i++)
+        if (t->e[i].corr == corr)
+            return i;
+    return -1;
+}
+
+inflight_t inflight_take(inflight_table_t *t, world_t *w, int32_t i)
+{
+    inflight_t f = t->e[i];
+    world_cancel(w, f.timer);
+    memmove(&t->e[i], &t->e[i + 1], (size_t)(t->n - i - 1) * sizeof *t->e);
+    t->n--;
+    return f;
+}
+
+int32_t inflight_count(const inflight_table_t *t, int32_t node, int16_t api)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < t->n; i++)
+        n += (node < 0 || t->e[i].node == node) && (api < 0 || t->e[i].api == api);
+    return n;
+}
+
+void inflight_clear(inflight_table_t *t, world_t *w)
+{
+    for (int32_t i = 0; i < t->n; i++) {
+        world_cancel(w, t->e[i].timer);
+        free(t->e[i].data);
+    }
+    t->n = 0;
+}
+
+void inflight_free(inflight_table_t *t, world_t *w)
+{
+    inflight_clear(t, w);
+    free(t->e);
+    memset(t, 0, sizeof *t);
+}
