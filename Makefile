@@ -4,7 +4,6 @@
 CC      ?= cc
 PKGS    := lua5.4 libcjson ncursesw
 DEB_PKGS := liblua5.4-dev libcjson-dev libncurses-dev pkg-config
-TEST_DEB_PKGS := tmux libxml2-utils
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE_EXTENDED
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -58,17 +57,6 @@ $(DEPS_OK):
 	fi
 	@touch $@
 
-$(BUILD)/.test-deps-ok: | $(DEPS_OK)
-	@for t in tmux xmllint; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get install -y -q $(TEST_DEB_PKGS) || (apt-get update -q && apt-get install -y -q $(TEST_DEB_PKGS))) >&2 || true; \
-	  else \
-	    echo "ksim: some tests will be skipped; to run them: sudo apt-get install -y $(TEST_DEB_PKGS)"; \
-	  fi; \
-	fi
-	@touch $@
-
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -89,7 +77,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libksim.a | $(DEPS_OK)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
 
 # Every test is an executable speaking TAP: C unit tests and the scripts in tests/.
-test: $(KSIM) $(UNIT_BIN) $(BUILD)/.test-deps-ok
+test: $(KSIM) $(UNIT_BIN)
 	KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' $(UNIT_BIN) $(sort $(wildcard tests/*.t))
 
 demo: ksim
