@@ -68,7 +68,7 @@ $(BUILD)/libksim.a: $(LIB_OBJ)
 $(KSIM): $(BUILD)/cli/main.o $(BUILD)/libksim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libksim.a | $(DEPS_OK)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/kafka_fixture.h $(BUILD)/libksim.a | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
 

@@ -17,8 +17,8 @@
 #include "sim/kafka/api.h"
 #include "sim/kafka/cluster.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/kafka_fixture.h"
 
-#define TOPIC "t"
 #define MAX_GOT 64
 
 typedef struct got_rec {
@@ -39,38 +39,10 @@ typedef struct polled {
 } polled_t;
 
 typedef struct env {
-    trace_t *tr;
-    world_t *w;
-    cluster_t *c;
+    fixture_t f;
     producer_t *p;
     consumer_t *k;
-    char err[512];
-    cJSON **ev;
-    size_t n_ev, cap_ev;
 } env_t;
-
-static void listen(void *ctx, const cJSON *ev, const char *line)
-{
-    env_t *e = ctx;
-    (void)line;
-    if (e->n_ev == e->cap_ev) {
-        e->cap_ev = e->cap_ev ? e->cap_ev * 2 : 1024;
-        e->ev = realloc(e->ev, e->cap_ev * sizeof *e->ev);
-        if (!e->ev)
-            abort();
-    }
-    e->ev[e->n_ev++] = cJSON_Duplicate(ev, true);
-}
-
-static void set_all(config_t *c, const char *const *kv)
-{
-    char err[256];
-    for (size_t i = 0; kv && kv[i]; i += 2)
-        if (!config_set(c, kv[i], kv[i + 1], err, sizeof err)) {
-            tap_diag("bad test config: %s", err);
-            abort();
-        }
-}
 
 /* brokers brokers, topic "t" with `partitions` partitions, producer "p1" (acks=1, no
  * idempotence) and consumer "c1" configured by kv. */
@@ -79,32 +51,19 @@ static env_t *env_new(int brokers, int32_t partitions, const char *const *kv)
     env_t *e = calloc(1, sizeof *e);
     if (!e)
         abort();
-    e->tr = trace_new();
-    trace_set_listener(e->tr, listen, e);
-    e->w = world_new(7, e->tr);
-    config_t bc, tc, pc, cc;
-    config_init(&bc, &broker_config_schema);
-    e->c = cluster_new(e->w, "main", brokers, &bc, e->err, sizeof e->err);
-    config_free(&bc);
-    char parts[16];
-    snprintf(parts, sizeof parts, "%d", partitions);
-    config_init(&tc, &topic_config_schema);
-    const char *tkv[] = { "partitions", parts, NULL };
-    set_all(&tc, tkv);
-    if (!e->c || !cluster_create_topic(e->c, TOPIC, &tc, e->err, sizeof e->err))
-        abort();
-    config_free(&tc);
+    fixture_init(&e->f, 7, brokers, partitions);
+    config_t pc, cc;
     config_init(&pc, &producer_config_schema);
     const char *pkv[] = { "enable.idempotence", "false", "acks", "1", NULL };
-    set_all(&pc, pkv);
-    e->p = cluster_producer(e->c, "p1", &pc, e->err, sizeof e->err);
+    fixture_config(&pc, pkv);
+    e->p = cluster_producer(e->f.c, "p1", &pc, e->f.err, sizeof e->f.err);
     config_free(&pc);
     config_init(&cc, &consumer_config_schema);
-    set_all(&cc, kv);
-    e->k = cluster_consumer(e->c, "c1", &cc, e->err, sizeof e->err);
+    fixture_config(&cc, kv);
+    e->k = cluster_consumer(e->f.c, "c1", &cc, e->f.err, sizeof e->f.err);
     config_free(&cc);
     if (!e->p || !e->k) {
-        tap_diag("client refused: %s", e->err);
+        tap_diag("client refused: %s", e->f.err);
         abort();
     }
     return e;
@@ -112,21 +71,8 @@ static env_t *env_new(int brokers, int32_t partitions, const char *const *kv)
 
 static void env_free(env_t *e)
 {
-    for (int32_t i = 0; i < e->w->n_nodes; i++)
-        world_crash(e->w, e->w->nodes[i], "end of test");
-    world_run(e->w, INT64_MAX, NULL, NULL);
-    cluster_free(e->c);
-    world_free(e->w);
-    trace_free(e->tr);
-    for (size_t i = 0; i < e->n_ev; i++)
-        cJSON_Delete(e->ev[i]);
-    free(e->ev);
+    fixture_free(&e->f);
     free(e);
-}
-
-static bytes_t str(const char *s)
-{
-    return s ? (bytes_t){ s, (int32_t)strlen(s) } : BYTES_NULL;
 }
 
 /* Sends one record (partition -1: the partitioner decides). */
@@ -141,12 +87,12 @@ static void produce(env_t *e, int32_t partition, const char *key, const char *va
 
 static void run_idle(env_t *e)
 {
-    world_run(e->w, INT64_MAX, NULL, NULL);
+    world_run(e->f.w, INT64_MAX, NULL, NULL);
 }
 
 static void run_to(env_t *e, int64_t t)
 {
-    world_run(e->w, t, NULL, NULL);
+    world_run(e->f.w, t, NULL, NULL);
 }
 
 static void copy_bytes(char *dst, size_t n, bytes_t b, bool *null)
@@ -188,7 +134,7 @@ static void poll_sync(env_t *e, int64_t timeout_us, polled_t *out)
 {
     memset(out, 0, sizeof *out);
     consumer_poll(e->k, timeout_us, on_poll, out);
-    world_run(e->w, INT64_MAX, poll_done, out);
+    world_run(e->f.w, INT64_MAX, poll_done, out);
 }
 
 static void assign(env_t *e, int n)
@@ -250,8 +196,8 @@ static bool str_is(const cJSON *ev, const char *field, const char *want)
 static const cJSON *nth_msg(const env_t *e, const char *kind, const char *api, const char *dir,
                             int64_t from_t, int nth)
 {
-    for (size_t i = 0; i < e->n_ev; i++) {
-        const cJSON *ev = e->ev[i];
+    for (size_t i = 0; i < e->f.n_ev; i++) {
+        const cJSON *ev = e->f.ev[i];
         if (str_is(ev, "kind", kind) && str_is(ev, "api", api) && str_is(ev, "dir", dir) &&
             ev_t(ev) >= from_t && --nth == 0)
             return ev;
@@ -262,8 +208,8 @@ static const cJSON *nth_msg(const env_t *e, const char *kind, const char *api, c
 /* The Fetch response that answered the request event `req` (same corr, back to its sender). */
 static const cJSON *answer_to(const env_t *e, const cJSON *req)
 {
-    for (size_t i = 0; req && i < e->n_ev; i++) {
-        const cJSON *ev = e->ev[i];
+    for (size_t i = 0; req && i < e->f.n_ev; i++) {
+        const cJSON *ev = e->f.ev[i];
         if (str_is(ev, "kind", "send") && str_is(ev, "dir", "response") &&
             str_is(ev, "api", trace_str(req, "api")) &&
             trace_int(ev, "corr", -1) == trace_int(req, "corr", -2) &&
@@ -331,18 +277,18 @@ static void test_max_poll_records(void)
     is_int(consumer_position(e->k, TOPIC, 0), 2,
            "max.poll.records=2: the position moves past what poll returned (2), not past what was fetched");
     int fetches = 0;
-    for (size_t i = 0; i < e->n_ev; i++)
-        fetches += str_is(e->ev[i], "kind", "send") && str_is(e->ev[i], "api", "Fetch") &&
-                   str_is(e->ev[i], "dir", "request");
-    int64_t t1 = e->w->now;
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        fetches += str_is(e->f.ev[i], "kind", "send") && str_is(e->f.ev[i], "api", "Fetch") &&
+                   str_is(e->f.ev[i], "dir", "request");
+    int64_t t1 = e->f.w->now;
     poll_sync(e, 1000 * US_PER_MS, &p);
     is_int(p.n, 2, "max.poll.records=2: the second poll returns two more");
     ok(recs_are(&p, 0, 2, 2), "max.poll.records=2: the second poll continues at offset 2");
     is_int(p.at, t1, "max.poll.records=2: records already fetched are returned at once");
     int fetches_after = 0;
-    for (size_t i = 0; i < e->n_ev; i++)
-        fetches_after += str_is(e->ev[i], "kind", "send") && str_is(e->ev[i], "api", "Fetch") &&
-                         str_is(e->ev[i], "dir", "request");
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        fetches_after += str_is(e->f.ev[i], "kind", "send") && str_is(e->f.ev[i], "api", "Fetch") &&
+                         str_is(e->f.ev[i], "dir", "request");
     is_int(fetches_after, fetches,
            "max.poll.records=2: while records of the partition are buffered it is not fetched again");
     poll_sync(e, 1000 * US_PER_MS, &p);
@@ -350,10 +296,10 @@ static void test_max_poll_records(void)
     ok(recs_are(&p, 0, 4, 1), "max.poll.records=2: the third poll returns offset 4");
     is_int(consumer_position(e->k, TOPIC, 0), 5, "max.poll.records=2: the position ends at 5");
     const cJSON *last = NULL;
-    for (size_t i = 0; i < e->n_ev; i++)
-        if (str_is(e->ev[i], "kind", "send") && str_is(e->ev[i], "api", "Fetch") &&
-            str_is(e->ev[i], "dir", "request"))
-            last = e->ev[i];
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        if (str_is(e->f.ev[i], "kind", "send") && str_is(e->f.ev[i], "api", "Fetch") &&
+            str_is(e->f.ev[i], "dir", "request"))
+            last = e->f.ev[i];
     const cJSON *parts = last ? cJSON_GetObjectItemCaseSensitive(last, "parts") : NULL;
     is_int(parts ? trace_int(cJSON_GetArrayItem(parts, 0), "offset", -1) : -1, 5,
            "max.poll.records=2: once the buffer is drained the next Fetch asks for offset 5");
@@ -375,7 +321,7 @@ static void test_auto_offset_reset(void)
     e = env_new(1, 1, NULL); /* Kafka's default: latest */
     produce_n(e, 0, 0, 3);
     assign(e, 1);
-    int64_t t0 = e->w->now;
+    int64_t t0 = e->f.w->now;
     poll_sync(e, 500 * US_PER_MS, &p);
     ok(p.done && p.n == 0 && p.error == KERR_NONE,
        "auto.offset.reset=latest (the default): records written before are not returned");
@@ -477,7 +423,7 @@ static void test_fetch_purgatory(void)
     run_to(e, 100 * US_PER_MS);
     ok(!p.done, "with nothing to read the poll is still waiting at 100 ms");
     produce(e, 0, "late", "record");
-    world_run(e->w, INT64_MAX, poll_done, &p);
+    world_run(e->f.w, INT64_MAX, poll_done, &p);
     ok(p.done && p.n == 1 && strcmp(p.recs[0].value, "record") == 0,
        "a record written while the Fetch waits in purgatory is returned by the poll");
     ok(p.at - 100 * US_PER_MS < 5 * US_PER_MS,
@@ -497,8 +443,8 @@ static void test_two_partitions(void)
     produce(e, 0, "a1", "A1");
     produce(e, 1, "b1", "B1");
     run_idle(e);
-    is_int(cluster_leader(e->c, TOPIC, 0), 1, "partition 0 is led by broker 1");
-    is_int(cluster_leader(e->c, TOPIC, 1), 2, "partition 1 is led by broker 2");
+    is_int(cluster_leader(e->f.c, TOPIC, 0), 1, "partition 0 is led by broker 1");
+    is_int(cluster_leader(e->f.c, TOPIC, 1), 2, "partition 1 is led by broker 2");
     assign(e, 2);
     seek(e, 0, 0);
     seek(e, 1, 0);
@@ -527,8 +473,8 @@ static void test_two_partitions(void)
     ok(ordered && next[0] == 2 && next[1] == 2,
        "each partition's records come in offset order with their values");
     bool to1 = false, to2 = false;
-    for (size_t i = 0; i < e->n_ev; i++) {
-        const cJSON *ev = e->ev[i];
+    for (size_t i = 0; i < e->f.n_ev; i++) {
+        const cJSON *ev = e->f.ev[i];
         if (!str_is(ev, "kind", "send") || !str_is(ev, "api", "Fetch") ||
             !str_is(ev, "dir", "request"))
             continue;
@@ -593,7 +539,7 @@ static int reassign_child(void)
     seek(e, 0, 0);
     reassign_t r = { 0 };
     consumer_poll(e->k, 1000 * US_PER_MS, poll_and_reassign, &r);
-    world_run(e->w, INT64_MAX, poll_done, &r.first);
+    world_run(e->f.w, INT64_MAX, poll_done, &r.first);
     bool good = r.first.n == 1 && recs_are(&r.first, 0, 0, 1);
     polled_t p;
     poll_sync(e, 1000 * US_PER_MS, &p);

@@ -16,84 +16,41 @@
 #include "sim/kafka/api.h"
 #include "sim/kafka/cluster.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/kafka_fixture.h"
 
 #define MAX_RECS 1024
-#define TOPIC "t"
 
 typedef struct env {
-    trace_t *tr;
-    world_t *w;
-    cluster_t *c;
+    fixture_t f;
     producer_t *p;
-    char err[512];
-    cJSON **ev;      /* copies of every trace event, in order */
-    size_t n_ev, cap_ev;
     int64_t done_at[MAX_RECS];
     int n_done;
 } env_t;
-
-static void listen(void *ctx, const cJSON *ev, const char *line)
-{
-    env_t *e = ctx;
-    (void)line;
-    if (e->n_ev == e->cap_ev) {
-        e->cap_ev = e->cap_ev ? e->cap_ev * 2 : 1024;
-        e->ev = realloc(e->ev, e->cap_ev * sizeof *e->ev);
-        if (!e->ev)
-            abort();
-    }
-    e->ev[e->n_ev++] = cJSON_Duplicate(ev, true);
-}
 
 static void on_done(void *ctx, producer_t *p, uint32_t rec)
 {
     env_t *e = ctx;
     (void)p;
     if (rec < MAX_RECS)
-        e->done_at[rec] = e->w->now;
+        e->done_at[rec] = e->f.w->now;
     e->n_done++;
 }
 
-/* kv: "key", "value", ..., NULL. Returns false (with the message in err) on a bad pair. */
-static bool set_all(config_t *c, const char *const *kv, char *err, size_t errlen)
-{
-    for (size_t i = 0; kv && kv[i]; i += 2)
-        if (!config_set(c, kv[i], kv[i + 1], err, errlen))
-            return false;
-    return true;
-}
-
 /* A world with `brokers` brokers, topic "t" with `partitions` partitions and producer "p1"
- * configured by kv over enable.idempotence=false. e->p is NULL (e->err says why) when the
+ * configured by kv over enable.idempotence=false. e->p is NULL (e->f.err says why) when the
  * producer refused its config. */
 static env_t *env_new(uint64_t seed, int brokers, int32_t partitions, const char *const *kv)
 {
     env_t *e = calloc(1, sizeof *e);
     if (!e)
         abort();
-    e->tr = trace_new();
-    trace_set_listener(e->tr, listen, e);
-    e->w = world_new(seed, e->tr);
-    config_t bc, tc, pc;
-    config_init(&bc, &broker_config_schema);
-    e->c = cluster_new(e->w, "main", brokers, &bc, e->err, sizeof e->err);
-    config_free(&bc);
-    if (!e->c)
-        abort();
-    char parts[16];
-    snprintf(parts, sizeof parts, "%d", partitions);
-    config_init(&tc, &topic_config_schema);
-    if (!config_set(&tc, "partitions", parts, e->err, sizeof e->err) ||
-        !cluster_create_topic(e->c, TOPIC, &tc, e->err, sizeof e->err))
-        abort();
-    config_free(&tc);
+    fixture_init(&e->f, seed, brokers, partitions);
+    config_t pc;
     config_init(&pc, &producer_config_schema);
-    if (!config_set(&pc, "enable.idempotence", "false", e->err, sizeof e->err) ||
-        !set_all(&pc, kv, e->err, sizeof e->err)) {
-        tap_diag("bad test config: %s", e->err);
-        abort();
-    }
-    e->p = cluster_producer(e->c, "p1", &pc, e->err, sizeof e->err);
+    const char *base[] = { "enable.idempotence", "false", NULL };
+    fixture_config(&pc, base);
+    fixture_config(&pc, kv);
+    e->p = cluster_producer(e->f.c, "p1", &pc, e->f.err, sizeof e->f.err);
     config_free(&pc);
     if (e->p)
         producer_on_done(e->p, on_done, e);
@@ -102,22 +59,8 @@ static env_t *env_new(uint64_t seed, int brokers, int32_t partitions, const char
 
 static void env_free(env_t *e)
 {
-    /* Crash every node so nothing stays in flight, then let the last deliveries drop. */
-    for (int32_t i = 0; i < e->w->n_nodes; i++)
-        world_crash(e->w, e->w->nodes[i], "end of test");
-    world_run(e->w, INT64_MAX, NULL, NULL);
-    cluster_free(e->c);
-    world_free(e->w);
-    trace_free(e->tr);
-    for (size_t i = 0; i < e->n_ev; i++)
-        cJSON_Delete(e->ev[i]);
-    free(e->ev);
+    fixture_free(&e->f);
     free(e);
-}
-
-static bytes_t str(const char *s)
-{
-    return s ? (bytes_t){ s, (int32_t)strlen(s) } : BYTES_NULL;
 }
 
 static bool bytes_eq(bytes_t b, const char *s)
@@ -144,18 +87,18 @@ static int64_t send_rec(env_t *e, int32_t partition, const char *key, const char
 
 static run_status_t run_idle(env_t *e)
 {
-    return world_run(e->w, INT64_MAX, NULL, NULL);
+    return world_run(e->f.w, INT64_MAX, NULL, NULL);
 }
 
 static void run_to(env_t *e, int64_t t)
 {
-    world_run(e->w, t, NULL, NULL);
+    world_run(e->f.w, t, NULL, NULL);
 }
 
 static const plog_t *log_of(env_t *e, int32_t partition)
 {
     char err[256];
-    const plog_t *l = cluster_log(e->c, TOPIC, partition, err, sizeof err);
+    const plog_t *l = cluster_log(e->f.c, TOPIC, partition, err, sizeof err);
     if (!l) {
         tap_diag("no log: %s", err);
         abort();
@@ -193,8 +136,8 @@ static int count_msgs(const env_t *e, const char *kind, const char *api, const c
                       int64_t from_t)
 {
     int n = 0;
-    for (size_t i = 0; i < e->n_ev; i++)
-        n += is_msg(e->ev[i], kind, api, dir) && ev_t(e->ev[i]) >= from_t;
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        n += is_msg(e->f.ev[i], kind, api, dir) && ev_t(e->f.ev[i]) >= from_t;
     return n;
 }
 
@@ -202,9 +145,9 @@ static int count_msgs(const env_t *e, const char *kind, const char *api, const c
 static const cJSON *nth_msg(const env_t *e, const char *kind, const char *api, const char *dir,
                             int64_t from_t, int nth)
 {
-    for (size_t i = 0; i < e->n_ev; i++)
-        if (is_msg(e->ev[i], kind, api, dir) && ev_t(e->ev[i]) >= from_t && --nth == 0)
-            return e->ev[i];
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        if (is_msg(e->f.ev[i], kind, api, dir) && ev_t(e->f.ev[i]) >= from_t && --nth == 0)
+            return e->f.ev[i];
     return NULL;
 }
 
@@ -239,12 +182,12 @@ static void test_lost_ack(void)
     f.dir = DIR_RESPONSE;
     f.api = API_PRODUCE;
     f.count = 1;
-    int id = net_add_fault(e->w->net, &f);
+    int id = net_add_fault(e->f.w->net, &f);
     int64_t h = send_rec(e, -1, "k1", "v1");
     run_idle(e);
 
     const plog_t *l = log_of(e, 0);
-    is_int(net_fault_hits(e->w->net, id), 1, "the fault dropped exactly one Produce response");
+    is_int(net_fault_hits(e->f.w->net, id), 1, "the fault dropped exactly one Produce response");
     is_int(l->n, 2,
            "a lost Produce response with acks=1 and no idempotence makes the retry write the "
            "record twice");
@@ -301,7 +244,7 @@ static void test_linger(void)
     const char *kv10[] = { "acks", "1", "linger.ms", "10", NULL };
     env_t *e = env_new(1, 1, 1, kv10);
     warm_up(e);
-    int64_t t0 = e->w->now;
+    int64_t t0 = e->f.w->now;
     int64_t a = send_rec(e, -1, NULL, "a");
     run_to(e, t0 + 1 * US_PER_MS);
     int64_t b = send_rec(e, -1, NULL, "b");
@@ -321,7 +264,7 @@ static void test_linger(void)
     const char *kv0[] = { "acks", "1", "linger.ms", "0", NULL };
     e = env_new(1, 1, 1, kv0);
     warm_up(e);
-    t0 = e->w->now;
+    t0 = e->f.w->now;
     a = send_rec(e, -1, NULL, "a");
     run_to(e, t0 + 1 * US_PER_MS);
     b = send_rec(e, -1, NULL, "b");
@@ -344,7 +287,7 @@ static void test_batch_size(void)
     const char *kv[] = { "acks", "1", "batch.size", "100", "linger.ms", "50", NULL };
     env_t *e = env_new(1, 1, 1, kv);
     warm_up(e);
-    int64_t t0 = e->w->now;
+    int64_t t0 = e->f.w->now;
     char value[16];
     for (int i = 0; i < 6; i++) {
         snprintf(value, sizeof value, "value-%04d", i % 10000);
@@ -496,7 +439,7 @@ static void reorder_run(const char *max_in_flight, char order[5], int64_t *a_off
     f.api = API_PRODUCE;
     f.nth = 1;
     f.count = 1;
-    net_add_fault(e->w->net, &f);
+    net_add_fault(e->f.w->net, &f);
     int64_t a = send_rec(e, -1, NULL, "A");
     run_to(e, 5 * US_PER_MS);
     send_rec(e, -1, NULL, "B");
@@ -560,7 +503,7 @@ static void test_retries0(void)
     f.dir = DIR_RESPONSE;
     f.api = API_PRODUCE;
     f.count = 1;
-    net_add_fault(e->w->net, &f);
+    net_add_fault(e->f.w->net, &f);
     int64_t h = send_rec(e, -1, "k", "v");
     run_idle(e);
     const send_result_t *r = result(e, h);
@@ -582,8 +525,8 @@ static void test_delivery_timeout(void)
                          "delivery.timeout.ms", "5000", NULL };
     env_t *e = env_new(1, 1, 1, kv);
     warm_up(e);
-    world_crash(e->w, cluster_broker(e->c, 1), "test");
-    int64_t t0 = e->w->now;
+    world_crash(e->f.w, cluster_broker(e->f.c, 1), "test");
+    int64_t t0 = e->f.w->now;
     int64_t h = send_rec(e, -1, "k", "lost");
     run_idle(e);
     const send_result_t *r = result(e, h);
@@ -621,12 +564,12 @@ static void test_unknown_topic(void)
      * its last send, then drops it and stops asking; ksim keeps asking forever. */
     run_to(e, 10 * 60 * US_PER_S);
     int late = 0;
-    for (size_t i = 0; i < e->n_ev; i++) {
-        if (!is_msg(e->ev[i], "send", "Metadata", "request") ||
-            ev_t(e->ev[i]) < 6 * 60 * US_PER_S)
+    for (size_t i = 0; i < e->f.n_ev; i++) {
+        if (!is_msg(e->f.ev[i], "send", "Metadata", "request") ||
+            ev_t(e->f.ev[i]) < 6 * 60 * US_PER_S)
             continue;
         const cJSON *t;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(e->ev[i], "topics"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(e->f.ev[i], "topics"))
             late += cJSON_IsString(t) && strcmp(t->valuestring, "no-such-topic") == 0;
     }
     is_int(late, 0,
@@ -689,14 +632,14 @@ static void test_flush(void)
     ok(flushed_p == e->p, "the flush callback gets the producer");
 
     warm_up(e);
-    int64_t t0 = e->w->now;
+    int64_t t0 = e->f.w->now;
     for (int i = 0; i < 3; i++)
         send_rec(e, i % 2, NULL, "before");
     run_to(e, t0 + 100 * US_PER_MS);
     flush_seen_t seen = { 0 };
     producer_flush(e->p, on_flush, &seen);
     ok(!seen.called, "flush with records pending does not call back at once");
-    int64_t t1 = e->w->now;
+    int64_t t1 = e->f.w->now;
     run_to(e, t1 + 100);
     int64_t after = send_rec(e, 0, NULL, "after"); /* sent 0.1 ms after the flush */
     run_idle(e);
@@ -727,7 +670,7 @@ static void chain_done(void *ctx, producer_t *p, uint32_t rec)
     chain_t *c = ctx;
     if (rec < 8)
         c->calls[rec]++;
-    c->e->done_at[rec < MAX_RECS ? rec : 0] = c->e->w->now;
+    c->e->done_at[rec < MAX_RECS ? rec : 0] = c->e->f.w->now;
     /* Only the newest record's completion sends the next one; counted before the send so a
      * nested listener call cannot send again. */
     if ((int)rec == c->sent - 1 && c->sent < 3) {
@@ -764,10 +707,10 @@ static void test_config_errors(void)
                           "delivery.timeout.ms", "30000", NULL };
     env_t *e = env_new(1, 1, 1, bad);
     ok(e->p == NULL, "delivery.timeout.ms < linger.ms + request.timeout.ms is refused");
-    ok(strstr(e->err, "delivery.timeout.ms") && strstr(e->err, "linger.ms") &&
-           strstr(e->err, "request.timeout.ms"),
+    ok(strstr(e->f.err, "delivery.timeout.ms") && strstr(e->f.err, "linger.ms") &&
+           strstr(e->f.err, "request.timeout.ms"),
        "the message names delivery.timeout.ms, linger.ms and request.timeout.ms");
-    ok(strstr(e->err, "p1") != NULL, "the message names the producer");
+    ok(strstr(e->f.err, "p1") != NULL, "the message names the producer");
     env_free(e);
 
     const char *edge[] = { "linger.ms", "1000", "request.timeout.ms", "30000",
@@ -779,7 +722,7 @@ static void test_config_errors(void)
     const char *idem[] = { "enable.idempotence", "true", NULL };
     e = env_new(1, 1, 1, idem);
     ok(e->p == NULL, "enable.idempotence=true is refused while idempotence is not modelled");
-    ok(strstr(e->err, "enable.idempotence") != NULL, "the message names enable.idempotence");
+    ok(strstr(e->f.err, "enable.idempotence") != NULL, "the message names enable.idempotence");
     env_free(e);
 }
 
@@ -821,16 +764,16 @@ static uint64_t lossy_run(uint64_t seed, double probability, int64_t *hits)
     f.dir = DIR_RESPONSE;
     f.api = API_PRODUCE;
     f.probability = probability;
-    int id = net_add_fault(e->w->net, &f);
+    int id = net_add_fault(e->f.w->net, &f);
     char value[16];
     for (int i = 0; i < 20; i++) {
         snprintf(value, sizeof value, "v%d", i);
         send_rec(e, -1, "same-key", value);
-        run_to(e, e->w->now + 3 * US_PER_MS);
+        run_to(e, e->f.w->now + 3 * US_PER_MS);
     }
     run_idle(e);
-    uint64_t d = trace_digest(e->tr);
-    *hits = net_fault_hits(e->w->net, id);
+    uint64_t d = trace_digest(e->f.tr);
+    *hits = net_fault_hits(e->f.w->net, id);
     env_free(e);
     return d;
 }

@@ -1,0 +1,88 @@
+/* kafka_fixture: a small Kafka world for the client unit tests: brokers, the topic "t",
+ * a trace whose events are kept (in order) for inspection, config helpers, and the
+ * teardown that frees it all. Include after tap.h. */
+#ifndef KSIM_KAFKA_FIXTURE_H
+#define KSIM_KAFKA_FIXTURE_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/kafka/cluster.h"
+#include "sim/trace.h"
+
+#define TOPIC "t"
+
+typedef struct fixture {
+    trace_t *tr;
+    world_t *w;
+    cluster_t *c;
+    char err[512];
+    cJSON **ev;      /* copies of every trace event, in order */
+    size_t n_ev, cap_ev;
+} fixture_t;
+
+static void fixture_listen(void *ctx, const cJSON *ev, const char *line)
+{
+    fixture_t *f = ctx;
+    (void)line;
+    if (f->n_ev == f->cap_ev) {
+        f->cap_ev = f->cap_ev ? f->cap_ev * 2 : 1024;
+        f->ev = realloc(f->ev, f->cap_ev * sizeof *f->ev);
+        if (!f->ev)
+            abort();
+    }
+    f->ev[f->n_ev++] = cJSON_Duplicate(ev, true);
+}
+
+/* kv: "key", "value", ..., NULL. A bad pair is a broken test: it aborts. */
+static void fixture_config(config_t *c, const char *const *kv)
+{
+    char err[256];
+    for (size_t i = 0; kv && kv[i]; i += 2)
+        if (!config_set(c, kv[i], kv[i + 1], err, sizeof err)) {
+            tap_diag("bad test config: %s", err);
+            abort();
+        }
+}
+
+/* `brokers` brokers and the topic "t" with `partitions` partitions. */
+static void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t partitions)
+{
+    memset(f, 0, sizeof *f);
+    f->tr = trace_new();
+    trace_set_listener(f->tr, fixture_listen, f);
+    f->w = world_new(seed, f->tr);
+    config_t bc, tc;
+    config_init(&bc, &broker_config_schema);
+    f->c = cluster_new(f->w, "main", brokers, &bc, f->err, sizeof f->err);
+    config_free(&bc);
+    char parts[16];
+    snprintf(parts, sizeof parts, "%d", partitions);
+    config_init(&tc, &topic_config_schema);
+    const char *tkv[] = { "partitions", parts, NULL };
+    fixture_config(&tc, tkv);
+    if (!f->c || !cluster_create_topic(f->c, TOPIC, &tc, f->err, sizeof f->err))
+        abort();
+    config_free(&tc);
+}
+
+static void fixture_free(fixture_t *f)
+{
+    /* Crash every node so nothing stays in flight, then let the last deliveries drop. */
+    for (int32_t i = 0; i < f->w->n_nodes; i++)
+        world_crash(f->w, f->w->nodes[i], "end of test");
+    world_run(f->w, INT64_MAX, NULL, NULL);
+    cluster_free(f->c);
+    world_free(f->w);
+    trace_free(f->tr);
+    for (size_t i = 0; i < f->n_ev; i++)
+        cJSON_Delete(f->ev[i]);
+    free(f->ev);
+}
+
+static bytes_t str(const char *s)
+{
+    return s ? (bytes_t){ s, (int32_t)strlen(s) } : BYTES_NULL;
+}
+
+#endif
