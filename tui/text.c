@@ -581,6 +581,9 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   num(ev, "corr", -1), str(ev, "reason", "?"));
     } else if (strcmp(kind, "poll") == 0) {
         fmt_poll(&b, ev, node);
+    } else if (strcmp(kind, "disconnect") == 0) {
+        sb_printf(&b, "%s  connection to %s lost (%s)", node, str(ev, "peer", "?"),
+                  str(ev, "reason", "?"));
     } else if (strcmp(kind, "offset_reset") == 0) {
         sb_printf(&b, "%s  position %s -> %lld (auto.offset.reset / seek to %s)", node,
                   str(ev, "tp", "?"), num(ev, "offset", -1), str(ev, "reason", "?"));

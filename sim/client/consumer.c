@@ -56,11 +56,14 @@ struct consumer {
     char poll_what[256];
     bool closed;
     ev_handle_t retry_timer;
+    int64_t retry_at;
+    int64_t reconnect_backoff, reconnect_backoff_max;
 };
 
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
-static const node_ops_t consumer_ops = { on_message, on_crash, NULL };
+static void on_disconnect(node_t *n, int32_t peer);
+static const node_ops_t consumer_ops = { on_message, on_crash, NULL, on_disconnect };
 static void send_requests(consumer_t *c);
 static void try_deliver(consumer_t *c);
 
@@ -82,6 +85,10 @@ consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
     c->isolation = strcmp(config_str(cfg, "isolation.level"), "read_committed") == 0;
     c->request_timeout = (int64_t)config_int(cfg, "request.timeout.ms") * US_PER_MS;
     c->backoff = config_long(cfg, "retry.backoff.ms") * US_PER_MS;
+    c->reconnect_backoff = config_long(cfg, "reconnect.backoff.ms") * US_PER_MS;
+    c->reconnect_backoff_max = config_long(cfg, "reconnect.backoff.max.ms") * US_PER_MS;
+    if (c->reconnect_backoff_max < c->reconnect_backoff)
+        c->reconnect_backoff_max = c->reconnect_backoff;
     meta_init(&c->meta, bootstrap, n_bootstrap);
     c->node = world_add_node(w, name, ROLE_CONSUMER, &consumer_ops, c);
     return c;
@@ -339,7 +346,8 @@ static void request_timed_out(void *a, void *b, int64_t corr);
 static bool node_busy(void *ctx, int32_t node)
 {
     const consumer_t *c = ctx;
-    return inflight_count(&c->inflight, node, -1) > 0;
+    return inflight_count(&c->inflight, node, -1) > 0 ||
+           inflight_ready_at(&c->inflight, node) > c->w->now;
 }
 
 /* Tracks a request and arms its request.timeout.ms. */
@@ -357,17 +365,38 @@ static void retry_cb(void *a, void *b, int64_t arg)
         send_requests(c);
 }
 
+/* While polling, look again at `at` (the earliest of the times asked for). */
+static void retry_later(consumer_t *c, int64_t at)
+{
+    if (!c->polling || (c->retry_timer && c->retry_at <= at))
+        return;
+    world_cancel(c->w, c->retry_timer);
+    c->retry_at = at;
+    c->retry_timer = node_timer(c->node, at - c->w->now, retry_cb, c, NULL, 0);
+}
+
+/* After a reset, no request goes to the node before its reconnect backoff passed. */
+static bool blocked(consumer_t *c, int32_t node)
+{
+    int64_t at = inflight_ready_at(&c->inflight, node);
+    if (at <= c->w->now)
+        return false;
+    retry_later(c, at);
+    return true;
+}
+
 static void send_metadata(consumer_t *c)
 {
     if (!c->meta.update_needed || inflight_count(&c->inflight, -1, API_METADATA) > 0)
         return;
     int64_t at = c->meta.last_attempt + c->backoff;
     if (c->w->now < at) {
-        if (!c->retry_timer && c->polling)
-            c->retry_timer = node_timer(c->node, at - c->w->now, retry_cb, c, NULL, 0);
+        retry_later(c, at);
         return;
     }
     int32_t node = meta_pick_node(&c->meta, &c->node->rng, node_busy, c);
+    if (blocked(c, node))
+        return;
     msg_t *m = meta_request(&c->meta, c->w);
     m->corr = ++c->next_corr;
     track(c, m, node);
@@ -457,7 +486,7 @@ static void send_requests(consumer_t *c)
         int32_t node = meta_leader_node(&c->meta, p->topic, p->partition);
         if (node < 0)
             continue;
-        if (p->position < 0 && p->reset != RESET_NONE && !p->listing)
+        if (p->position < 0 && p->reset != RESET_NONE && !p->listing && !blocked(c, node))
             send_list_offsets(c, node);
     }
     for (int32_t i = 0; i < c->n_parts; i++) {
@@ -465,7 +494,7 @@ static void send_requests(consumer_t *c)
         int32_t node = meta_leader_node(&c->meta, p->topic, p->partition);
         if (node < 0 || p->position < 0 || buffered_for(c, i))
             continue;
-        if (inflight_count(&c->inflight, node, API_FETCH) == 0)
+        if (inflight_count(&c->inflight, node, API_FETCH) == 0 && !blocked(c, node))
             send_fetch(c, node);
     }
 }
@@ -559,6 +588,7 @@ static void on_message(node_t *n, msg_t *m)
     if (i < 0 || c->inflight.e[i].node != m->from)
         return;
     inflight_t f = inflight_take(&c->inflight, c->w, i);
+    inflight_answered(&c->inflight, m->from);
     if (m->api == API_METADATA)
         meta_apply(&c->meta, m->body);
     else if (m->api == API_FETCH)
@@ -571,27 +601,54 @@ static void on_message(node_t *n, msg_t *m)
     try_deliver(c);
 }
 
+/* A request that will get no answer: what it was for can be asked again. */
+static void forget(consumer_t *c, inflight_t *f)
+{
+    if (f->api == API_LIST_OFFSETS)
+        for (int32_t k = 0; k < c->n_parts; k++)
+            c->parts[k].listing = false;
+    free(f->data);
+}
+
+/* The connection to `node` is gone (closed after a timeout, or reset by TCP): every
+ * request in flight on it is lost, and reconnecting backs off. */
+static void connection_lost(consumer_t *c, int32_t node)
+{
+    for (int32_t k = 0; k < c->inflight.n;) {
+        if (c->inflight.e[k].node == node) {
+            inflight_t f = inflight_take(&c->inflight, c->w, k);
+            forget(c, &f);
+        } else {
+            k++;
+        }
+    }
+    inflight_reset(&c->inflight, node, c->w->now, c->reconnect_backoff,
+                   c->reconnect_backoff_max, &c->node->rng);
+    c->meta.update_needed = true;
+    if (c->polling)
+        send_requests(c);
+}
+
 static void request_timed_out(void *a, void *b, int64_t corr)
 {
     consumer_t *c = a;
     int32_t i = inflight_find(&c->inflight, (int32_t)corr);
     if (i < 0)
         return;
-    inflight_t f = inflight_take(&c->inflight, c->w, i);
+    const inflight_t *f = &c->inflight.e[i];
     cJSON *ev = world_trace(c->w, c->node, "request_timeout");
     if (ev) {
-        cJSON_AddStringToObject(ev, "to", world_node(c->w, f.node)->name);
-        cJSON_AddStringToObject(ev, "api", api_name(f.api));
+        cJSON_AddStringToObject(ev, "to", world_node(c->w, f->node)->name);
+        cJSON_AddStringToObject(ev, "api", api_name(f->api));
         trace_add_int(ev, "corr", (int64_t)corr);
         world_emit(c->w, ev);
     }
-    if (f.api == API_LIST_OFFSETS)
-        for (int32_t k = 0; k < c->n_parts; k++)
-            c->parts[k].listing = false;
-    c->meta.update_needed = true;
-    free(f.data);
-    if (c->polling)
-        send_requests(c);
+    connection_lost(c, f->node);
+}
+
+static void on_disconnect(node_t *n, int32_t peer)
+{
+    connection_lost(n->impl, peer);
 }
 
 static void on_crash(node_t *n)

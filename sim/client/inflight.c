@@ -52,9 +52,53 @@ void inflight_clear(inflight_table_t *t, world_t *w)
     t->n = 0;
 }
 
+static conn_backoff_t *backoff_of(const inflight_table_t *t, int32_t node)
+{
+    for (int32_t i = 0; i < t->n_down; i++)
+        if (t->down[i].node == node)
+            return &t->down[i];
+    return NULL;
+}
+
+void inflight_reset(inflight_table_t *t, int32_t node, int64_t now, int64_t base, int64_t max,
+                    rng_t *rng)
+{
+    conn_backoff_t *b = backoff_of(t, node);
+    if (!b) {
+        t->down = realloc(t->down, (size_t)(t->n_down + 1) * sizeof *t->down);
+        if (!t->down)
+            abort();
+        b = &t->down[t->n_down++];
+        *b = (conn_backoff_t){ node, 0, INT64_MIN };
+    }
+    double delay = (double)base;
+    for (int32_t i = 0; i < b->failures && delay < (double)max; i++)
+        delay *= 2;
+    if (delay > (double)max)
+        delay = (double)max;
+    b->failures++;
+    b->until = now + (int64_t)(delay * (0.8 + 0.4 * rng_unit(rng)));
+}
+
+void inflight_answered(inflight_table_t *t, int32_t node)
+{
+    conn_backoff_t *b = backoff_of(t, node);
+    if (b) {
+        b->failures = 0;
+        b->until = INT64_MIN;
+    }
+}
+
+int64_t inflight_ready_at(const inflight_table_t *t, int32_t node)
+{
+    const conn_backoff_t *b = backoff_of(t, node);
+    return b ? b->until : INT64_MIN;
+}
+
 void inflight_free(inflight_table_t *t, world_t *w)
 {
     inflight_clear(t, w);
+    free(t->down);
     free(t->e);
     memset(t, 0, sizeof *t);
 }

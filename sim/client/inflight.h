@@ -1,6 +1,7 @@
 /* inflight: a client's requests awaiting their answers (Kafka's InFlightRequests): the
  * correlation id, the broker, the API, the request-timeout timer, and what the client
- * attached to settle when the answer (or the timeout) comes. */
+ * attached to settle when the answer (or the timeout) comes; and, per broker, the
+ * reconnect backoff after a connection was reset (Kafka's ClusterConnectionStates). */
 #ifndef KSIM_INFLIGHT_H
 #define KSIM_INFLIGHT_H
 
@@ -17,9 +18,18 @@ typedef struct inflight {
     int32_t n;    /* entries in data */
 } inflight_t;
 
+/* A broker whose connection was reset: no new connection before `until`. */
+typedef struct conn_backoff {
+    int32_t node;
+    int32_t failures;   /* resets since the last answer from it */
+    int64_t until;
+} conn_backoff_t;
+
 typedef struct inflight_table {
     inflight_t *e;
     int32_t n, cap;
+    conn_backoff_t *down;
+    int32_t n_down;
 } inflight_table_t;
 
 /* Tracks request m, sent by `self` to `node`, and arms its timeout: after `timeout` µs
@@ -32,6 +42,14 @@ int32_t inflight_find(const inflight_table_t *t, int32_t corr);
 inflight_t inflight_take(inflight_table_t *t, world_t *w, int32_t i);
 /* Entries to `node` (-1: any) for `api` (-1: any). */
 int32_t inflight_count(const inflight_table_t *t, int32_t node, int16_t api);
+/* The connection to `node` was reset: reconnecting waits reconnect.backoff.ms, doubling
+ * with every further reset up to reconnect.backoff.max.ms, ±20% jitter (Kafka 2.1+). */
+void inflight_reset(inflight_table_t *t, int32_t node, int64_t now, int64_t base, int64_t max,
+                    rng_t *rng);
+/* An answer came from `node`: its backoff starts over. */
+void inflight_answered(inflight_table_t *t, int32_t node);
+/* When a request may next go to `node` (INT64_MIN: now). */
+int64_t inflight_ready_at(const inflight_table_t *t, int32_t node);
 /* Forgets every entry (timers cancelled, data freed), keeping the table usable. */
 void inflight_clear(inflight_table_t *t, world_t *w);
 void inflight_free(inflight_table_t *t, world_t *w);

@@ -9,7 +9,8 @@
 #include "producer_internal.h"
 
 static void on_crash(node_t *n);
-static const node_ops_t producer_ops = { sender_on_message, on_crash, NULL };
+static const node_ops_t producer_ops = { sender_on_message, on_crash, NULL,
+                                          sender_on_disconnect };
 
 static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
 {
@@ -63,6 +64,10 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     p->request_timeout = (int64_t)config_int(cfg, "request.timeout.ms") * US_PER_MS;
     p->delivery_timeout = (int64_t)config_int(cfg, "delivery.timeout.ms") * US_PER_MS;
     p->max_block = config_long(cfg, "max.block.ms") * US_PER_MS;
+    p->reconnect_backoff = config_long(cfg, "reconnect.backoff.ms") * US_PER_MS;
+    p->reconnect_backoff_max = config_long(cfg, "reconnect.backoff.max.ms") * US_PER_MS;
+    if (p->reconnect_backoff_max < p->reconnect_backoff)
+        p->reconnect_backoff_max = p->reconnect_backoff;
     p->max_in_flight = config_int(cfg, "max.in.flight.requests.per.connection");
     p->max_request_size = config_int(cfg, "max.request.size");
     meta_init(&p->meta, bootstrap, n_bootstrap);

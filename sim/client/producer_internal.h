@@ -56,6 +56,7 @@ struct producer {
     world_t *w;
     int16_t acks;
     int64_t linger, backoff, backoff_max, request_timeout, delivery_timeout, max_block;
+    int64_t reconnect_backoff, reconnect_backoff_max;
     int32_t batch_size, retries, max_in_flight, max_request_size;
     client_meta_t meta;
     send_result_t *results;
@@ -124,5 +125,6 @@ void sender_wake(producer_t *p);
 void sender_wake_at(producer_t *p, int64_t at);
 void sender_run(producer_t *p);
 void sender_on_message(node_t *n, msg_t *m);
+void sender_on_disconnect(node_t *n, int32_t peer);
 
 #endif

@@ -70,10 +70,15 @@ void sender_wake_at(producer_t *p, int64_t at)
     p->wakeup = node_timer(p->node, at - p->w->now, wakeup_cb, p, NULL, 0);
 }
 
+static bool node_blocked(const producer_t *p, int32_t node)
+{
+    return inflight_ready_at(&p->inflight, node) > p->w->now;
+}
+
 static bool node_busy(void *ctx, int32_t node)
 {
     const producer_t *p = ctx;
-    return inflight_count(&p->inflight, node, -1) > 0;
+    return inflight_count(&p->inflight, node, -1) > 0 || node_blocked(p, node);
 }
 
 /* Tracks a request and arms its request.timeout.ms. */
@@ -94,6 +99,13 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
         return;
     }
     int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_busy, p);
+    if (node_blocked(p, node)) {
+        /* Every broker is backing off after a reset: try again when this one may. */
+        at = inflight_ready_at(&p->inflight, node);
+        if (at < *next)
+            *next = at;
+        return;
+    }
     msg_t *m = meta_request(&p->meta, p->w);
     m->corr = ++p->next_corr;
     track(p, m, node);
@@ -168,10 +180,6 @@ void sender_run(producer_t *p)
     int64_t next = INT64_MAX;
     acc_expire(p, &next);
     expire_in_flight(p, &next);
-    /* Metadata is wanted only while records wait for it (see also unknown leaders). */
-    if (p->n_waiting)
-        p->meta.update_needed = true;
-    maybe_request_metadata(p, &next);
     /* Which nodes have a sendable partition: in topic, then partition order. */
     int32_t *ready = NULL, n_ready = 0;
     for (int32_t t = 0; t < p->n_topics; t++) {
@@ -194,15 +202,23 @@ void sender_run(producer_t *p)
             ready[n_ready++] = node;
         }
     }
-    for (int32_t i = 0; i < n_ready; i++)
-        if (inflight_count(&p->inflight, ready[i], -1) < p->max_in_flight)
+    for (int32_t i = 0; i < n_ready; i++) {
+        if (node_blocked(p, ready[i])) {
+            int64_t at = inflight_ready_at(&p->inflight, ready[i]);
+            if (at < next)
+                next = at;
+        } else if (inflight_count(&p->inflight, ready[i], -1) < p->max_in_flight) {
             send_produce(p, ready[i]);
-    free(ready);
-    if (p->meta.update_needed && inflight_count(&p->inflight, -1, API_METADATA) == 0) {
-        int64_t at = p->meta.last_attempt + p->backoff;
-        if (at < next)
-            next = at > p->w->now ? at : p->w->now;
+        }
     }
+    free(ready);
+    /* Metadata is wanted while records wait for it or a leader is unknown (above), or
+     * after an error or a lost connection, but only while records are pending at all. */
+    if (p->n_waiting)
+        p->meta.update_needed = true;
+    if (p->pending == 0)
+        p->meta.update_needed = false;
+    maybe_request_metadata(p, &next);
     if (next != INT64_MAX) {
         sender_wake_at(p, next);
     } else if (p->wakeup) {
@@ -274,6 +290,7 @@ void sender_on_message(node_t *n, msg_t *m)
         return;
     }
     inflight_t f = inflight_take(&p->inflight, p->w, i);
+    inflight_answered(&p->inflight, m->from);
     if (m->api == API_METADATA) {
         meta_apply(&p->meta, m->body);
         acc_drain_waiting(p);
@@ -288,6 +305,30 @@ void sender_on_message(node_t *n, msg_t *m)
         /* Partitions the response left out failed. */
         fail_request(p, &f, KERR_NETWORK_EXCEPTION);
     }
+    sender_wake(p);
+    prod_notify(p);
+}
+
+/* The connection to `node` is gone (Kafka's NetworkClient closed it, or TCP reset it):
+ * every request in flight on it fails, the first with `first_error`, and reconnecting backs
+ * off. */
+static void connection_lost(producer_t *p, int32_t node, int32_t first, int16_t first_error)
+{
+    if (first >= 0) {
+        inflight_t f = inflight_take(&p->inflight, p->w, first);
+        fail_request(p, &f, first_error);
+    }
+    for (int32_t k = 0; k < p->inflight.n;) {
+        if (p->inflight.e[k].node == node) {
+            inflight_t other = inflight_take(&p->inflight, p->w, k);
+            fail_request(p, &other, KERR_NETWORK_EXCEPTION);
+        } else {
+            k++;
+        }
+    }
+    inflight_reset(&p->inflight, node, p->w->now, p->reconnect_backoff, p->reconnect_backoff_max,
+                   &p->node->rng);
+    p->meta.update_needed = true;
     sender_wake(p);
     prod_notify(p);
 }
@@ -309,16 +350,10 @@ static void request_timed_out(void *a, void *b, int64_t corr)
         trace_add_int(ev, "timeout_ms", (int64_t)(p->request_timeout / US_PER_MS));
         world_emit(p->w, ev);
     }
-    inflight_t f = inflight_take(&p->inflight, p->w, i);
-    fail_request(p, &f, KERR_REQUEST_TIMED_OUT);
-    for (int32_t k = 0; k < p->inflight.n;) {
-        if (p->inflight.e[k].node == node) {
-            inflight_t other = inflight_take(&p->inflight, p->w, k);
-            fail_request(p, &other, KERR_NETWORK_EXCEPTION);
-        } else {
-            k++;
-        }
-    }
-    sender_wake(p);
-    prod_notify(p);
+    connection_lost(p, node, i, KERR_REQUEST_TIMED_OUT);
+}
+
+void sender_on_disconnect(node_t *n, int32_t peer)
+{
+    connection_lost(n->impl, peer, -1, KERR_NETWORK_EXCEPTION);
 }

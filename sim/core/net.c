@@ -12,6 +12,7 @@ typedef struct link {
     latency_t lat;
     bool has_lat;
     int32_t cuts;         /* partitions currently cutting this link */
+    bool open;            /* a connection exists between its two ends */
 } link_t;
 
 typedef struct fault_rule {
@@ -252,6 +253,7 @@ void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
         m->to_inc = dest->inc;
     m->sent_at = w->now;
     net->sent++;
+    link_of(net, m->from, to)->open = link_of(net, to, m->from)->open = true;
 
     cJSON *ev = world_trace(w, from, "send");
     if (ev) {
@@ -333,6 +335,65 @@ void net_schedule_resume(world_t *w, node_t *n, int64_t after)
     world_schedule(w, w->now + after, resume_cb, w, n, 0);
 }
 
+enum reset_kind { RESET_CRASHED, RESET_REFUSED, RESET_RESTARTED };
+
+static const char *reset_reason(int kind)
+{
+    static const char *why[] = { "connection reset: the peer crashed",
+                                 "connection refused: the peer is down",
+                                 "connection reset: the peer restarted" };
+    return why[kind];
+}
+
+static void reset_arrives(void *a, void *b, int64_t arg)
+{
+    net_t *net = a;
+    node_t *n = b;
+    int32_t peer = (int32_t)(arg >> 2);
+    cJSON *ev = world_trace(net->w, n, "disconnect");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "peer", net->w->nodes[peer]->name);
+        cJSON_AddStringToObject(ev, "reason", reset_reason((int)(arg & 3)));
+        world_emit(net->w, ev);
+    }
+    if (n->ops && n->ops->on_disconnect)
+        n->ops->on_disconnect(n, peer);
+}
+
+/* The TCP reset from `from` reaches `to` after the link's latency, behind what is already
+ * on the link, unless a partition cuts it. */
+static void send_reset(net_t *net, node_t *from, node_t *to, int kind)
+{
+    if (!to->up || net_link_cut(net, from->id, to->id))
+        return;
+    link_t *lk = link_of(net, from->id, to->id);
+    int64_t at = net->w->now + draw_latency(from, lk->has_lat ? lk->lat : net->dflt);
+    if (at < lk->last_arrival)
+        at = lk->last_arrival;
+    lk->last_arrival = at;
+    node_timer(to, at - net->w->now, reset_arrives, net, to, ((int64_t)from->id << 2) | kind);
+}
+
+void net_node_down(net_t *net, node_t *n)
+{
+    for (int32_t i = 0; i < net->w->n_nodes; i++) {
+        node_t *m = net->w->nodes[i];
+        link_t *there = link_of(net, n->id, m->id), *back = link_of(net, m->id, n->id);
+        if (m == n || !(there->open || back->open))
+            continue;
+        there->open = back->open = false;
+        send_reset(net, n, m, RESET_CRASHED);
+    }
+}
+
+/* A message that found no process (or a new one) to take it: its sender hears a reset. */
+static void refuse(net_t *net, node_t *dest, const msg_t *m, int kind)
+{
+    node_t *sender = net->w->nodes[m->from];
+    if (sender->inc == m->from_inc)
+        send_reset(net, dest, sender, kind);
+}
+
 static void deliver(void *a, void *b, int64_t fault_id)
 {
     net_t *net = a;
@@ -345,8 +406,10 @@ static void deliver(void *a, void *b, int64_t fault_id)
         trace_drop(w, m, "network partition", 0);
     } else if (!dest->up) {
         trace_drop(w, m, "node down", 0);
+        refuse(net, dest, m, RESET_REFUSED);
     } else if (dest->inc != m->to_inc) {
         trace_drop(w, m, "connection reset (receiver restarted)", 0);
+        refuse(net, dest, m, RESET_RESTARTED);
     } else if (dest->paused) {
         event_t ev = { .t = w->now, .fn = deliver, .a = net, .b = m, .node = -1 };
         node_defer(dest, &ev);

@@ -100,6 +100,10 @@ int net_partition(net_t *net, const int32_t *a, size_t na, const int32_t *b, siz
 void net_heal(net_t *net, int id);
 bool net_link_cut(const net_t *net, int32_t from, int32_t to);
 
+/* n's process died: every node connected to it learns of the reset (on_disconnect) one
+ * link latency later, unless a network partition swallows the reset. Called by world_crash. */
+void net_node_down(net_t *net, node_t *n);
+
 /* Resumes n after `after` µs (a pause with a duration). */
 void net_schedule_resume(world_t *w, node_t *n, int64_t after);
 

@@ -170,6 +170,7 @@ void world_crash(world_t *w, node_t *n, const char *why)
     trace_node_event(w, n, "crash", why);
     if (n->ops && n->ops->on_crash)
         n->ops->on_crash(n);
+    net_node_down(w->net, n);
 }
 
 void world_restart(world_t *w, node_t *n)

@@ -47,7 +47,8 @@ struct broker {
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
 
-static const node_ops_t broker_ops = { on_message, on_crash, NULL };
+static void on_disconnect(node_t *n, int32_t peer);
+static const node_ops_t broker_ops = { on_message, on_crash, NULL, on_disconnect };
 
 broker_t *broker_new(world_t *w, const char *name, int32_t id)
 {
@@ -477,4 +478,18 @@ static void on_crash(node_t *n)
     broker_t *b = n->impl;
     while (b->n_waiting)
         remove_waiting(b, b->n_waiting - 1);
+}
+
+/* A client that went away: its fetches waiting in purgatory have no one to answer. */
+static void on_disconnect(node_t *n, int32_t peer)
+{
+    broker_t *b = n->impl;
+    for (size_t i = 0; i < b->n_waiting;) {
+        if (b->waiting[i].req->from == peer) {
+            world_cancel(b->w, b->waiting[i].timer);
+            remove_waiting(b, i);
+        } else {
+            i++;
+        }
+    }
 }

@@ -43,6 +43,8 @@ static const cfg_def_t producer_defs[] = {
     UNMODELLED("partitioner.adaptive.partitioning.enable", CFG_BOOL, "true"),
     UNMODELLED("partitioner.class", CFG_STRING, NULL),
     UNMODELLED("partitioner.ignore.keys", CFG_BOOL, "false"),
+    LONG_MIN_("reconnect.backoff.max.ms", "1000", 0),
+    LONG_MIN_("reconnect.backoff.ms", "50", 0),
     INT_MIN_("request.timeout.ms", "30000", 0),
     INT_MIN_("retries", "2147483647", 0),
     LONG_MIN_("retry.backoff.max.ms", "1000", 0),
@@ -75,6 +77,8 @@ static const cfg_def_t consumer_defs[] = {
     UNMODELLED("partition.assignment.strategy", CFG_STRING,
                "org.apache.kafka.clients.consumer.RangeAssignor,"
                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
+    LONG_MIN_("reconnect.backoff.max.ms", "1000", 0),
+    LONG_MIN_("reconnect.backoff.ms", "50", 0),
     INT_MIN_("request.timeout.ms", "30000", 0),
     LONG_MIN_("retry.backoff.max.ms", "1000", 0),
     LONG_MIN_("retry.backoff.ms", "100", 0),

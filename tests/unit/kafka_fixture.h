@@ -4,6 +4,7 @@
 #ifndef KSIM_KAFKA_FIXTURE_H
 #define KSIM_KAFKA_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,29 @@ static void fixture_free(fixture_t *f)
     for (size_t i = 0; i < f->n_ev; i++)
         cJSON_Delete(f->ev[i]);
     free(f->ev);
+}
+
+/* ---- reading the kept trace ---- */
+
+static int64_t ev_t(const cJSON *ev)
+{
+    return ev ? trace_int(ev, "t", -1) : -1;
+}
+
+/* Whether the event's field is `want` (NULL: anything). */
+static bool str_is(const cJSON *ev, const char *field, const char *want)
+{
+    const char *s = trace_str(ev, field);
+    return want == NULL || (s && strcmp(s, want) == 0);
+}
+
+/* Events of this kind so far. */
+static int fixture_count(const fixture_t *f, const char *kind)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->n_ev; i++)
+        n += str_is(f->ev[i], "kind", kind);
+    return n;
 }
 
 static bytes_t str(const char *s)

@@ -140,7 +140,7 @@ static void test_errors(void)
            "unknown producer config 'enable.idempotency' (did you mean 'enable.idempotence'?); "
            "valid names: acks, batch.size, client.id, delivery.timeout.ms, enable.idempotence, "
            "linger.ms, max.block.ms, max.in.flight.requests.per.connection, max.request.size, "
-           "request.timeout.ms, retries, retry.backoff.max.ms, retry.backoff.ms",
+           "reconnect.backoff.max.ms, reconnect.backoff.ms, request.timeout.ms, retries, retry.backoff.max.ms, retry.backoff.ms",
            "a misspelt key gets the closest name and the list of valid names");
 
     ok(!config_set(&t, "colour", "red", err, sizeof err), "an unknown key is refused");

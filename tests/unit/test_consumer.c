@@ -182,17 +182,6 @@ static bool recs_are(const polled_t *p, size_t from, int64_t first, size_t n)
 
 /* ---- reading the trace ---- */
 
-static int64_t ev_t(const cJSON *ev)
-{
-    return ev ? trace_int(ev, "t", -1) : -1;
-}
-
-static bool str_is(const cJSON *ev, const char *field, const char *want)
-{
-    const char *s = trace_str(ev, field);
-    return want == NULL || (s && strcmp(s, want) == 0);
-}
-
 static const cJSON *nth_msg(const env_t *e, const char *kind, const char *api, const char *dir,
                             int64_t from_t, int nth)
 {
@@ -435,6 +424,38 @@ static void test_fetch_purgatory(void)
     env_free(e);
 }
 
+static void restart_cb(void *a, void *b, int64_t arg)
+{
+    world_restart(a, b);
+}
+
+/* The leader crashes while a Fetch waits in its purgatory: the consumer hears the reset,
+ * backs off, and fetches again once the broker is back, long before request.timeout.ms. */
+static void test_crash_reset(void)
+{
+    const char *kv[] = { "fetch.max.wait.ms", "5000", NULL }; /* request.timeout.ms 30000 */
+    env_t *e = env_new(1, 1, kv);
+    assign(e, 1);
+    seek(e, 0, 0);
+    polled_t p;
+    memset(&p, 0, sizeof p);
+    consumer_poll(e->k, 20 * US_PER_S, on_poll, &p);
+    run_to(e, 100 * US_PER_MS);
+    node_t *broker = cluster_broker(e->f.c, 1);
+    world_crash(e->f.w, broker, "test");
+    world_schedule(e->f.w, 1 * US_PER_S, restart_cb, e->f.w, broker, 0);
+    run_to(e, 1500 * US_PER_MS);
+    produce(e, 0, "after", "restart");
+    world_run(e->f.w, INT64_MAX, poll_done, &p);
+    ok(p.done && p.n == 1 && strcmp(p.recs[0].value, "restart") == 0,
+       "after a leader crash and restart the waiting poll reads the new record");
+    ok(p.at < 3 * US_PER_S,
+       "the consumer noticed the reset at once: it did not wait for request.timeout.ms");
+    ok(fixture_count(&e->f, "disconnect") >= 1 && fixture_count(&e->f, "request_timeout") == 0,
+       "the trace shows the reset, and no request timed out");
+    env_free(e);
+}
+
 static void test_two_partitions(void)
 {
     env_t *e = env_new(2, 2, NULL);
@@ -580,6 +601,7 @@ int main(void)
     test_out_of_range();
     test_seek_errors();
     test_fetch_purgatory();
+    test_crash_reset();
     test_two_partitions();
     test_seek_drops_buffered();
     test_assign_inside_poll_callback();

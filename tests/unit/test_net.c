@@ -42,6 +42,8 @@ typedef struct env {
     int n_kept;
     cJSON **ev; /* copies of the trace events, in order */
     int n_ev;
+    got_t resets[64]; /* connection resets heard: t, at, from = the peer */
+    int n_resets;
 } env_t;
 
 static void on_message(node_t *n, msg_t *m)
@@ -59,7 +61,14 @@ static void on_message(node_t *n, msg_t *m)
     }
 }
 
-static const node_ops_t ops = { .on_message = on_message };
+static void on_disconnect(node_t *n, int32_t peer)
+{
+    env_t *e = n->impl;
+    if (e->n_resets < 64)
+        e->resets[e->n_resets++] = (got_t){ .t = n->w->now, .at = n->id, .from = peer };
+}
+
+static const node_ops_t ops = { .on_message = on_message, .on_disconnect = on_disconnect };
 
 static void collect(void *ctx, const cJSON *ev, const char *line)
 {
@@ -149,6 +158,17 @@ static const cJSON *trace_nth(const env_t *e, const char *kind, int nth)
     for (int i = 0; i < e->n_ev; i++) {
         const char *k = trace_str(e->ev[i], "kind");
         if (k && strcmp(k, kind) == 0 && nth-- == 0)
+            return e->ev[i];
+    }
+    return NULL;
+}
+
+/* The last trace event of this kind, or NULL. */
+static const cJSON *trace_last(const env_t *e, const char *kind)
+{
+    for (int i = e->n_ev; i-- > 0;) {
+        const char *k = trace_str(e->ev[i], "kind");
+        if (k && strcmp(k, kind) == 0)
             return e->ev[i];
     }
     return NULL;
@@ -853,6 +873,57 @@ static void test_trace(void)
     env_free(e);
 }
 
+/* The TCP resets a real client sees: a crash resets every open connection, a message to a
+ * dead or restarted process is refused, and a partition swallows the reset. */
+static void test_resets(void)
+{
+    env_t *e = env_new(1, true);
+    send_req(e, A, B, API_PRODUCE, 1); /* A and B are connected; C never talked to B */
+    run(e);
+    int64_t t0 = e->w->now;
+    world_crash(e->w, e->n[B], "test");
+    run(e);
+    ok(e->n_resets == 1 && e->resets[0].at == A && e->resets[0].from == B &&
+           e->resets[0].t == t0 + 500,
+       "a crash resets the connections of its peers one latency later");
+    const cJSON *d = trace_last(e, "disconnect");
+    ok(d && str_is(d, "node", "A") && str_is(d, "peer", "B") &&
+           str_is(d, "reason", "connection reset: the peer crashed"),
+       "the reset is traced on the peer that hears it, with the reason");
+
+    e->n_resets = 0;
+    t0 = e->w->now;
+    send_req(e, C, B, API_PRODUCE, 2);
+    run(e);
+    ok(e->n_resets == 1 && e->resets[0].at == C && e->resets[0].t == t0 + 1000,
+       "a request to a dead process is refused: the sender hears it after a round trip");
+    ok(str_is(trace_last(e, "disconnect"), "reason", "connection refused: the peer is down"),
+       "the refusal is traced as such");
+
+    e->n_resets = 0;
+    world_restart(e->w, e->n[B]);
+    msg_t *stale = msg_new(e->w, API_PRODUCE, false, NULL, NULL);
+    stale->corr = 3;
+    net_send(e->w, e->n[A], B, stale);
+    world_crash(e->w, e->n[B], "again");
+    world_restart(e->w, e->n[B]);
+    run(e);
+    ok(e->n_resets >= 1 && e->resets[e->n_resets - 1].at == A &&
+           str_is(trace_last(e, "disconnect"), "reason", "connection reset: the peer restarted"),
+       "a message to a process that restarted meanwhile is reset");
+
+    e->n_resets = 0;
+    send_req(e, A, B, API_PRODUCE, 4);
+    run(e);
+    int32_t a[] = { A }, b[] = { B };
+    int part = net_partition(e->w->net, b, 1, a, 1, false);
+    world_crash(e->w, e->n[B], "cut off");
+    run(e);
+    ok(e->n_resets == 0, "a partition swallows the reset: the peer hears nothing");
+    net_heal(e->w->net, part);
+    env_free(e);
+}
+
 int main(void)
 {
     test_default_latency();
@@ -868,6 +939,7 @@ int main(void)
     test_crash_restart();
     test_pause();
     test_crash_while_paused();
+    test_resets();
     test_many_nodes();
     test_bodies();
     test_trace();

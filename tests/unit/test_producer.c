@@ -115,17 +115,6 @@ static const send_result_t *result(env_t *e, int64_t h)
 
 /* ---- reading the trace ---- */
 
-static int64_t ev_t(const cJSON *ev)
-{
-    return ev ? trace_int(ev, "t", -1) : -1;
-}
-
-static bool str_is(const cJSON *ev, const char *field, const char *want)
-{
-    const char *s = trace_str(ev, field);
-    return want == NULL || (s && strcmp(s, want) == 0);
-}
-
 /* A network message event ("send", "deliver", "drop") of api and dir (NULL: any). */
 static bool is_msg(const cJSON *ev, const char *kind, const char *api, const char *dir)
 {
@@ -154,11 +143,6 @@ static const cJSON *nth_msg(const env_t *e, const char *kind, const char *api, c
 static const cJSON *nth_kind(const env_t *e, const char *kind, int nth)
 {
     return nth_msg(e, kind, NULL, NULL, INT64_MIN, nth);
-}
-
-static int count_kind(const env_t *e, const char *kind)
-{
-    return count_msgs(e, kind, NULL, NULL, INT64_MIN);
 }
 
 /* Records carried by a Produce request event, over all its partitions. */
@@ -227,7 +211,7 @@ static void test_no_fault_one_copy(void)
        "without a fault the send succeeds at partition 0, offset 0");
     is_int(count_msgs(e, "send", "Produce", "request", INT64_MIN), 1,
            "without a fault one Produce request is enough");
-    is_int(count_kind(e, "request_timeout"), 0, "without a fault no request times out");
+    is_int(fixture_count(&e->f, "request_timeout"), 0, "without a fault no request times out");
     env_free(e);
 }
 
@@ -543,6 +527,52 @@ static void test_delivery_timeout(void)
     env_free(e);
 }
 
+static void restart_cb(void *a, void *b, int64_t arg)
+{
+    world_restart(a, b);
+}
+
+/* A broker crash resets the producer's connection: the batch fails with NETWORK_EXCEPTION
+ * at once and is retried (with reconnect backoff) until the broker is back. */
+static void test_crash_reset(void)
+{
+    /* request.timeout.ms stays 30000; retries come fast, reconnections slowly. */
+    const char *kv[] = { "acks", "1", "retry.backoff.ms", "1", "retry.backoff.max.ms", "1",
+                         "reconnect.backoff.ms", "200", "reconnect.backoff.max.ms", "200", NULL };
+    env_t *e = env_new(1, 1, 1, kv);
+    warm_up(e);
+    node_t *broker = cluster_broker(e->f.c, 1);
+    int64_t t0 = e->f.w->now;
+    int64_t h = send_rec(e, -1, "k", "through");
+    world_crash(e->f.w, broker, "test");
+    world_schedule(e->f.w, t0 + 2 * US_PER_S, restart_cb, e->f.w, broker, 0);
+    run_idle(e);
+    const cJSON *retry = nth_kind(e, "retry", 1);
+    ok(retry && str_is(retry, "error", "NETWORK_EXCEPTION") && ev_t(retry) < t0 + 10 * US_PER_MS,
+       "the reset fails the request in flight with NETWORK_EXCEPTION within milliseconds, "
+       "not after request.timeout.ms");
+    const send_result_t *r = result(e, h);
+    ok(r->done && r->error == KERR_NONE && r->offset == 1 && log_of(e, 0)->n == 2,
+       "after the restart the record is appended once, behind the warm-up record");
+    ok(e->done_at[h] >= t0 + 2 * US_PER_S && e->done_at[h] < t0 + 4 * US_PER_S,
+       "it is acknowledged soon after the restart, within the reconnect backoff");
+    /* Every Produce sent to the dead broker came at least reconnect.backoff.ms (200 ms, less
+     * 20% jitter) after the reset that preceded it, though retry.backoff.ms is 1 ms. */
+    bool spaced = true;
+    int64_t last_reset = INT64_MIN;
+    for (size_t i = 0; i < e->f.n_ev; i++) {
+        const cJSON *ev = e->f.ev[i];
+        if (str_is(ev, "kind", "disconnect"))
+            last_reset = ev_t(ev);
+        else if (is_msg(ev, "send", "Produce", "request") && ev_t(ev) > t0 &&
+                 last_reset != INT64_MIN && ev_t(ev) - last_reset < 160 * US_PER_MS)
+            spaced = false;
+    }
+    ok(spaced && fixture_count(&e->f, "disconnect") >= 2,
+       "after each reset the producer waits reconnect.backoff.ms before trying that broker");
+    env_free(e);
+}
+
 static void test_unknown_topic(void)
 {
     const char *kv[] = { "max.block.ms", "2000", NULL };
@@ -803,6 +833,7 @@ int main(void)
     test_acks0();
     test_retries0();
     test_delivery_timeout();
+    test_crash_reset();
     test_unknown_topic();
     test_partition_out_of_range();
     test_flush();
