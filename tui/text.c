@@ -392,6 +392,36 @@ static void fmt_fault(sb_t *b, const cJSON *ev)
     sb_printf(b, " (msg %lld)", num(ev, "msg", 0));
 }
 
+/* "fault 1: drop response Produce broker-1 -> p1 (count 1)" */
+static void fmt_fault_rule(sb_t *b, const cJSON *ev)
+{
+    const char *action = str(ev, "action", "?");
+    sb_printf(b, "fault %lld: %s", num(ev, "fault", 0), action);
+    const char *dir = str(ev, "dir", "any");
+    if (strcmp(dir, "any") != 0)
+        sb_printf(b, " %s", dir);
+    const char *api = str(ev, "api", NULL);
+    sb_printf(b, " %s", api ? api : "any message");
+    const char *from = str(ev, "from", NULL), *to = str(ev, "to", NULL);
+    if (from || to)
+        sb_printf(b, " %s -> %s", from ? from : "*", to ? to : "*");
+    const char *target = str(ev, "target", NULL);
+    if (target)
+        sb_printf(b, " (target %s)", target);
+    if (has_num(ev, "delay")) {
+        sb_str(b, " by ");
+        sb_ms(b, num(ev, "delay", 0));
+    }
+    if (has_num(ev, "nth"))
+        sb_printf(b, " from match %lld", num(ev, "nth", 0));
+    if (has_num(ev, "count"))
+        sb_printf(b, " at most %lld time%s", num(ev, "count", 0),
+                  num(ev, "count", 0) == 1 ? "" : "s");
+    const cJSON *p = field(ev, "probability");
+    if (cJSON_IsNumber(p))
+        sb_printf(b, " with probability %g", p->valuedouble);
+}
+
 /* ---- the Kafka model ---- */
 
 static void fmt_topic(sb_t *b, const cJSON *ev)
@@ -581,6 +611,19 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   num(ev, "corr", -1), str(ev, "reason", "?"));
     } else if (strcmp(kind, "poll") == 0) {
         fmt_poll(&b, ev, node);
+    } else if (strcmp(kind, "fault_rule") == 0) {
+        fmt_fault_rule(&b, ev);
+    } else if (strcmp(kind, "fault_cleared") == 0) {
+        sb_printf(&b, "fault %lld cleared", num(ev, "fault", 0));
+    } else if (strcmp(kind, "assign") == 0) {
+        sb_printf(&b, "%s  assign ", node);
+        sb_json(&b, field(ev, "partitions"));
+    } else if (strcmp(kind, "seek") == 0) {
+        sb_printf(&b, "%s  seek %s to ", node, str(ev, "tp", "?"));
+        if (str(ev, "to", NULL))
+            sb_str(&b, str(ev, "to", "?"));
+        else
+            sb_printf(&b, "offset %lld", num(ev, "offset", -1));
     } else if (strcmp(kind, "disconnect") == 0) {
         sb_printf(&b, "%s  connection to %s lost (%s)", node, str(ev, "peer", "?"),
                   str(ev, "reason", "?"));

@@ -186,6 +186,29 @@ void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
     drop_buffered_except(c, old, n_old);
     clear_inflight(c);
     free(old);
+    cJSON *ev = world_trace(c->w, c->node, "assign");
+    if (ev) {
+        char tp[256];
+        cJSON *parts = cJSON_AddArrayToObject(ev, "partitions");
+        for (int32_t i = 0; i < c->n_parts; i++)
+            cJSON_AddItemToArray(parts, cJSON_CreateString(tp_name(
+                                            tp, sizeof tp, c->parts[i].topic, c->parts[i].partition)));
+        world_emit(c->w, ev);
+    }
+}
+
+static void trace_seek(consumer_t *c, const cpart_t *p, const char *to, int64_t offset)
+{
+    cJSON *ev = world_trace(c->w, c->node, "seek");
+    if (!ev)
+        return;
+    char tp[256];
+    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, p->topic, p->partition));
+    if (to)
+        cJSON_AddStringToObject(ev, "to", to);
+    else
+        trace_add_int(ev, "offset", offset);
+    world_emit(c->w, ev);
 }
 
 static bool assigned(consumer_t *c, const char *topic, int32_t partition, int32_t *idx,
@@ -220,6 +243,7 @@ bool consumer_seek(consumer_t *c, const char *topic, int32_t partition, int64_t 
     c->parts[i].position = offset;
     c->parts[i].reset = RESET_NONE;
     drop_buffered_of(c, i);
+    trace_seek(c, &c->parts[i], NULL, offset);
     return true;
 }
 
@@ -232,6 +256,7 @@ bool consumer_seek_to(consumer_t *c, const char *topic, int32_t partition, bool 
     c->parts[i].position = -1;
     c->parts[i].reset = beginning ? RESET_EARLIEST : RESET_LATEST;
     drop_buffered_of(c, i);
+    trace_seek(c, &c->parts[i], beginning ? "beginning" : "end", -1);
     return true;
 }
 

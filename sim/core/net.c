@@ -460,6 +460,45 @@ const char *fault_action_name(fault_action_t a)
     return names[a];
 }
 
+static void add_node_name(world_t *w, cJSON *ev, const char *field, int32_t id)
+{
+    if (id >= 0)
+        cJSON_AddStringToObject(ev, field, w->nodes[id]->name);
+}
+
+/* The rule as installed, so that a reader of the trace knows what may happen. */
+static void trace_rule(world_t *w, const fault_rule_t *r)
+{
+    static const char *dirs[] = { "any", "request", "response" };
+    const fault_spec_t *s = &r->spec;
+    cJSON *ev = world_trace(w, NULL, "fault_rule");
+    if (!ev)
+        return;
+    trace_add_int(ev, "fault", r->id);
+    cJSON_AddStringToObject(ev, "action", fault_action_name(s->action));
+    cJSON_AddStringToObject(ev, "dir", dirs[s->dir]);
+    if (s->api >= 0)
+        cJSON_AddStringToObject(ev, "api", api_name(s->api));
+    add_node_name(w, ev, "from", s->from);
+    add_node_name(w, ev, "to", s->to);
+    add_node_name(w, ev, "target", s->target);
+    if (s->action == FAULT_DELAY)
+        trace_add_int(ev, "delay", s->delay);
+    if (s->action == FAULT_PAUSE)
+        trace_add_int(ev, "duration", s->duration);
+    if (s->nth > 0)
+        trace_add_int(ev, "nth", s->nth);
+    if (s->count > 0)
+        trace_add_int(ev, "count", s->count);
+    if (s->probability < 1.0)
+        cJSON_AddNumberToObject(ev, "probability", s->probability);
+    if (s->after != INT64_MIN)
+        trace_add_int(ev, "after", s->after);
+    if (s->until != INT64_MAX)
+        trace_add_int(ev, "until", s->until);
+    world_emit(w, ev);
+}
+
 int net_add_fault(net_t *net, const fault_spec_t *spec)
 {
     fault_rule_t *rules = realloc(net->rules, (size_t)(net->n_rules + 1) * sizeof *rules);
@@ -473,6 +512,7 @@ int net_add_fault(net_t *net, const fault_spec_t *spec)
     char name[32];
     snprintf(name, sizeof name, "fault#%d", r->id);
     rng_stream(&r->rng, net->w->seed, name);
+    trace_rule(net->w, r);
     return r->id;
 }
 
@@ -481,6 +521,11 @@ bool net_remove_fault(net_t *net, int id)
     if (id < 1 || id > net->n_rules || net->rules[id - 1].removed)
         return false;
     net->rules[id - 1].removed = true;
+    cJSON *ev = world_trace(net->w, NULL, "fault_cleared");
+    if (ev) {
+        trace_add_int(ev, "fault", id);
+        world_emit(net->w, ev);
+    }
     return true;
 }
 

@@ -236,6 +236,8 @@ static void test_seek_and_poll(void)
     ok(p.n == 1 && p.recs[0].offset == 5 && p.recs[0].key_null && !p.recs[0].value_null &&
            p.recs[0].value[0] == '\0',
        "a null key stays null and an empty value stays empty through fetch and poll");
+    ok(fixture_count(&e->f, "assign") == 1 && fixture_count(&e->f, "seek") == 1,
+       "assign and seek are traced");
     env_free(e);
 }
 

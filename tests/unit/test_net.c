@@ -924,6 +924,28 @@ static void test_resets(void)
     env_free(e);
 }
 
+static void set_rule(fault_spec_t *s)
+{
+    s->dir = DIR_RESPONSE;
+    s->api = API_PRODUCE;
+    s->from = B;
+    s->count = 1;
+}
+
+static void test_rule_traced(void)
+{
+    env_t *e = env_new(1, true);
+    int id = add_rule(e, FAULT_DROP, set_rule);
+    const cJSON *r = trace_last(e, "fault_rule");
+    ok(r && trace_int(r, "fault", 0) == id && str_is(r, "action", "drop") &&
+           str_is(r, "dir", "response") && str_is(r, "api", "Produce") && str_is(r, "from", "B") &&
+           trace_int(r, "count", 0) == 1 && !trace_str(r, "to"),
+       "installing a rule is traced with its action and every filter given");
+    ok(net_remove_fault(e->w->net, id) && trace_int(trace_last(e, "fault_cleared"), "fault", 0) == id,
+       "clearing a rule is traced");
+    env_free(e);
+}
+
 int main(void)
 {
     test_default_latency();
@@ -940,6 +962,7 @@ int main(void)
     test_pause();
     test_crash_while_paused();
     test_resets();
+    test_rule_traced();
     test_many_nodes();
     test_bodies();
     test_trace();
