@@ -56,7 +56,7 @@ void world_free(world_t *w)
 node_t *world_add_node(world_t *w, const char *name, node_role_t role, const node_ops_t *ops,
                        void *impl)
 {
-    assert(!world_find(w, name));
+    assert(!world_find(w, name) && w->n_nodes < WORLD_MAX_NODES);
     node_t *n = calloc(1, sizeof *n);
     node_t **nodes = realloc(w->nodes, (size_t)(w->n_nodes + 1) * sizeof *nodes);
     if (!n || !nodes)

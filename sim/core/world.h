@@ -11,6 +11,10 @@
 #include "evq.h"
 #include "rng.h"
 
+/* Links are kept for every pair of nodes, so a world stays small: a course's cluster,
+ * not a data centre. */
+#define WORLD_MAX_NODES 1024
+
 #define US_PER_MS 1000LL
 #define US_PER_S 1000000LL
 
@@ -87,7 +91,7 @@ struct world {
 world_t *world_new(uint64_t seed, trace_t *trace);
 void world_free(world_t *w);
 
-/* Adds a node; names are unique. Nodes are freed by the world, their impl by their owner. */
+/* Adds a node; names are unique, at most WORLD_MAX_NODES. Nodes are freed by the world, their impl by their owner. */
 node_t *world_add_node(world_t *w, const char *name, node_role_t role, const node_ops_t *ops,
                        void *impl);
 node_t *world_node(const world_t *w, int32_t id);

@@ -29,8 +29,14 @@ struct cluster {
     int n_consumers;
 };
 
-static bool name_free(const world_t *w, const char *name, char *err, size_t errlen)
+/* Whether a node called `name` can join the world (unique names, bounded size). */
+static bool can_add_node(const world_t *w, const char *name, char *err, size_t errlen)
 {
+    if (w->n_nodes >= WORLD_MAX_NODES) {
+        snprintf(err, errlen, "cannot add '%s': a world holds at most %d nodes", name,
+                 WORLD_MAX_NODES);
+        return false;
+    }
     if (!world_find(w, name))
         return true;
     snprintf(err, errlen, "a node named '%s' already exists", name);
@@ -47,12 +53,17 @@ cluster_t *cluster_new(world_t *w, const char *name, int n_brokers, const config
     /* The first cluster names its brokers "broker-N", later ones "<cluster>-broker-N". */
     bool first = world_find(w, "broker-1") == NULL;
     char bname[256];
+    if (w->n_nodes + n_brokers > WORLD_MAX_NODES) {
+        snprintf(err, errlen, "cluster '%s': %d brokers do not fit: a world holds at most %d "
+                 "nodes", name, n_brokers, WORLD_MAX_NODES);
+        return NULL;
+    }
     for (int i = 1; i <= n_brokers; i++) {
         if (first)
             snprintf(bname, sizeof bname, "broker-%d", i);
         else
             snprintf(bname, sizeof bname, "%s-broker-%d", name, i);
-        if (!name_free(w, bname, err, errlen))
+        if (!can_add_node(w, bname, err, errlen))
             return NULL;
     }
     cluster_t *c = proto_calloc(1, sizeof *c);
@@ -233,7 +244,7 @@ static int32_t *bootstrap_nodes(const cluster_t *c)
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
-    if (!name_free(c->w, name, err, errlen))
+    if (!can_add_node(c->w, name, err, errlen))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     producer_t *p = producer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);
@@ -250,7 +261,7 @@ producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg
 consumer_t *cluster_consumer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
-    if (!name_free(c->w, name, err, errlen))
+    if (!can_add_node(c->w, name, err, errlen))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     consumer_t *k = consumer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);

@@ -15,6 +15,7 @@
 /* Definition helpers. A numeric range is checked only when min < max, so "at least N" is
  * written as [N, type maximum]. */
 #define INT_MIN_(n, d, lo) { n, CFG_INT, d, NULL, lo, INT32_MAX, false }
+#define INT_RANGE_(n, d, lo, hi) { n, CFG_INT, d, NULL, lo, hi, false }
 #define LONG_MIN_(n, d, lo) { n, CFG_LONG, d, NULL, lo, INT64_MAX, false }
 #define BOOL_(n, d) { n, CFG_BOOL, d, NULL, 0, 0, false }
 #define STR_(n, d) { n, CFG_STRING, d, NULL, 0, 0, false }
@@ -99,7 +100,8 @@ static const cfg_def_t topic_defs[] = {
     UNMODELLED("min.cleanable.dirty.ratio", CFG_DOUBLE, "0.5"),
     UNMODELLED("min.compaction.lag.ms", CFG_LONG, "0"),
     UNMODELLED("min.insync.replicas", CFG_INT, "1"),
-    INT_MIN_("partitions", "1", 1),
+    /* A bound of ksim's, not Kafka's: every broker keeps metadata for every partition. */
+    INT_RANGE_("partitions", "1", 1, 100000),
     INT_MIN_("replication.factor", "1", 1),
     UNMODELLED("retention.bytes", CFG_LONG, "-1"),
     UNMODELLED("retention.ms", CFG_LONG, "604800000"),
@@ -117,7 +119,7 @@ static const cfg_def_t broker_defs[] = {
     UNMODELLED("log.retention.check.interval.ms", CFG_LONG, "300000"),
     UNMODELLED("log.retention.ms", CFG_LONG, NULL),
     UNMODELLED("min.insync.replicas", CFG_INT, "1"),
-    INT_MIN_("num.partitions", "1", 1),
+    INT_RANGE_("num.partitions", "1", 1, 100000),
     UNMODELLED("offsets.topic.num.partitions", CFG_INT, "50"),
     UNMODELLED("replica.lag.time.max.ms", CFG_LONG, "30000"),
     UNMODELLED("transaction.state.log.num.partitions", CFG_INT, "50"),

@@ -194,6 +194,10 @@ static void test_errors(void)
     is_str(config_str(&p, "retries"), "2147483647", "a refused value leaves the old value in place");
     ok(!config_is_set(&p, "retries"), "a refused value does not mark the key as set");
 
+    ok(!config_set(&t, "partitions", "100001", err, sizeof err) &&
+           strstr(err, "must be at most 100000") != NULL,
+       "a topic has at most 100000 partitions in ksim");
+
     config_free(&p);
     config_free(&c);
     config_free(&t);

@@ -754,6 +754,25 @@ static void test_config_errors(void)
     ok(e->p == NULL, "enable.idempotence=true is refused while idempotence is not modelled");
     ok(strstr(e->f.err, "enable.idempotence") != NULL, "the message names enable.idempotence");
     env_free(e);
+
+    /* The world is bounded: one more client than fits is refused with a message. */
+    e = env_new(1, 1, 1, NULL);
+    config_t pc;
+    config_init(&pc, &producer_config_schema);
+    const char *off[] = { "enable.idempotence", "false", NULL };
+    fixture_config(&pc, off);
+    char name[32];
+    int made = 0;
+    producer_t *last = NULL;
+    do {
+        snprintf(name, sizeof name, "extra-%d", made);
+        last = cluster_producer(e->f.c, name, &pc, e->f.err, sizeof e->f.err);
+        made += last != NULL;
+    } while (last && made < 2 * WORLD_MAX_NODES);
+    config_free(&pc);
+    ok(!last && e->f.w->n_nodes == WORLD_MAX_NODES && strstr(e->f.err, "at most 1024 nodes"),
+       "a world holds at most WORLD_MAX_NODES nodes; the next client is refused, saying so");
+    env_free(e);
 }
 
 static void test_record_too_large(void)
