@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lua/ksim_lua.h"
 #include "../sim/trace.h"
@@ -197,14 +198,37 @@ static const char *where_at(const char *where, const char *path, char *buf, size
 typedef struct run_ctx {
     const char *path;
     bool quiet;
+    bool progress;       /* --quiet on a terminal: a progress line on stderr */
+    bool progress_shown;
+    uint64_t events;
     int n_checks;
     char line[4096];
 } run_ctx_t;
+
+#define PROGRESS_EVERY 262144
+
+/* A long quiet run says how far it got, on one line of stderr that the end clears. */
+static void show_progress(run_ctx_t *rc, const cJSON *ev)
+{
+    if (!rc->progress || ++rc->events % PROGRESS_EVERY != 0)
+        return;
+    fprintf(stderr, "\rksim: %s: %.3f s of virtual time, %llu events", rc->path,
+            (double)trace_int(ev, "t", 0) / 1e6, (unsigned long long)rc->events);
+    rc->progress_shown = true;
+}
+
+static void end_progress(run_ctx_t *rc)
+{
+    if (rc->progress_shown)
+        fputs("\r\033[K", stderr);
+    rc->progress_shown = false;
+}
 
 static void run_listener(void *ctx, const cJSON *ev, const char *line)
 {
     (void)line;
     run_ctx_t *rc = ctx;
+    show_progress(rc, ev);
     const char *kind = trace_str(ev, "kind");
     if (rc->quiet || !kind || strcmp(kind, "check") == 0)
         return;
@@ -215,6 +239,7 @@ static void run_listener(void *ctx, const cJSON *ev, const char *line)
 static void run_on_check(void *ctx, bool ok, const char *msg, const char *where)
 {
     run_ctx_t *rc = ctx;
+    end_progress(rc);
     rc->n_checks++;
     if (ok && !rc->quiet)
         printf("ok %d - %s\n", rc->n_checks, msg);
@@ -258,7 +283,7 @@ static int cmd_run(int argc, char **argv)
             return EXIT_IO;
         }
     }
-    run_ctx_t ctx = { .path = path, .quiet = c.quiet };
+    run_ctx_t ctx = { .path = path, .quiet = c.quiet, .progress = c.quiet && isatty(2) };
     trace_t *tr = trace_new();
     if (tf)
         trace_set_file(tr, tf);
@@ -270,6 +295,7 @@ static int cmd_run(int argc, char **argv)
     c.opts.ctx = &ctx;
     ksim_run_result_t res;
     ksim_lua_run(&c.opts, &res);
+    end_progress(&ctx);
 
     int code = res.error ? EXIT_SCENARIO : res.failed ? EXIT_CHECK : EXIT_OK;
     if (res.error) {
