@@ -1,5 +1,6 @@
 /* sender: the producer's Sender: Produce and Metadata requests in flight per broker,
- * responses, retries with backoff, request timeouts and the disconnects they cause. */
+ * responses, retries with backoff, request timeouts, connection resets and the reconnect
+ * backoff that follows them. */
 
 #include <assert.h>
 #include <stdio.h>
@@ -286,7 +287,7 @@ void sender_on_message(node_t *n, msg_t *m)
     if (i < 0 || p->inflight.e[i].node != m->from) {
         if (m->response)
             trace_ignored(p, m, "no request in flight with this id: its connection was "
-                                "closed after a timeout");
+                                "closed (a timeout or a reset)");
         return;
     }
     inflight_t f = inflight_take(&p->inflight, p->w, i);
