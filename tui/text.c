@@ -141,6 +141,22 @@ static void sb_value(sb_t *b, const char *s)
     sb_str(b, text_short(s, VALUE_CHARS, tmp, sizeof tmp));
 }
 
+/* The first MAX_PARTS items of an array, then "…". */
+static void sb_list(sb_t *b, const cJSON *arr, const char *sep,
+                    void (*item)(sb_t *, const cJSON *))
+{
+    int i = 0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        if (i == MAX_PARTS) {
+            sb_str(b, ", …");
+            break;
+        }
+        if (i)
+            sb_str(b, sep);
+        item(b, e);
+    }
+}
+
 static void sb_json(sb_t *b, const cJSON *v)
 {
     if (!v || cJSON_IsNull(v)) {
@@ -162,16 +178,7 @@ static void sb_json(sb_t *b, const cJSON *v)
             sb_printf(b, "%g", d);
     } else if (cJSON_IsArray(v)) {
         sb_str(b, "[");
-        int i = 0;
-        for (const cJSON *e = v->child; e; e = e->next, i++) {
-            if (i == MAX_PARTS) {
-                sb_printf(b, ", …");
-                break;
-            }
-            if (i)
-                sb_str(b, ",");
-            sb_json(b, e);
-        }
+        sb_list(b, v, ",", sb_json);
         sb_str(b, "]");
     } else {
         sb_str(b, "{…}");
@@ -339,16 +346,7 @@ static void sb_parts(sb_t *b, const cJSON *ev, bool response)
             sb_str(b, " (all topics)");
         } else {
             sb_str(b, " ");
-            int i = 0;
-            for (const cJSON *t = topics->child; t; t = t->next, i++) {
-                if (i == MAX_PARTS) {
-                    sb_str(b, ", …");
-                    break;
-                }
-                if (i)
-                    sb_str(b, ", ");
-                sb_topic(b, t);
-            }
+            sb_list(b, topics, ", ", sb_topic);
         }
     }
 }
