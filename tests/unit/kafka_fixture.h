@@ -22,7 +22,7 @@ typedef struct fixture {
     size_t n_ev, cap_ev;
 } fixture_t;
 
-static void fixture_listen(void *ctx, const cJSON *ev, const char *line)
+static inline void fixture_listen(void *ctx, const cJSON *ev, const char *line)
 {
     fixture_t *f = ctx;
     (void)line;
@@ -36,7 +36,7 @@ static void fixture_listen(void *ctx, const cJSON *ev, const char *line)
 }
 
 /* kv: "key", "value", ..., NULL. A bad pair is a broken test: it aborts. */
-static void fixture_config(config_t *c, const char *const *kv)
+static inline void fixture_config(config_t *c, const char *const *kv)
 {
     char err[256];
     for (size_t i = 0; kv && kv[i]; i += 2)
@@ -47,7 +47,7 @@ static void fixture_config(config_t *c, const char *const *kv)
 }
 
 /* `brokers` brokers and the topic "t" with `partitions` partitions. */
-static void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t partitions)
+static inline void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t partitions)
 {
     memset(f, 0, sizeof *f);
     f->tr = trace_new();
@@ -67,7 +67,7 @@ static void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t parti
     config_free(&tc);
 }
 
-static void fixture_free(fixture_t *f)
+static inline void fixture_free(fixture_t *f)
 {
     /* Crash every node so nothing stays in flight, then let the last deliveries drop. */
     for (int32_t i = 0; i < f->w->n_nodes; i++)
@@ -83,20 +83,20 @@ static void fixture_free(fixture_t *f)
 
 /* ---- reading the kept trace ---- */
 
-static int64_t ev_t(const cJSON *ev)
+static inline int64_t ev_t(const cJSON *ev)
 {
     return ev ? trace_int(ev, "t", -1) : -1;
 }
 
 /* Whether the event's field is `want` (NULL: anything). */
-static bool str_is(const cJSON *ev, const char *field, const char *want)
+static inline bool str_is(const cJSON *ev, const char *field, const char *want)
 {
     const char *s = trace_str(ev, field);
     return want == NULL || (s && strcmp(s, want) == 0);
 }
 
 /* Events of this kind so far. */
-static int fixture_count(const fixture_t *f, const char *kind)
+static inline int fixture_count(const fixture_t *f, const char *kind)
 {
     int n = 0;
     for (size_t i = 0; i < f->n_ev; i++)
@@ -104,7 +104,7 @@ static int fixture_count(const fixture_t *f, const char *kind)
     return n;
 }
 
-static bytes_t str(const char *s)
+static inline bytes_t str(const char *s)
 {
     return s ? (bytes_t){ s, (int32_t)strlen(s) } : BYTES_NULL;
 }

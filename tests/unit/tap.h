@@ -56,6 +56,15 @@ static inline void tap_diag(const char *fmt, ...)
     va_end(ap);
 }
 
+/* How many seeds a randomized test sweeps: $SEEDS when set (make test SEEDS=5000),
+ * else `dflt`. The seed is printed with any failure so it can be replayed. */
+static inline unsigned tap_seeds(unsigned dflt)
+{
+    const char *s = getenv("SEEDS");
+    long n = s ? strtol(s, NULL, 10) : 0;
+    return n > 0 ? (unsigned)n : dflt;
+}
+
 /* Prints the plan at the end and exits non-zero when anything failed. */
 static inline int tap_done(void)
 {
