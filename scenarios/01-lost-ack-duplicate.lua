@@ -18,6 +18,7 @@ local p = c:producer("p1", {
 -- Lose exactly one acknowledgement: the first Produce response from broker-1 to p1.
 w:fault{ drop = "response", api = "Produce", from = "broker-1", to = "p1", count = 1 }
 
+w:note("问题场景：生产者发送消息 → Broker 写入成功 → ACK 丢失 → 生产者重试 → 消息重复")
 w:note("p1 sends payment k1=100. broker-1 appends it at offset 0 and answers, " ..
        "but the answer is lost on the way back.")
 
