@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/utf8.h"
 
 struct trace {
     FILE *file;
@@ -101,6 +102,39 @@ void trace_emit(trace_t *tr, cJSON *ev)
 {
     if (ev)
         write_line(tr, ev);
+}
+
+cJSON *trace_bytes(const char *p, int32_t len)
+{
+    if (len < 0)
+        return cJSON_CreateNull();
+    char *copy = malloc((size_t)len * 2 + 1);
+    if (!copy)
+        abort();
+    cJSON *out;
+    if (utf8_text(p, (size_t)len)) {
+        memcpy(copy, p, (size_t)len);
+        copy[len] = '\0';
+        out = cJSON_CreateString(copy);
+    } else {
+        static const char digits[] = "0123456789abcdef";
+        for (int32_t i = 0; i < len; i++) {
+            copy[2 * i] = digits[(unsigned char)p[i] >> 4];
+            copy[2 * i + 1] = digits[(unsigned char)p[i] & 15];
+        }
+        copy[2 * len] = '\0';
+        out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "hex", copy);
+    }
+    free(copy);
+    return out;
+}
+
+void trace_add_text(cJSON *obj, const char *name, const char *p, size_t len)
+{
+    char *clean = utf8_clean(p, len);
+    cJSON_AddStringToObject(obj, name, clean);
+    free(clean);
 }
 
 static const char *int_text(char *buf, size_t n, int64_t v)

@@ -33,6 +33,11 @@ void trace_header(trace_t *tr, uint64_t seed, const char *scenario);
  * Add fields, then pass it to trace_emit, which writes and frees it. */
 cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind);
 void trace_emit(trace_t *tr, cJSON *ev);
+/* A key or value for the trace: null for Kafka's null (len -1); a JSON string when the
+ * bytes are text (utf8_text); otherwise {"hex":"fffe"}, so that every byte survives. */
+cJSON *trace_bytes(const char *p, int32_t len);
+/* Adds user text (a note, a check): what is not text becomes U+FFFD. */
+void trace_add_text(cJSON *obj, const char *name, const char *p, size_t len);
 /* Adds an integer field, printed exactly (and much faster than cJSON's doubles). */
 void trace_add_int(cJSON *obj, const char *name, int64_t v);
 /* An integer as an array item. */

@@ -180,6 +180,10 @@ static void sb_json(sb_t *b, const cJSON *v)
         sb_str(b, "[");
         sb_list(b, v, ",", sb_json);
         sb_str(b, "]");
+    } else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "hex"))) {
+        /* Bytes that are not text (trace_bytes): shown as hex. */
+        sb_str(b, "0x");
+        sb_value(b, cJSON_GetObjectItemCaseSensitive(v, "hex")->valuestring);
     } else {
         sb_str(b, "{…}");
     }
@@ -418,6 +422,18 @@ static void fmt_fault_rule(sb_t *b, const cJSON *ev)
     const cJSON *p = field(ev, "probability");
     if (cJSON_IsNumber(p))
         sb_printf(b, " with probability %g", p->valuedouble);
+    if (has_num(ev, "duration")) {
+        sb_str(b, " for ");
+        sb_ms(b, num(ev, "duration", 0));
+    }
+    if (has_num(ev, "after")) {
+        sb_str(b, " from ");
+        sb_ms(b, num(ev, "after", 0));
+    }
+    if (has_num(ev, "until")) {
+        sb_str(b, " until ");
+        sb_ms(b, num(ev, "until", 0));
+    }
 }
 
 /* ---- the Kafka model ---- */

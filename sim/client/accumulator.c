@@ -144,23 +144,22 @@ void acc_expire(producer_t *p, int64_t *next)
 {
     int64_t now = p->w->now;
     char reason[128];
+    /* As RecordAccumulator.expiredBatches: batches wait in creation order, so each queue
+     * is looked at only up to its first batch still within delivery.timeout.ms. */
     for (int32_t t = 0; t < p->n_topics; t++) {
         for (int32_t qi = 0; qi < p->topics[t].n; qi++) {
             pqueue_t *q = &p->topics[t].qs[qi];
-            pbatch_t **link = &q->head, *prev = NULL;
-            while (*link) {
-                pbatch_t *pb = *link;
+            while (q->head) {
+                pbatch_t *pb = q->head;
                 int64_t deadline = pb->created + p->delivery_timeout;
                 if (now < deadline) {
                     if (deadline < *next)
                         *next = deadline;
-                    prev = pb;
-                    link = &pb->next;
-                    continue;
+                    break;
                 }
-                *link = pb->next;
-                if (q->tail == pb)
-                    q->tail = prev;
+                q->head = pb->next;
+                if (!q->head)
+                    q->tail = NULL;
                 snprintf(reason, sizeof reason,
                          "delivery.timeout.ms: %lld ms has passed since batch creation",
                          (long long)((now - pb->created) / US_PER_MS));

@@ -83,10 +83,10 @@ consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
     c->partition_max_bytes = config_int(cfg, "max.partition.fetch.bytes");
     c->max_poll_records = config_int(cfg, "max.poll.records");
     c->isolation = strcmp(config_str(cfg, "isolation.level"), "read_committed") == 0;
-    c->request_timeout = (int64_t)config_int(cfg, "request.timeout.ms") * US_PER_MS;
-    c->backoff = config_long(cfg, "retry.backoff.ms") * US_PER_MS;
-    c->reconnect_backoff = config_long(cfg, "reconnect.backoff.ms") * US_PER_MS;
-    c->reconnect_backoff_max = config_long(cfg, "reconnect.backoff.max.ms") * US_PER_MS;
+    c->request_timeout = config_duration_us(cfg, "request.timeout.ms");
+    c->backoff = config_duration_us(cfg, "retry.backoff.ms");
+    c->reconnect_backoff = config_duration_us(cfg, "reconnect.backoff.ms");
+    c->reconnect_backoff_max = config_duration_us(cfg, "reconnect.backoff.max.ms");
     if (c->reconnect_backoff_max < c->reconnect_backoff)
         c->reconnect_backoff_max = c->reconnect_backoff;
     meta_init(&c->meta, bootstrap, n_bootstrap);
@@ -687,7 +687,7 @@ static void on_crash(node_t *n)
     }
     if (c->polling) {
         c->poll_error = KERR_CLIENT_CRASHED;
-        snprintf(c->poll_what, sizeof c->poll_what, "consumer '%s' crashed", n->name);
+        snprintf(c->poll_what, sizeof c->poll_what, "consumer '%s': its process crashed", n->name);
         finish_poll(c, NULL, 0);
     }
 }

@@ -12,6 +12,12 @@ static void on_crash(node_t *n);
 static const node_ops_t producer_ops = { sender_on_message, on_crash, NULL,
                                           sender_on_disconnect };
 
+static int64_t linger_ms(const config_t *cfg)
+{
+    int64_t linger = config_long(cfg, "linger.ms");
+    return linger > INT32_MAX ? INT32_MAX : linger;
+}
+
 static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
 {
     if (config_is_set(cfg, "enable.idempotence") && config_bool(cfg, "enable.idempotence")) {
@@ -21,10 +27,12 @@ static bool check_config(const config_t *cfg, const char *name, char *err, size_
                  name);
         return false;
     }
-    int64_t linger = config_long(cfg, "linger.ms");
+    /* As KafkaProducer: linger.ms is used as an int, and the sum is capped the same way. */
+    int64_t linger = linger_ms(cfg);
     int64_t req = config_int(cfg, "request.timeout.ms");
     int64_t delivery = config_int(cfg, "delivery.timeout.ms");
-    if (delivery < linger + req) {
+    int64_t sum = linger + req > INT32_MAX ? INT32_MAX : linger + req;
+    if (delivery < sum) {
         /* Kafka's ProducerConfig check, in its own words. */
         snprintf(err, errlen,
                  "producer '%s': delivery.timeout.ms should be equal to or larger than "
@@ -54,18 +62,18 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     p->w = w;
     const char *acks = config_str(cfg, "acks");
     p->acks = strcmp(acks, "0") == 0 ? 0 : strcmp(acks, "1") == 0 ? 1 : -1;
-    p->linger = config_long(cfg, "linger.ms") * US_PER_MS;
+    p->linger = linger_ms(cfg) * US_PER_MS;
     p->batch_size = config_int(cfg, "batch.size");
     p->retries = config_int(cfg, "retries");
-    p->backoff = config_long(cfg, "retry.backoff.ms") * US_PER_MS;
-    p->backoff_max = config_long(cfg, "retry.backoff.max.ms") * US_PER_MS;
+    p->backoff = config_duration_us(cfg, "retry.backoff.ms");
+    p->backoff_max = config_duration_us(cfg, "retry.backoff.max.ms");
     if (p->backoff_max < p->backoff)
         p->backoff_max = p->backoff;
-    p->request_timeout = (int64_t)config_int(cfg, "request.timeout.ms") * US_PER_MS;
-    p->delivery_timeout = (int64_t)config_int(cfg, "delivery.timeout.ms") * US_PER_MS;
-    p->max_block = config_long(cfg, "max.block.ms") * US_PER_MS;
-    p->reconnect_backoff = config_long(cfg, "reconnect.backoff.ms") * US_PER_MS;
-    p->reconnect_backoff_max = config_long(cfg, "reconnect.backoff.max.ms") * US_PER_MS;
+    p->request_timeout = config_duration_us(cfg, "request.timeout.ms");
+    p->delivery_timeout = config_duration_us(cfg, "delivery.timeout.ms");
+    p->max_block = config_duration_us(cfg, "max.block.ms");
+    p->reconnect_backoff = config_duration_us(cfg, "reconnect.backoff.ms");
+    p->reconnect_backoff_max = config_duration_us(cfg, "reconnect.backoff.max.ms");
     if (p->reconnect_backoff_max < p->reconnect_backoff)
         p->reconnect_backoff_max = p->reconnect_backoff;
     p->max_in_flight = config_int(cfg, "max.in.flight.requests.per.connection");
@@ -253,7 +261,7 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
         return -1;
     }
     if (!p->node->up) {
-        snprintf(err, errlen, "producer '%s' has crashed", p->node->name);
+        snprintf(err, errlen, "producer '%s': its process has crashed", p->node->name);
         return -1;
     }
     if (partition < -1) {

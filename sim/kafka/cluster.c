@@ -152,6 +152,17 @@ static bool valid_topic_name(const char *t, char *err, size_t errlen)
     return true;
 }
 
+/* Kafka's Topic.hasCollision: metric names turn '.' into '_', so "a.b" and "a_b" clash. */
+static bool topics_collide(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a == '.' ? '_' : *a, y = *b == '.' ? '_' : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
 bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, char *err,
                           size_t errlen)
 {
@@ -160,6 +171,14 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
     if (find_topic(c, topic)) {
         snprintf(err, errlen, "Topic '%s' already exists.", topic);
         return false;
+    }
+    for (int32_t i = 0; i < c->n_topics; i++) {
+        if (topics_collide(topic, c->topics[i].name)) {
+            /* KRaft's ReplicationControlManager, in its own words (INVALID_TOPIC_EXCEPTION). */
+            snprintf(err, errlen, "Topic '%s' collides with existing topic: %s", topic,
+                     c->topics[i].name);
+            return false;
+        }
     }
     int32_t parts = config_is_set(cfg, "partitions") ? config_int(cfg, "partitions")
                                                      : config_int(&c->broker_cfg, "num.partitions");

@@ -484,3 +484,11 @@ bool config_is_set(const config_t *c, const char *key)
 {
     return c->set[def_index(c, key)];
 }
+
+int64_t config_duration_us(const config_t *c, const char *key)
+{
+    int64_t ms = config_long(c, key);
+    if (ms >= CONFIG_MAX_DURATION_US / 1000)
+        return CONFIG_MAX_DURATION_US;
+    return ms < 0 ? 0 : ms * 1000;
+}

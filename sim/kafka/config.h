@@ -52,6 +52,10 @@ bool config_set(config_t *c, const char *key, const char *value, char *err, size
 bool config_has(const config_schema_t *s, const char *key);
 
 int64_t config_long(const config_t *c, const char *key);
+/* A duration key in ms (INT or LONG) as µs, saturating at CONFIG_MAX_DURATION_US, so that
+ * Kafka's "forever" idiom (Long.MAX_VALUE) stays forever and never overflows. */
+#define CONFIG_MAX_DURATION_US (1000000000LL * 1000000LL) /* 10^9 s, about 31.7 years */
+int64_t config_duration_us(const config_t *c, const char *key);
 int32_t config_int(const config_t *c, const char *key);
 double config_double(const config_t *c, const char *key);
 bool config_bool(const config_t *c, const char *key);

@@ -22,16 +22,7 @@ const char *tp_name(char *buf, size_t n, const char *topic, int32_t partition)
 
 cJSON *bytes_json(bytes_t b)
 {
-    if (bytes_is_null(b))
-        return cJSON_CreateNull();
-    char *s = malloc((size_t)b.len + 1);
-    if (!s)
-        abort();
-    memcpy(s, b.p, (size_t)b.len);
-    s[b.len] = '\0';
-    cJSON *j = cJSON_CreateString(s);
-    free(s);
-    return j;
+    return trace_bytes(b.p, b.len);
 }
 
 static cJSON *add_part(cJSON *parts, const char *topic, int32_t partition)

@@ -49,3 +49,9 @@ ksim.check(hits > 0 and hits < 40, "a probability fault fires on some messages, 
 ksim.check(#c:log("t", 0) >= 3 + 40, "every record got through, some of them more than once")
 ksim.check(w:clear_fault(id) and not w:clear_fault(id), "a rule is cleared once")
 w:note("done: " .. hits .. " responses were lost")
+
+-- Kafka refuses topics whose names differ only by '.' and '_' (they collide in metrics).
+c:create_topic("a.b")
+local ok, err = pcall(c.create_topic, c, "a_b")
+ksim.check(not ok and tostring(err):find("Topic 'a_b' collides with existing topic: a.b", 1, true),
+           "a topic colliding with another in metric names is refused, as Kafka does")

@@ -203,6 +203,20 @@ static void test_errors(void)
     config_free(&t);
 }
 
+static void test_durations(void)
+{
+    config_t p;
+    char err[256];
+    config_init(&p, &producer_config_schema);
+    is_int(config_duration_us(&p, "request.timeout.ms"), 30000000,
+           "a duration in ms reads as µs (request.timeout.ms 30000 -> 30000000)");
+    ok(config_set(&p, "max.block.ms", "9223372036854775807", err, sizeof err),
+       "Long.MAX_VALUE is a valid max.block.ms, Kafka's way to say forever");
+    is_int(config_duration_us(&p, "max.block.ms"), CONFIG_MAX_DURATION_US,
+           "a duration too long for µs saturates instead of overflowing");
+    config_free(&p);
+}
+
 static void test_truncation(void)
 {
     config_t p;
@@ -280,6 +294,7 @@ int main(void)
     test_set();
     test_errors();
     test_truncation();
+    test_durations();
     test_copy();
     test_other_types();
     return tap_done();

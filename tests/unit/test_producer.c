@@ -749,6 +749,14 @@ static void test_config_errors(void)
     ok(e->p != NULL, "delivery.timeout.ms = linger.ms + request.timeout.ms is accepted");
     env_free(e);
 
+    /* As KafkaProducer, linger.ms counts as an int and the sum is capped at
+     * Integer.MAX_VALUE: a linger of Long.MAX_VALUE needs delivery.timeout.ms at the cap. */
+    const char *forever[] = { "linger.ms", "9223372036854775807", "delivery.timeout.ms",
+                              "2147483647", NULL };
+    e = env_new(1, 1, 1, forever);
+    ok(e->p != NULL, "linger.ms=Long.MAX_VALUE works with delivery.timeout.ms=Integer.MAX_VALUE");
+    env_free(e);
+
     const char *idem[] = { "enable.idempotence", "true", NULL };
     e = env_new(1, 1, 1, idem);
     ok(e->p == NULL, "enable.idempotence=true is refused while idempotence is not modelled");

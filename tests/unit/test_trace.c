@@ -9,6 +9,7 @@
 
 #include "sim/core/hash.h"
 #include "sim/trace.h"
+#include "sim/core/utf8.h"
 #include "tests/unit/tap.h"
 
 /* A fresh file under /tmp; the caller unlinks it. */
@@ -293,6 +294,35 @@ static void test_stream(void)
     unlink(path);
 }
 
+static void test_bytes_and_text(void)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "text", trace_bytes("caf\xc3\xa9", 5));
+    cJSON_AddItemToObject(o, "bad", trace_bytes("\xff\xfe", 2));
+    cJSON_AddItemToObject(o, "nul", trace_bytes("a\0b", 3));
+    cJSON_AddItemToObject(o, "null", trace_bytes(NULL, -1));
+    cJSON_AddItemToObject(o, "empty", trace_bytes("", 0));
+    trace_add_text(o, "note", "ok \xe9 \0 end", 10);
+    is_str(trace_str(o, "text"), "caf\xc3\xa9", "bytes that are UTF-8 text are a JSON string");
+    is_str(trace_str(cJSON_GetObjectItemCaseSensitive(o, "bad"), "hex"), "fffe",
+           "bytes that are not UTF-8 are written as hex, every byte kept");
+    is_str(trace_str(cJSON_GetObjectItemCaseSensitive(o, "nul"), "hex"), "610062",
+           "a NUL byte makes the bytes hex too, instead of cutting them short");
+    ok(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "null")), "Kafka's null is JSON null");
+    is_str(trace_str(o, "empty"), "", "empty bytes are an empty string");
+    is_str(trace_str(o, "note"), "ok \xef\xbf\xbd \xef\xbf\xbd end",
+           "user text keeps what is text and shows the rest as U+FFFD");
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON *back = cJSON_Parse(line);
+    ok(back != NULL, "the result prints as valid JSON");
+    cJSON_Delete(back);
+    cJSON_free(line);
+    cJSON_Delete(o);
+    ok(!utf8_text("\xed\xa0\x80", 3) && !utf8_text("\xc0\xaf", 2) &&
+           !utf8_text("\xf4\x90\x80\x80", 4) && utf8_text("\xf0\x9f\x98\x80", 4),
+       "surrogates, overlong forms and code points above U+10FFFF are not text; emoji are");
+}
+
 int main(void)
 {
     test_round_trip();
@@ -301,5 +331,6 @@ int main(void)
     test_malformed();
     test_big_numbers();
     test_stream();
+    test_bytes_and_text();
     return tap_done();
 }
