@@ -6,6 +6,7 @@
 
 #include "../client/consumer.h"
 #include "../client/producer.h"
+#include "../core/utf8.h"
 #include "broker.h"
 #include "protocol.h"
 
@@ -32,6 +33,10 @@ struct cluster {
 /* Whether a node called `name` can join the world (unique names, bounded size). */
 static bool can_add_node(const world_t *w, const char *name, char *err, size_t errlen)
 {
+    if (!*name || !utf8_text(name, strlen(name)) || strpbrk(name, "\t\n")) {
+        snprintf(err, errlen, "node names must be non-empty printable text");
+        return false;
+    }
     if (w->n_nodes >= WORLD_MAX_NODES) {
         snprintf(err, errlen, "cannot add '%s': a world holds at most %d nodes", name,
                  WORLD_MAX_NODES);
@@ -46,6 +51,10 @@ static bool can_add_node(const world_t *w, const char *name, char *err, size_t e
 cluster_t *cluster_new(world_t *w, const char *name, int n_brokers, const config_t *broker_cfg,
                        char *err, size_t errlen)
 {
+    if (!*name || !utf8_text(name, strlen(name)) || strpbrk(name, "\t\n")) {
+        snprintf(err, errlen, "cluster names must be non-empty printable text");
+        return NULL;
+    }
     if (n_brokers < 1) {
         snprintf(err, errlen, "cluster '%s': brokers must be at least 1", name);
         return NULL;
