@@ -66,8 +66,9 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
     r->partition = part;
     pqueue_t *q = &t->qs[part];
     pbatch_t *pb = q->tail;
-    int32_t before = 0;
-    if (!pb || pb->drained || batch_size_with(pb->b, key, value, r->timestamp) > p->batch_size) {
+    bool new_batch = !pb || pb->drained ||
+                     batch_size_with(pb->b, key, value, r->timestamp) > p->batch_size;
+    if (new_batch) {
         if (pb && !pb->drained)
             sender_wake(p); /* the previous batch is full */
         pb = proto_calloc(1, sizeof *pb);
@@ -79,16 +80,21 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
             q->head = pb;
         q->tail = pb;
     }
-    before = pb->b->size;
+    /* What this record added, batch header included for a new batch (appendedBytes). */
+    int32_t before = new_batch ? 0 : pb->b->size;
     batch_add(pb->b, key, value, r->timestamp);
     size_t cap = (size_t)pb->cap_recs;
     pb->recs = prod_grow(pb->recs, &cap, (size_t)pb->b->n, sizeof *pb->recs);
     pb->cap_recs = (int32_t)cap;
     pb->recs[pb->b->n - 1] = rec;
     if (explicit_p < 0 && bytes_is_null(key)) {
-        /* Built-in partitioner: stick to one partition for batch.size bytes. */
+        /* BuiltInPartitioner.updatePartitionInfo: switch after batch.size bytes once the
+         * partition's batches are full (no half-empty batch left behind), or after twice
+         * batch.size whatever. */
         t->sticky_bytes += pb->b->size - before;
-        if (t->sticky_bytes >= p->batch_size) {
+        bool all_full = q->head != q->tail || pb->b->size >= p->batch_size;
+        if ((t->sticky_bytes >= p->batch_size && all_full) ||
+            t->sticky_bytes >= 2 * (int64_t)p->batch_size) {
             t->sticky = (int32_t)rng_range(&p->node->rng, 0, t->n - 1);
             t->sticky_bytes = 0;
         }
@@ -231,22 +237,48 @@ void acc_hold(producer_t *p, uint32_t rec, int32_t partition, bytes_t key, bytes
         (waiting_rec_t){ rec, partition, bytes_dup(key), bytes_dup(value), p->w->now };
 }
 
+/* Where draining for `node` starts next time (RecordAccumulator's drainIndex). */
+static int32_t *drain_index(producer_t *p, int32_t node)
+{
+    if (node >= p->n_drain) {
+        int32_t n = p->w->n_nodes > node ? p->w->n_nodes : node + 1;
+        p->drain = realloc(p->drain, (size_t)n * sizeof *p->drain);
+        if (!p->drain)
+            abort();
+        memset(p->drain + p->n_drain, 0, (size_t)(n - p->n_drain) * sizeof *p->drain);
+        p->n_drain = n;
+    }
+    return &p->drain[node];
+}
+
 int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size)
 {
-    pbatch_t **taken = NULL;
+    /* The partitions this node leads, in topic then partition order. */
+    int32_t n_parts = 0;
+    for (int32_t t = 0; t < p->n_topics; t++)
+        for (int32_t qi = 0; qi < p->topics[t].n; qi++)
+            n_parts += meta_leader_node(&p->meta, p->topics[t].name, qi) == node;
+    pqueue_t **qs = malloc((size_t)(n_parts ? n_parts : 1) * sizeof *qs);
+    pbatch_t **taken = malloc((size_t)(n_parts ? n_parts : 1) * sizeof *taken);
+    if (!qs || !taken)
+        abort();
+    int32_t k = 0;
+    for (int32_t t = 0; t < p->n_topics; t++)
+        for (int32_t qi = 0; qi < p->topics[t].n; qi++)
+            if (meta_leader_node(&p->meta, p->topics[t].name, qi) == node)
+                qs[k++] = &p->topics[t].qs[qi];
+    /* As drainBatchesForOneNode: partitions take turns from a rotating start, one batch
+     * each, and draining stops at the first batch that would pass max.request.size. */
     int32_t n = 0;
     *size = 0;
-    for (int32_t t = 0; t < p->n_topics; t++) {
-        ptopic_t *tp = &p->topics[t];
-        for (int32_t qi = 0; qi < tp->n; qi++) {
-            pqueue_t *q = &tp->qs[qi];
-            pbatch_t *pb = q->head;
-            if (!pb || meta_leader_node(&p->meta, tp->name, qi) != node)
-                continue;
-            if (pb->retry_at > p->w->now || (p->max_in_flight == 1 && q->in_flight > 0))
-                continue;
+    int32_t *idx = drain_index(p, node);
+    for (int32_t visited = 0; visited < n_parts; visited++) {
+        *idx %= n_parts;
+        pqueue_t *q = qs[*idx];
+        pbatch_t *pb = q->head;
+        if (pb && pb->retry_at <= p->w->now && !(p->max_in_flight == 1 && q->in_flight > 0)) {
             if (n > 0 && *size + pb->b->size > p->max_request_size)
-                continue;
+                break;
             q->head = pb->next;
             if (!q->head)
                 q->tail = NULL;
@@ -256,12 +288,11 @@ int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size)
             pb->attempts++;
             q->in_flight++;
             *size += pb->b->size;
-            taken = realloc(taken, (size_t)(n + 1) * sizeof *taken);
-            if (!taken)
-                abort();
             taken[n++] = pb;
         }
+        *idx = *idx + 1;
     }
+    free(qs);
     *out = taken;
     return n;
 }

@@ -27,7 +27,8 @@ typedef struct buffered {
     consumer_record_t rec;
 } buffered_t;
 
-/* What a Fetch in flight asked for: an assigned partition and its position then. */
+/* What a Fetch (or ListOffsets) in flight asked for: an assigned partition and its
+ * position then. */
 typedef struct fetch_pos {
     int32_t part;
     int64_t offset;
@@ -62,7 +63,7 @@ struct consumer {
 
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
-static void on_disconnect(node_t *n, int32_t peer);
+static void on_disconnect(node_t *n, int32_t peer, uint32_t conn);
 static const node_ops_t consumer_ops = { on_message, on_crash, NULL, on_disconnect };
 static void send_requests(consumer_t *c);
 static void try_deliver(consumer_t *c);
@@ -87,8 +88,6 @@ consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
     c->backoff = config_duration_us(cfg, "retry.backoff.ms");
     c->reconnect_backoff = config_duration_us(cfg, "reconnect.backoff.ms");
     c->reconnect_backoff_max = config_duration_us(cfg, "reconnect.backoff.max.ms");
-    if (c->reconnect_backoff_max < c->reconnect_backoff)
-        c->reconnect_backoff_max = c->reconnect_backoff;
     meta_init(&c->meta, bootstrap, n_bootstrap);
     c->node = world_add_node(w, name, ROLE_CONSUMER, &consumer_ops, c);
     return c;
@@ -368,11 +367,13 @@ void consumer_close(consumer_t *c)
 
 static void request_timed_out(void *a, void *b, int64_t corr);
 
-static bool node_busy(void *ctx, int32_t node)
+/* For meta_pick_node: requests in flight to the node, or -1 while it backs off. */
+static int32_t node_load(void *ctx, int32_t node)
 {
     const consumer_t *c = ctx;
-    return inflight_count(&c->inflight, node, -1) > 0 ||
-           inflight_ready_at(&c->inflight, node) > c->w->now;
+    if (inflight_ready_at(&c->inflight, node) > c->w->now)
+        return -1;
+    return inflight_count(&c->inflight, node, -1);
 }
 
 /* Tracks a request and arms its request.timeout.ms. */
@@ -419,7 +420,7 @@ static void send_metadata(consumer_t *c)
         retry_later(c, at);
         return;
     }
-    int32_t node = meta_pick_node(&c->meta, &c->node->rng, node_busy, c);
+    int32_t node = meta_pick_node(&c->meta, &c->node->rng, node_load, c);
     if (blocked(c, node))
         return;
     msg_t *m = meta_request(&c->meta, c->w);
@@ -440,6 +441,7 @@ static void send_list_offsets(consumer_t *c, int32_t node)
 {
     list_offsets_t *req = proto_calloc(1, sizeof *req);
     req->parts = proto_calloc((size_t)c->n_parts, sizeof *req->parts);
+    fetch_pos_t *asked = proto_calloc((size_t)c->n_parts, sizeof *asked);
     for (int32_t i = 0; i < c->n_parts; i++) {
         cpart_t *p = &c->parts[i];
         if (p->position >= 0 || p->listing || p->reset == RESET_NONE)
@@ -447,13 +449,16 @@ static void send_list_offsets(consumer_t *c, int32_t node)
         if (meta_leader_node(&c->meta, p->topic, p->partition) != node)
             continue;
         p->listing = true;
+        asked[req->n] = (fetch_pos_t){ i, -1 };
         req->parts[req->n++] = (list_offsets_part_t){
             p->topic, p->partition,
             p->reset == RESET_EARLIEST ? LIST_OFFSETS_EARLIEST : LIST_OFFSETS_LATEST, 0, -1 };
     }
     msg_t *m = msg_new(c->w, API_LIST_OFFSETS, false, req, &list_offsets_req_ops);
     m->corr = ++c->next_corr;
-    track(c, m, node);
+    inflight_t *f = track(c, m, node);
+    f->n = req->n;
+    f->data = asked;
     net_send(c->w, c->node, node, m);
 }
 
@@ -629,23 +634,22 @@ static void on_message(node_t *n, msg_t *m)
 /* A request that will get no answer: what it was for can be asked again. */
 static void forget(consumer_t *c, inflight_t *f)
 {
+    const fetch_pos_t *asked = f->data;
     if (f->api == API_LIST_OFFSETS)
-        for (int32_t k = 0; k < c->n_parts; k++)
-            c->parts[k].listing = false;
+        for (int32_t k = 0; k < f->n; k++)
+            if (asked[k].part < c->n_parts)
+                c->parts[asked[k].part].listing = false;
     free(f->data);
 }
 
-/* The connection to `node` is gone (closed after a timeout, or reset by TCP): every
- * request in flight on it is lost, and reconnecting backs off. */
-static void connection_lost(consumer_t *c, int32_t node)
+/* Connection `conn` to `node` is gone (closed after a timeout, or reset by TCP): every
+ * request sent on it is lost, and reconnecting backs off. */
+static void connection_lost(consumer_t *c, int32_t node, uint32_t conn)
 {
-    for (int32_t k = 0; k < c->inflight.n;) {
-        if (c->inflight.e[k].node == node) {
-            inflight_t f = inflight_take(&c->inflight, c->w, k);
-            forget(c, &f);
-        } else {
-            k++;
-        }
+    int32_t i;
+    while ((i = inflight_on_conn(&c->inflight, node, conn)) >= 0) {
+        inflight_t f = inflight_take(&c->inflight, c->w, i);
+        forget(c, &f);
     }
     inflight_reset(&c->inflight, node, c->w->now, c->reconnect_backoff,
                    c->reconnect_backoff_max, &c->node->rng);
@@ -668,12 +672,15 @@ static void request_timed_out(void *a, void *b, int64_t corr)
         trace_add_int(ev, "corr", (int64_t)corr);
         world_emit(c->w, ev);
     }
-    connection_lost(c, f->node);
+    int32_t node = f->node;
+    uint32_t conn = net_conn(c->w->net, c->node->id, node);
+    net_close(c->w->net, c->node->id, node);
+    connection_lost(c, node, conn);
 }
 
-static void on_disconnect(node_t *n, int32_t peer)
+static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
 {
-    connection_lost(n->impl, peer);
+    connection_lost(n->impl, peer, conn);
 }
 
 static void on_crash(node_t *n)
@@ -681,7 +688,10 @@ static void on_crash(node_t *n)
     consumer_t *c = n->impl;
     clear_buffer(c);
     clear_inflight(c);
+    inflight_free(&c->inflight, c->w);
+    meta_reset(&c->meta);
     for (int32_t i = 0; i < c->n_parts; i++) {
+        meta_want(&c->meta, c->parts[i].topic);
         c->parts[i].position = -1;
         c->parts[i].reset = c->auto_reset;
     }

@@ -13,7 +13,7 @@ inflight_t *inflight_add(inflight_table_t *t, node_t *self, const msg_t *m, int3
             abort();
     }
     inflight_t *f = &t->e[t->n++];
-    *f = (inflight_t){ m->corr, node, m->api, 0, NULL, 0 };
+    *f = (inflight_t){ m->corr, node, m->api, 0, net_conn(self->w->net, self->id, node), NULL, 0 };
     f->timer = node_timer(self, timeout, on_timeout, ctx, NULL, m->corr);
     return f;
 }
@@ -33,6 +33,14 @@ inflight_t inflight_take(inflight_table_t *t, world_t *w, int32_t i)
     memmove(&t->e[i], &t->e[i + 1], (size_t)(t->n - i - 1) * sizeof *t->e);
     t->n--;
     return f;
+}
+
+int32_t inflight_on_conn(const inflight_table_t *t, int32_t node, uint32_t conn)
+{
+    for (int32_t i = 0; i < t->n; i++)
+        if (t->e[i].node == node && t->e[i].conn <= conn)
+            return i;
+    return -1;
 }
 
 int32_t inflight_count(const inflight_table_t *t, int32_t node, int16_t api)
@@ -60,6 +68,18 @@ static conn_backoff_t *backoff_of(const inflight_table_t *t, int32_t node)
     return NULL;
 }
 
+int64_t client_backoff(int64_t initial, int64_t max, int32_t attempts, rng_t *rng)
+{
+    if (max <= initial)
+        return max;
+    double term = (double)initial;
+    for (int32_t i = 0; i < attempts && term < (double)max; i++)
+        term *= 2;
+    /* The jitter applies first, then the cap: the wait never exceeds max. */
+    double wait = term * (0.8 + 0.4 * rng_unit(rng));
+    return wait > (double)max ? max : (int64_t)wait;
+}
+
 void inflight_reset(inflight_table_t *t, int32_t node, int64_t now, int64_t base, int64_t max,
                     rng_t *rng)
 {
@@ -71,13 +91,8 @@ void inflight_reset(inflight_table_t *t, int32_t node, int64_t now, int64_t base
         b = &t->down[t->n_down++];
         *b = (conn_backoff_t){ node, 0, INT64_MIN };
     }
-    double delay = (double)base;
-    for (int32_t i = 0; i < b->failures && delay < (double)max; i++)
-        delay *= 2;
-    if (delay > (double)max)
-        delay = (double)max;
+    b->until = now + client_backoff(base, max, b->failures, rng);
     b->failures++;
-    b->until = now + (int64_t)(delay * (0.8 + 0.4 * rng_unit(rng)));
 }
 
 void inflight_answered(inflight_table_t *t, int32_t node)

@@ -14,6 +14,7 @@ typedef struct inflight {
     int32_t node;
     int16_t api;
     ev_handle_t timer;
+    uint32_t conn;   /* the connection it went out on (net_conn) */
     void *data;   /* the client's, malloc'd: e.g. the batches of a Produce */
     int32_t n;    /* entries in data */
 } inflight_t;
@@ -40,8 +41,15 @@ inflight_t *inflight_add(inflight_table_t *t, node_t *self, const msg_t *m, int3
 int32_t inflight_find(const inflight_table_t *t, int32_t corr);
 /* Removes entry i (cancelling its timer) and hands it, data included, to the caller. */
 inflight_t inflight_take(inflight_table_t *t, world_t *w, int32_t i);
+/* Index of the first entry to `node` sent on connection `conn` or an older one, or -1:
+ * the requests a reset of that connection loses. */
+int32_t inflight_on_conn(const inflight_table_t *t, int32_t node, uint32_t conn);
 /* Entries to `node` (-1: any) for `api` (-1: any). */
 int32_t inflight_count(const inflight_table_t *t, int32_t node, int16_t api);
+/* Kafka's ExponentialBackoff (KIP-580) with multiplier 2 and ±20% jitter: the wait before
+ * the attempt after `attempts` failures (0: the first retry), at most `max`. When `max` is
+ * below `initial`, Kafka waits `max` every time, without jitter. */
+int64_t client_backoff(int64_t initial, int64_t max, int32_t attempts, rng_t *rng);
 /* The connection to `node` was reset: reconnecting waits reconnect.backoff.ms, doubling
  * with every further reset up to reconnect.backoff.max.ms, ±20% jitter (Kafka 2.1+). */
 void inflight_reset(inflight_table_t *t, int32_t node, int64_t now, int64_t base, int64_t max,

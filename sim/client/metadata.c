@@ -24,6 +24,19 @@ void meta_free(client_meta_t *m)
     memset(m, 0, sizeof *m);
 }
 
+void meta_reset(client_meta_t *m)
+{
+    for (int32_t i = 0; i < m->n_topics; i++)
+        free(m->topics[i].leaders);
+    free(m->topics);
+    free(m->brokers);
+    m->topics = NULL;
+    m->brokers = NULL;
+    m->n_topics = m->n_brokers = 0;
+    m->update_needed = false;
+    m->last_attempt = INT64_MIN / 2;
+}
+
 meta_topic_t *meta_find(const client_meta_t *m, const char *topic)
 {
     for (int32_t i = 0; i < m->n_topics; i++)
@@ -99,19 +112,22 @@ void meta_apply(client_meta_t *m, const metadata_resp_t *resp)
     }
 }
 
-int32_t meta_pick_node(const client_meta_t *m, rng_t *rng, bool (*busy)(void *, int32_t),
+int32_t meta_pick_node(const client_meta_t *m, rng_t *rng, int32_t (*load)(void *, int32_t),
                        void *ctx)
 {
     int32_t n = m->n_brokers ? m->n_brokers : m->n_bootstrap;
     int32_t start = (int32_t)rng_range(rng, 0, n - 1);
-    int32_t fallback = -1;
+    int32_t best = -1, best_load = INT32_MAX, first = -1;
     for (int32_t i = 0; i < n; i++) {
         int32_t k = (start + i) % n;
         int32_t node = m->n_brokers ? m->brokers[k].node : m->bootstrap[k];
-        if (fallback < 0)
-            fallback = node;
-        if (!busy || !busy(ctx, node))
-            return node;
+        int32_t l = load(ctx, node);
+        if (first < 0)
+            first = node;
+        if (l >= 0 && l < best_load) {
+            best = node;
+            best_load = l;
+        }
     }
-    return fallback;
+    return best >= 0 ? best : first;
 }

@@ -30,6 +30,8 @@ typedef struct client_meta {
 
 void meta_init(client_meta_t *m, const int32_t *bootstrap, int32_t n);
 void meta_free(client_meta_t *m);
+/* Forgets everything learnt (a restarted process knows only its bootstrap nodes). */
+void meta_reset(client_meta_t *m);
 meta_topic_t *meta_find(const client_meta_t *m, const char *topic);
 /* Adds the topic to the wanted set (an update becomes needed if it is new). */
 meta_topic_t *meta_want(client_meta_t *m, const char *topic);
@@ -38,9 +40,11 @@ int32_t meta_leader_node(const client_meta_t *m, const char *topic, int32_t part
 /* A Metadata request for every wanted topic. */
 msg_t *meta_request(client_meta_t *m, world_t *w);
 void meta_apply(client_meta_t *m, const metadata_resp_t *resp);
-/* A node to send a Metadata request to: a known broker or a bootstrap one, drawn from
- * the client's stream and skipping nodes for which busy(ctx, node) is true when possible. */
-int32_t meta_pick_node(const client_meta_t *m, rng_t *rng, bool (*busy)(void *, int32_t),
+/* A node to send a Metadata request to, as NetworkClient.leastLoadedNode picks one: among
+ * the known brokers (or the bootstrap ones), the one with the least load(ctx, node) (its
+ * requests in flight; negative: unusable now), scanning from an offset drawn from the
+ * client's stream so ties spread. When none is usable, the first scanned. */
+int32_t meta_pick_node(const client_meta_t *m, rng_t *rng, int32_t (*load)(void *, int32_t),
                        void *ctx);
 
 #endif

@@ -18,6 +18,13 @@ static int64_t linger_ms(const config_t *cfg)
     return linger > INT32_MAX ? INT32_MAX : linger;
 }
 
+/* KafkaProducer.configureDeliveryTimeout: linger.ms + request.timeout.ms, capped as an int. */
+static int64_t min_delivery_ms(const config_t *cfg)
+{
+    int64_t sum = linger_ms(cfg) + config_int(cfg, "request.timeout.ms");
+    return sum > INT32_MAX ? INT32_MAX : sum;
+}
+
 static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
 {
     if (config_is_set(cfg, "enable.idempotence") && config_bool(cfg, "enable.idempotence")) {
@@ -27,12 +34,10 @@ static bool check_config(const config_t *cfg, const char *name, char *err, size_
                  name);
         return false;
     }
-    /* As KafkaProducer: linger.ms is used as an int, and the sum is capped the same way. */
     int64_t linger = linger_ms(cfg);
     int64_t req = config_int(cfg, "request.timeout.ms");
     int64_t delivery = config_int(cfg, "delivery.timeout.ms");
-    int64_t sum = linger + req > INT32_MAX ? INT32_MAX : linger + req;
-    if (delivery < sum) {
+    if (config_is_set(cfg, "delivery.timeout.ms") && delivery < min_delivery_ms(cfg)) {
         /* Kafka's ProducerConfig check, in its own words. */
         snprintf(err, errlen,
                  "producer '%s': delivery.timeout.ms should be equal to or larger than "
@@ -67,19 +72,27 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     p->retries = config_int(cfg, "retries");
     p->backoff = config_duration_us(cfg, "retry.backoff.ms");
     p->backoff_max = config_duration_us(cfg, "retry.backoff.max.ms");
-    if (p->backoff_max < p->backoff)
-        p->backoff_max = p->backoff;
     p->request_timeout = config_duration_us(cfg, "request.timeout.ms");
     p->delivery_timeout = config_duration_us(cfg, "delivery.timeout.ms");
+    int64_t min_delivery = min_delivery_ms(cfg);
     p->max_block = config_duration_us(cfg, "max.block.ms");
     p->reconnect_backoff = config_duration_us(cfg, "reconnect.backoff.ms");
     p->reconnect_backoff_max = config_duration_us(cfg, "reconnect.backoff.max.ms");
-    if (p->reconnect_backoff_max < p->reconnect_backoff)
-        p->reconnect_backoff_max = p->reconnect_backoff;
     p->max_in_flight = config_int(cfg, "max.in.flight.requests.per.connection");
     p->max_request_size = config_int(cfg, "max.request.size");
     meta_init(&p->meta, bootstrap, n_bootstrap);
     p->node = world_add_node(w, name, ROLE_PRODUCER, &producer_ops, p);
+    if (p->delivery_timeout < min_delivery * US_PER_MS) {
+        /* Left at its default, Kafka raises it (with a warning) instead of refusing. */
+        p->delivery_timeout = min_delivery * US_PER_MS;
+        cJSON *ev = world_trace(w, p->node, "config_adjusted");
+        if (ev) {
+            cJSON_AddStringToObject(ev, "key", "delivery.timeout.ms");
+            trace_add_int(ev, "value", min_delivery);
+            cJSON_AddStringToObject(ev, "reason", "at least linger.ms + request.timeout.ms");
+            world_emit(w, ev);
+        }
+    }
     if (!config_is_set(cfg, "enable.idempotence"))
         trace_simplification(p, "enable.idempotence defaults to true in Kafka 3.9, but this "
                                 "version of ksim does not model the idempotent producer yet: "
@@ -123,6 +136,7 @@ void producer_free(producer_t *p)
         free(p->topics[t].qs);
     free(p->topics);
     inflight_free(&p->inflight, p->w);
+    free(p->drain);
     free(p->waiting);
     free(p->results);
     free(p->flushes);
@@ -334,6 +348,10 @@ static void on_crash(node_t *n)
     for (size_t i = 0; i < p->n_waiting; i++)
         prod_finish_record(p, p->waiting[i].rec, -1, KERR_CLIENT_CRASHED);
     drop_all(p);
+    /* Connection backoffs, metadata and close() belonged to the dead process. */
+    inflight_free(&p->inflight, p->w);
+    meta_reset(&p->meta);
+    p->closed = false;
     p->run_scheduled = false;
     p->wakeup = 0;
     prod_notify(p);

@@ -67,6 +67,8 @@ struct producer {
     ptopic_t *topics;
     int32_t n_topics;
     inflight_table_t inflight; /* data: the request's pbatch_t *[n] (Produce) */
+    int32_t *drain;      /* per node id: where draining starts next (drainIndex) */
+    int32_t n_drain;
     int32_t next_corr;
     bool run_scheduled;
     ev_handle_t wakeup;
@@ -125,6 +127,6 @@ void sender_wake(producer_t *p);
 void sender_wake_at(producer_t *p, int64_t at);
 void sender_run(producer_t *p);
 void sender_on_message(node_t *n, msg_t *m);
-void sender_on_disconnect(node_t *n, int32_t peer);
+void sender_on_disconnect(node_t *n, int32_t peer, uint32_t conn);
 
 #endif

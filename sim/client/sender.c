@@ -76,10 +76,11 @@ static bool node_blocked(const producer_t *p, int32_t node)
     return inflight_ready_at(&p->inflight, node) > p->w->now;
 }
 
-static bool node_busy(void *ctx, int32_t node)
+/* For meta_pick_node: requests in flight to the node, or -1 while it backs off. */
+static int32_t node_load(void *ctx, int32_t node)
 {
     const producer_t *p = ctx;
-    return inflight_count(&p->inflight, node, -1) > 0 || node_blocked(p, node);
+    return node_blocked(p, node) ? -1 : inflight_count(&p->inflight, node, -1);
 }
 
 /* Tracks a request and arms its request.timeout.ms. */
@@ -99,7 +100,7 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
             *next = at;
         return;
     }
-    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_busy, p);
+    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
     if (node_blocked(p, node)) {
         /* Every broker is backing off after a reset: try again when this one may. */
         at = inflight_ready_at(&p->inflight, node);
@@ -113,24 +114,15 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
     net_send(p->w, p->node, node, m);
 }
 
-/* Kafka 3.7+ (KIP-580): exponential backoff with ±20% jitter. */
-static int64_t backoff_for(producer_t *p, int32_t retries)
-{
-    double b = (double)p->backoff;
-    for (int32_t i = 1; i < retries && b < (double)p->backoff_max; i++)
-        b *= 2;
-    if (b > (double)p->backoff_max)
-        b = (double)p->backoff_max;
-    double jitter = 0.8 + 0.4 * rng_unit(&p->node->rng);
-    return (int64_t)(b * jitter);
-}
 
 static void fail_or_retry(producer_t *p, pbatch_t *pb, int16_t error)
 {
     bool within = p->w->now < pb->created + p->delivery_timeout;
-    if (kerr_retriable(error) && pb->retries < p->retries && within && !p->closed) {
+    /* As Sender.canRetry: a closed producer still retries what it has. */
+    if (kerr_retriable(error) && pb->retries < p->retries && within) {
+        pb->retry_at = p->w->now + client_backoff(p->backoff, p->backoff_max, pb->retries,
+                                                  &p->node->rng);
         pb->retries++;
-        pb->retry_at = p->w->now + backoff_for(p, pb->retries);
         prod_trace_batch(p, "retry", pb, -1, error, NULL);
         acc_reenqueue(p, pb);
         if (error == KERR_NOT_LEADER_OR_FOLLOWER || error == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
@@ -141,14 +133,19 @@ static void fail_or_retry(producer_t *p, pbatch_t *pb, int16_t error)
     prod_complete_batch(p, pb, -1, error, NULL);
 }
 
-static void send_produce(producer_t *p, int32_t node)
+/* Sends one Produce with what may go to `node`; false when nothing could. */
+static bool send_produce(producer_t *p, int32_t node)
 {
-    produce_req_t *req = proto_calloc(1, sizeof *req);
-    req->acks = p->acks;
-    req->timeout_ms = (int32_t)(p->request_timeout / US_PER_MS);
     pbatch_t **taken;
     int32_t size;
     int32_t n = acc_drain(p, node, &taken, &size);
+    if (n == 0) {
+        free(taken);
+        return false;
+    }
+    produce_req_t *req = proto_calloc(1, sizeof *req);
+    req->acks = p->acks;
+    req->timeout_ms = (int32_t)(p->request_timeout / US_PER_MS);
     req->n = n;
     req->parts = proto_calloc((size_t)n, sizeof *req->parts);
     for (int32_t i = 0; i < n; i++)
@@ -166,26 +163,22 @@ static void send_produce(producer_t *p, int32_t node)
             prod_complete_batch(p, taken[i], -1, KERR_NONE, NULL);
         }
         free(taken);
-        return;
+        return true;
     }
     inflight_t *f = track(p, m, node);
     f->data = taken;
     f->n = n;
     net_send(p->w, p->node, node, m);
+    return true;
 }
 
-void sender_run(producer_t *p)
+/* The nodes that lead a partition whose batch may go now, in topic then partition order. */
+static int32_t ready_nodes(producer_t *p, int32_t *ready, int64_t *next)
 {
-    if (!p->node->up)
-        return;
-    int64_t next = INT64_MAX;
-    acc_expire(p, &next);
-    expire_in_flight(p, &next);
-    /* Which nodes have a sendable partition: in topic, then partition order. */
-    int32_t *ready = NULL, n_ready = 0;
+    int32_t n_ready = 0;
     for (int32_t t = 0; t < p->n_topics; t++) {
         for (int32_t qi = 0; qi < p->topics[t].n; qi++) {
-            if (!acc_sendable(p, &p->topics[t].qs[qi], &next))
+            if (!acc_sendable(p, &p->topics[t].qs[qi], next))
                 continue;
             int32_t node = meta_leader_node(&p->meta, p->topics[t].name, qi);
             if (node < 0) {
@@ -195,30 +188,47 @@ void sender_run(producer_t *p)
             bool seen = false;
             for (int32_t i = 0; i < n_ready; i++)
                 seen |= ready[i] == node;
-            if (seen)
-                continue;
-            ready = realloc(ready, (size_t)(n_ready + 1) * sizeof *ready);
-            if (!ready)
-                abort();
-            ready[n_ready++] = node;
+            if (!seen)
+                ready[n_ready++] = node;
         }
     }
-    for (int32_t i = 0; i < n_ready; i++) {
-        if (node_blocked(p, ready[i])) {
-            int64_t at = inflight_ready_at(&p->inflight, ready[i]);
-            if (at < next)
-                next = at;
-        } else if (inflight_count(&p->inflight, ready[i], -1) < p->max_in_flight) {
-            send_produce(p, ready[i]);
-        }
-    }
-    free(ready);
-    /* Metadata is wanted while records wait for it or a leader is unknown (above), or
-     * after an error or a lost connection, but only while records are pending at all. */
+    return n_ready;
+}
+
+void sender_run(producer_t *p)
+{
+    if (!p->node->up)
+        return;
+    int64_t next = INT64_MAX;
+    acc_expire(p, &next);
+    expire_in_flight(p, &next);
+    /* Metadata is wanted while records wait for it or a leader is unknown, or after an
+     * error or a lost connection, but only while records are pending at all; a due update
+     * goes out before any Produce, as NetworkClient does. */
     if (p->n_waiting)
         p->meta.update_needed = true;
     if (p->pending == 0)
         p->meta.update_needed = false;
+    maybe_request_metadata(p, &next);
+    /* As Sender.runOnce, which loops while nodes are ready: each ready node gets requests
+     * until max.in.flight.requests.per.connection or nothing more may go. */
+    int32_t *ready = malloc((size_t)p->w->n_nodes * sizeof *ready);
+    if (!ready)
+        abort();
+    for (bool sent = true; sent;) {
+        sent = false;
+        int32_t n_ready = ready_nodes(p, ready, &next);
+        for (int32_t i = 0; i < n_ready; i++) {
+            if (node_blocked(p, ready[i])) {
+                int64_t at = inflight_ready_at(&p->inflight, ready[i]);
+                if (at < next)
+                    next = at;
+            } else if (inflight_count(&p->inflight, ready[i], -1) < p->max_in_flight) {
+                sent |= send_produce(p, ready[i]);
+            }
+        }
+    }
+    free(ready);
     maybe_request_metadata(p, &next);
     if (next != INT64_MAX) {
         sender_wake_at(p, next);
@@ -310,22 +320,15 @@ void sender_on_message(node_t *n, msg_t *m)
     prod_notify(p);
 }
 
-/* The connection to `node` is gone (Kafka's NetworkClient closed it, or TCP reset it):
- * every request in flight on it fails, the first with `first_error`, and reconnecting backs
- * off. */
-static void connection_lost(producer_t *p, int32_t node, int32_t first, int16_t first_error)
+/* Connection `conn` to `node` is gone (Kafka's NetworkClient closed it after a request
+ * timeout, or TCP reset it): every request sent on it fails with `error`, and reconnecting
+ * backs off. */
+static void connection_lost(producer_t *p, int32_t node, uint32_t conn, int16_t error)
 {
-    if (first >= 0) {
-        inflight_t f = inflight_take(&p->inflight, p->w, first);
-        fail_request(p, &f, first_error);
-    }
-    for (int32_t k = 0; k < p->inflight.n;) {
-        if (p->inflight.e[k].node == node) {
-            inflight_t other = inflight_take(&p->inflight, p->w, k);
-            fail_request(p, &other, KERR_NETWORK_EXCEPTION);
-        } else {
-            k++;
-        }
+    int32_t i;
+    while ((i = inflight_on_conn(&p->inflight, node, conn)) >= 0) {
+        inflight_t f = inflight_take(&p->inflight, p->w, i);
+        fail_request(p, &f, error);
     }
     inflight_reset(&p->inflight, node, p->w->now, p->reconnect_backoff, p->reconnect_backoff_max,
                    &p->node->rng);
@@ -334,27 +337,30 @@ static void connection_lost(producer_t *p, int32_t node, int32_t first, int16_t 
     prod_notify(p);
 }
 
-/* Kafka closes the connection when a request times out: everything else in flight on
- * it fails with a disconnect, and late responses find no request to answer. */
+/* Kafka closes the connection when a request times out: every request in flight on it
+ * fails as timed out (KAFKA-14317), and late responses find no request to answer. */
 static void request_timed_out(void *a, void *b, int64_t corr)
 {
     producer_t *p = a;
     int32_t i = inflight_find(&p->inflight, (int32_t)corr);
     if (i < 0)
         return;
-    int32_t node = p->inflight.e[i].node;
+    const inflight_t *f = &p->inflight.e[i];
+    int32_t node = f->node;
     cJSON *ev = world_trace(p->w, p->node, "request_timeout");
     if (ev) {
         cJSON_AddStringToObject(ev, "to", world_node(p->w, node)->name);
-        cJSON_AddStringToObject(ev, "api", api_name(p->inflight.e[i].api));
+        cJSON_AddStringToObject(ev, "api", api_name(f->api));
         trace_add_int(ev, "corr", (int64_t)corr);
         trace_add_int(ev, "timeout_ms", (int64_t)(p->request_timeout / US_PER_MS));
         world_emit(p->w, ev);
     }
-    connection_lost(p, node, i, KERR_REQUEST_TIMED_OUT);
+    uint32_t conn = net_conn(p->w->net, p->node->id, node);
+    net_close(p->w->net, p->node->id, node);
+    connection_lost(p, node, conn, KERR_REQUEST_TIMED_OUT);
 }
 
-void sender_on_disconnect(node_t *n, int32_t peer)
+void sender_on_disconnect(node_t *n, int32_t peer, uint32_t conn)
 {
-    connection_lost(n->impl, peer, -1, KERR_NETWORK_EXCEPTION);
+    connection_lost(n->impl, peer, conn, KERR_NETWORK_EXCEPTION);
 }

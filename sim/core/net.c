@@ -13,6 +13,7 @@ typedef struct link {
     bool has_lat;
     int32_t cuts;         /* partitions currently cutting this link */
     bool open;            /* a connection exists between its two ends */
+    uint32_t conn;        /* its number; equal in both directions */
 } link_t;
 
 typedef struct fault_rule {
@@ -254,6 +255,7 @@ void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
     m->sent_at = w->now;
     net->sent++;
     link_of(net, m->from, to)->open = link_of(net, to, m->from)->open = true;
+    m->conn = link_of(net, m->from, to)->conn;
 
     cJSON *ev = world_trace(w, from, "send");
     if (ev) {
@@ -335,34 +337,61 @@ void net_schedule_resume(world_t *w, node_t *n, int64_t after)
     world_schedule(w, w->now + after, resume_cb, w, n, 0);
 }
 
-enum reset_kind { RESET_CRASHED, RESET_REFUSED, RESET_RESTARTED };
+enum reset_kind { RESET_CRASHED, RESET_REFUSED };
 
 static const char *reset_reason(int kind)
 {
     static const char *why[] = { "connection reset: the peer crashed",
-                                 "connection refused: the peer is down",
-                                 "connection reset: the peer restarted" };
+                                 "connection refused: the peer is down" };
     return why[kind];
+}
+
+uint32_t net_conn(const net_t *net, int32_t a, int32_t b)
+{
+    return link_of(net, a, b)->conn;
+}
+
+/* Ends the current connection between a and b; returns the number it had. */
+static uint32_t close_conn(net_t *net, int32_t a, int32_t b)
+{
+    link_t *ab = link_of(net, a, b), *ba = link_of(net, b, a);
+    uint32_t old = ab->conn;
+    ab->conn = ba->conn = old + 1;
+    ab->open = ba->open = false;
+    return old;
+}
+
+void net_close(net_t *net, int32_t a, int32_t b)
+{
+    close_conn(net, a, b);
+}
+
+/* A reset event's argument: the connection, the peer that reset it, and why. */
+static int64_t reset_arg(uint32_t conn, int32_t peer, int kind)
+{
+    return ((int64_t)conn << 16) | ((int64_t)peer << 2) | kind;
 }
 
 static void reset_arrives(void *a, void *b, int64_t arg)
 {
     net_t *net = a;
     node_t *n = b;
-    int32_t peer = (int32_t)(arg >> 2);
+    int32_t peer = (int32_t)((arg >> 2) & 0x3fff);
+    uint32_t conn = (uint32_t)(arg >> 16);
     cJSON *ev = world_trace(net->w, n, "disconnect");
     if (ev) {
         cJSON_AddStringToObject(ev, "peer", net->w->nodes[peer]->name);
+        trace_add_int(ev, "conn", conn);
         cJSON_AddStringToObject(ev, "reason", reset_reason((int)(arg & 3)));
         world_emit(net->w, ev);
     }
     if (n->ops && n->ops->on_disconnect)
-        n->ops->on_disconnect(n, peer);
+        n->ops->on_disconnect(n, peer, conn);
 }
 
-/* The TCP reset from `from` reaches `to` after the link's latency, behind what is already
- * on the link, unless a partition cuts it. */
-static void send_reset(net_t *net, node_t *from, node_t *to, int kind)
+/* The TCP reset of connection `conn` from `from` reaches `to` after the link's latency,
+ * behind what is already on the link, unless a partition cuts it. */
+static void send_reset(net_t *net, node_t *from, node_t *to, uint32_t conn, int kind)
 {
     if (!to->up || net_link_cut(net, from->id, to->id))
         return;
@@ -371,27 +400,27 @@ static void send_reset(net_t *net, node_t *from, node_t *to, int kind)
     if (at < lk->last_arrival)
         at = lk->last_arrival;
     lk->last_arrival = at;
-    node_timer(to, at - net->w->now, reset_arrives, net, to, ((int64_t)from->id << 2) | kind);
+    node_timer(to, at - net->w->now, reset_arrives, net, to, reset_arg(conn, from->id, kind));
 }
 
 void net_node_down(net_t *net, node_t *n)
 {
     for (int32_t i = 0; i < net->w->n_nodes; i++) {
         node_t *m = net->w->nodes[i];
-        link_t *there = link_of(net, n->id, m->id), *back = link_of(net, m->id, n->id);
-        if (m == n || !(there->open || back->open))
+        if (m == n || !link_of(net, n->id, m->id)->open)
             continue;
-        there->open = back->open = false;
-        send_reset(net, n, m, RESET_CRASHED);
+        send_reset(net, n, m, close_conn(net, n->id, m->id), RESET_CRASHED);
     }
 }
 
-/* A message that found no process (or a new one) to take it: its sender hears a reset. */
+/* A message that found no process to take it: its sender hears one reset for its
+ * connection (later messages on the same dead connection add nothing). */
 static void refuse(net_t *net, node_t *dest, const msg_t *m, int kind)
 {
     node_t *sender = net->w->nodes[m->from];
-    if (sender->inc == m->from_inc)
-        send_reset(net, dest, sender, kind);
+    if (sender->inc != m->from_inc || net_conn(net, dest->id, m->from) != m->conn)
+        return;
+    send_reset(net, dest, sender, close_conn(net, dest->id, m->from), kind);
 }
 
 static void deliver(void *a, void *b, int64_t fault_id)
@@ -408,8 +437,8 @@ static void deliver(void *a, void *b, int64_t fault_id)
         trace_drop(w, m, "node down", 0);
         refuse(net, dest, m, RESET_REFUSED);
     } else if (dest->inc != m->to_inc) {
+        /* Its connection died with the old process, whose crash already reset it. */
         trace_drop(w, m, "connection reset (receiver restarted)", 0);
-        refuse(net, dest, m, RESET_RESTARTED);
     } else if (dest->paused) {
         event_t ev = { .t = w->now, .fn = deliver, .a = net, .b = m, .node = -1 };
         node_defer(dest, &ev);

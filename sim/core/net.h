@@ -24,6 +24,7 @@ struct msg {
     int32_t corr;         /* correlation id chosen by the requester */
     int32_t from, to;     /* node ids */
     uint32_t from_inc, to_inc;
+    uint32_t conn;        /* the connection it was sent on (see net_conn) */
     int64_t sent_at;
     int32_t size;         /* bytes on the wire (estimate), for quotas and metrics */
     uint32_t refs;
@@ -99,6 +100,13 @@ int net_partition(net_t *net, const int32_t *a, size_t na, const int32_t *b, siz
 /* Heals one partition by id, or every one with id 0. */
 void net_heal(net_t *net, int id);
 bool net_link_cut(const net_t *net, int32_t from, int32_t to);
+
+/* The connection between a and b: a number that changes whenever it is closed or reset,
+ * so that what belonged to an old connection can be told from the new one. */
+uint32_t net_conn(const net_t *net, int32_t a, int32_t b);
+/* Closes the connection between a and b without telling b (a client giving up on it
+ * after a request timeout); the next message opens a new one. */
+void net_close(net_t *net, int32_t a, int32_t b);
 
 /* n's process died: every node connected to it learns of the reset (on_disconnect) one
  * link latency later, unless a network partition swallows the reset. Called by world_crash. */

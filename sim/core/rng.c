@@ -1,6 +1,5 @@
 #include "rng.h"
 
-#include <math.h>
 
 #include "hash.h"
 
@@ -66,9 +65,10 @@ int64_t rng_range(rng_t *r, int64_t lo, int64_t hi)
 
 double rng_normal(rng_t *r, double mean, double sd)
 {
-    double u1 = rng_unit(r);
-    double u2 = rng_unit(r);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return mean + sd * sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+    /* Irwin-Hall: the sum of 12 uniforms less 6 is close to a standard normal (within
+     * ±6 sd), and uses no libm function whose last bits could differ between machines. */
+    double sum = 0;
+    for (int i = 0; i < 12; i++)
+        sum += rng_unit(r);
+    return mean + sd * (sum - 6.0);
 }

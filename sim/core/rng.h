@@ -19,7 +19,8 @@ uint64_t rng_next(rng_t *r);
 double rng_unit(rng_t *r);
 /* Uniform integer in [lo, hi] (inclusive); lo <= hi. */
 int64_t rng_range(rng_t *r, int64_t lo, int64_t hi);
-/* Normal(mean, sd) by Box-Muller; deterministic for a given binary. */
+/* Approximately Normal(mean, sd) (Irwin-Hall, 12 uniforms): the same bits on every
+ * machine, since it needs no libm. */
 double rng_normal(rng_t *r, double mean, double sd);
 
 #endif

@@ -40,9 +40,10 @@ typedef struct node_ops {
     void (*on_crash)(node_t *n);
     /* The process starts again from its durable state. */
     void (*on_restart)(node_t *n);
-    /* The connection to `peer` was reset, as TCP tells a real client: the peer's process
-     * crashed, or a message found it down or restarted. NULL: ignored. */
-    void (*on_disconnect)(node_t *n, int32_t peer);
+    /* Connection `conn` to `peer` was reset, as TCP tells a real client: the peer's process
+     * crashed, or a message found it down or restarted. Requests sent on that connection
+     * (or an older one) are lost; later connections are not affected. NULL: ignored. */
+    void (*on_disconnect)(node_t *n, int32_t peer, uint32_t conn);
 } node_ops_t;
 
 struct node {

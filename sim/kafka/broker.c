@@ -47,7 +47,7 @@ struct broker {
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
 
-static void on_disconnect(node_t *n, int32_t peer);
+static void on_disconnect(node_t *n, int32_t peer, uint32_t conn);
 static const node_ops_t broker_ops = { on_message, on_crash, NULL, on_disconnect };
 
 broker_t *broker_new(world_t *w, const char *name, int32_t id)
@@ -480,12 +480,14 @@ static void on_crash(node_t *n)
         remove_waiting(b, b->n_waiting - 1);
 }
 
-/* A client that went away: its fetches waiting in purgatory have no one to answer. */
-static void on_disconnect(node_t *n, int32_t peer)
+/* A client connection that went away: its fetches waiting in purgatory have no one to
+ * answer. Fetches that came on a newer connection stay. */
+static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
 {
     broker_t *b = n->impl;
     for (size_t i = 0; i < b->n_waiting;) {
-        if (b->waiting[i].req->from == peer) {
+        const msg_t *req = b->waiting[i].req;
+        if (req->from == peer && req->conn <= conn) {
             world_cancel(b->w, b->waiting[i].timer);
             remove_waiting(b, i);
         } else {
