@@ -320,21 +320,11 @@ static void run_action(world_t *w, const msg_t *m, int fault_id)
         snprintf(why, sizeof why, "fault %d", fault_id);
         world_crash(w, target, why);
     } else if (r->spec.action == FAULT_PAUSE) {
-        world_pause(w, target);
         if (r->spec.duration > 0)
-            net_schedule_resume(w, target, r->spec.duration);
+            world_pause_for(w, target, r->spec.duration);
+        else
+            world_pause(w, target);
     }
-}
-
-static void resume_cb(void *a, void *b, int64_t arg)
-{
-    (void)arg;
-    world_resume(a, b);
-}
-
-void net_schedule_resume(world_t *w, node_t *n, int64_t after)
-{
-    world_schedule(w, w->now + after, resume_cb, w, n, 0);
 }
 
 enum reset_kind { RESET_CRASHED, RESET_REFUSED };

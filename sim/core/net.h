@@ -112,8 +112,6 @@ void net_close(net_t *net, int32_t a, int32_t b);
  * link latency later, unless a network partition swallows the reset. Called by world_crash. */
 void net_node_down(net_t *net, node_t *n);
 
-/* Resumes n after `after` µs (a pause with a duration). */
-void net_schedule_resume(world_t *w, node_t *n, int64_t after);
 
 /* Messages sent and delivered so far. */
 uint64_t net_sent(const net_t *net);

@@ -16,7 +16,7 @@ const char *node_role_name(node_role_t r)
 const char *run_status_name(run_status_t s)
 {
     static const char *names[] = { "idle", "deadline", "predicate", "time-limit", "event-limit",
-                                   "stopped" };
+                                   "stopped", "stalled" };
     return names[s];
 }
 
@@ -30,6 +30,7 @@ world_t *world_new(uint64_t seed, trace_t *trace)
     evq_init(&w->q);
     w->time_limit = INT64_MAX;
     w->event_limit = UINT64_MAX;
+    w->stall_limit = WORLD_STALL_EVENTS;
     rng_stream(&w->rng, seed, "world");
     w->net = net_new(w);
     return w;
@@ -183,12 +184,27 @@ void world_restart(world_t *w, node_t *n)
         n->ops->on_restart(n);
 }
 
-void world_pause(world_t *w, node_t *n)
+bool world_pause(world_t *w, node_t *n)
 {
     if (!n->up || n->paused)
-        return;
+        return false;
     n->paused = true;
+    n->pauses++;
     trace_node_event(w, n, "pause", NULL);
+    return true;
+}
+
+static void timed_resume(void *a, void *b, int64_t pause)
+{
+    node_t *n = b;
+    if (n->paused && n->pauses == (uint32_t)pause)
+        world_resume(a, n);
+}
+
+void world_pause_for(world_t *w, node_t *n, int64_t duration)
+{
+    if (world_pause(w, n))
+        world_schedule(w, w->now + duration, timed_resume, w, n, n->pauses);
 }
 
 void world_resume(world_t *w, node_t *n)
@@ -262,7 +278,13 @@ run_status_t world_run(world_t *w, int64_t deadline, bool (*pred)(void *), void 
         event_t ev;
         evq_pop(&w->q, &ev);
         assert(ev.t >= w->now);
-        w->now = ev.t;
+        if (ev.t > w->now) {
+            w->now = ev.t;
+            w->events_at_now = 0;
+        } else if (++w->events_at_now >= w->stall_limit) {
+            evq_push(&w->q, &ev); /* not run: the stall is reported before it */
+            return RUN_STALLED;
+        }
         w->events_run++;
         if (ev.node >= 0 && w->nodes[ev.node]->paused) {
             node_defer(w->nodes[ev.node], &ev);

@@ -55,6 +55,7 @@ struct node {
     bool up;
     bool paused;
     uint32_t inc;     /* incarnation: bumped by every crash */
+    uint32_t pauses;  /* pauses so far: a timed resume ends only its own pause */
     const node_ops_t *ops;
     void *impl;
     event_t *deferred; /* what arrived while paused, in arrival order */
@@ -68,7 +69,12 @@ typedef enum run_status {
     RUN_TIME_LIMIT,  /* hit the world's virtual-time limit */
     RUN_EVENT_LIMIT, /* hit the world's event budget */
     RUN_STOPPED,     /* world_stop was called */
+    RUN_STALLED,     /* stall_limit events ran without the clock moving */
 } run_status_t;
+
+/* Events at one instant before a run counts as stalled (an endless exchange at zero
+ * latency with zero waits, which no time limit would ever end). */
+#define WORLD_STALL_EVENTS 10000000ULL
 
 const char *run_status_name(run_status_t s);
 
@@ -83,6 +89,8 @@ struct world {
     int64_t time_limit;   /* µs; runs stop there */
     uint64_t event_limit; /* events; runs stop there */
     uint64_t events_run;
+    uint64_t events_at_now; /* events run since the clock last moved */
+    uint64_t stall_limit;   /* WORLD_STALL_EVENTS unless changed */
     bool stop;
     rng_t rng;        /* the world's own stream (scenario-level draws) */
     char **strings;   /* interned names (topics), in first-seen order */
@@ -110,7 +118,10 @@ void node_defer(node_t *n, const event_t *ev);
 
 void world_crash(world_t *w, node_t *n, const char *why);
 void world_restart(world_t *w, node_t *n);
-void world_pause(world_t *w, node_t *n);
+/* Returns false when n was not running (down or already paused): nothing changes. */
+bool world_pause(world_t *w, node_t *n);
+/* A pause that ends by itself after `duration` µs, unless resumed earlier. */
+void world_pause_for(world_t *w, node_t *n, int64_t duration);
 void world_resume(world_t *w, node_t *n);
 
 /* Runs events until idle, until `deadline` (INT64_MAX for none), until pred(ctx) is true

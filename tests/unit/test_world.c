@@ -315,6 +315,40 @@ static void test_cancel_and_nodes(void)
     world_free(w);
 }
 
+static void pingpong(void *a, void *b, int64_t arg)
+{
+    node_t *n = a;
+    node_timer(n, 0, pingpong, n, NULL, arg + 1);
+}
+
+static void test_stall_and_timed_pause(void)
+{
+    world_t *w = world_new(1, NULL);
+    node_t *n = world_add_node(w, "x", ROLE_APP, &ops, NULL);
+    w->stall_limit = 1000;
+    node_timer(n, 5, pingpong, n, NULL, 0);
+    run_status_t s = world_run(w, INT64_MAX, NULL, NULL);
+    ok(s == RUN_STALLED && w->now == 5 && w->events_run < 1100,
+       "events that never let the clock move end the run as stalled");
+    is_str(run_status_name(s), "stalled", "the status is named stalled");
+    world_free(w);
+
+    w = world_new(1, NULL);
+    n = world_add_node(w, "y", ROLE_APP, &ops, NULL);
+    world_pause_for(w, n, 100);
+    world_run(w, 10, NULL, NULL);
+    world_resume(w, n);
+    world_run(w, 20, NULL, NULL);
+    world_pause_for(w, n, 100);
+    world_run(w, 110, NULL, NULL);
+    ok(n->paused, "a timed resume ends only its own pause, not a later one");
+    world_run(w, 120, NULL, NULL);
+    ok(!n->paused, "the later pause ends when it was planned to");
+    bool first = world_pause(w, n), again = world_pause(w, n);
+    ok(first && !again, "pausing a paused node changes nothing");
+    world_free(w);
+}
+
 int main(void)
 {
     test_idle();
@@ -326,5 +360,6 @@ int main(void)
     test_pause();
     test_stop();
     test_cancel_and_nodes();
+    test_stall_and_timed_pause();
     return tap_done();
 }
