@@ -33,7 +33,7 @@ static const char *usage_main =
     "  --version         print the version\n"
     "\n"
     "exit codes: 0 ok, 1 a check failed, 2 usage error, 3 scenario error,\n"
-    "            4 I/O error (trace file)\n";
+    "            4 I/O error (trace file, standard output)\n";
 
 static const char *usage_run =
     "usage: ksim run FILE.lua [OPTIONS]\n"
@@ -50,7 +50,7 @@ static const char *usage_run =
     "  --help                 this help\n"
     "\n"
     "exit codes: 0 ok, 1 a check failed, 2 usage error, 3 scenario error,\n"
-    "            4 I/O error (trace file)\n";
+    "            4 I/O error (trace file, standard output)\n";
 
 static const char *usage_test =
     "usage: ksim test [PATH...] [OPTIONS]\n"
@@ -66,7 +66,8 @@ static const char *usage_test =
     "  --max-instructions N   Lua instruction budget of each run\n"
     "  --help                 this help\n"
     "\n"
-    "exit codes: 0 every test passed, 1 something failed, 2 usage error\n";
+    "exit codes: 0 every test passed, 1 something failed, 2 usage error (also: no\n"
+    "            scenario found), 4 I/O error (standard output)\n";
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -122,11 +123,14 @@ static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
             c->paths[c->n_paths++] = a;
             continue;
         }
+        bool flag = strcmp(name, "--help") == 0 || (is_run && strcmp(name, "--quiet") == 0);
+        if (flag && val)
+            return usage_error(sp, "option '%s' takes no value", name);
         if (strcmp(name, "--help") == 0) {
             fputs(is_run ? usage_run : usage_test, stdout);
             return EXIT_OK;
         }
-        if (strcmp(name, "--quiet") == 0 && is_run) {
+        if (strcmp(name, "--quiet") == 0) {
             c->quiet = true;
             continue;
         }
@@ -151,27 +155,47 @@ static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
         } else if (strcmp(name, "--max-time") == 0) {
             char *end;
             double s = strtod(val, &end);
-            if (*end || end == val || !(s > 0) || s > 3.0e9)
-                return usage_error(sp, "--max-time needs a number of seconds > 0, got '%s'",
-                                   val);
+            /* The clock counts whole µs: less would be a limit of 0. */
+            if (*end || end == val || !(s >= 1e-6) || s > 3.0e9)
+                return usage_error(sp, "--max-time needs a number of seconds from 0.000001 "
+                                   "(1 µs) to 3000000000, got '%s'", val);
             c->opts.max_time_us = (int64_t)(s * 1e6 + 0.5);
         } else {
+            if (!*val)
+                return usage_error(sp, "option '%s' needs a file name", name);
             c->trace_path = val;
         }
     }
     return -1;
 }
 
+/* Whether the "file:line" at the start of msg names a file of the scenario's folder (a
+ * chunk that dofile or require loaded), not a chunk of load ([string "..."]). */
+static bool in_folder(const char *msg, const char *dir, int dlen)
+{
+    const char *colon = strchr(msg, ':');
+    if (msg[0] == '[' || !colon)
+        return false;
+    char file[4096];
+    int k = snprintf(file, sizeof file, "%.*s%.*s", dlen, dir, (int)(colon - msg), msg);
+    return k > 0 && (size_t)k < sizeof file && access(file, F_OK) == 0;
+}
+
 /* Messages name the script by its file name (traces must not depend on how it was
  * invoked); on the terminal, the path the user typed is more useful. Writes "PATH:LINE:
- * message" into buf, on one line. */
+ * message" (or "PATH: message" when there is no line) into buf, on one line. With
+ * name_other, a message from elsewhere (a chunk of load) is put after "PATH: ". */
 static const char *located_as(const char *msg, const char *path, char *buf, size_t n,
                               bool name_other)
 {
     /* Chunk names are relative to the scenario's folder: put the folder back. */
     const char *slash = strrchr(path, '/');
-    if (ksim_has_position(msg))
-        snprintf(buf, n, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, msg);
+    int dlen = slash ? (int)(slash - path + 1) : 0;
+    size_t blen = strlen(path + dlen);
+    if (strncmp(msg, path + dlen, blen) == 0 && (msg[blen] == ':' || msg[blen] == '\0'))
+        snprintf(buf, n, "%s%s", path, msg + blen); /* the scenario, with or without a line */
+    else if (ksim_has_position(msg) && in_folder(msg, path, dlen))
+        snprintf(buf, n, "%.*s%s", dlen, path, msg);
     else if (name_other)
         snprintf(buf, n, "%s: %s", path, msg);
     else
@@ -191,6 +215,21 @@ static const char *located(const char *msg, const char *path, char *buf, size_t 
 static const char *where_at(const char *where, const char *path, char *buf, size_t n)
 {
     return located_as(where, path, buf, n, false);
+}
+
+/* Writes s as (part of) a TAP line's description: on one line, with TAP's escapes for
+ * '#' and '\\', so that no text of a scenario can end the line or add a directive (a
+ * "# TODO" would turn a failure into a pass). */
+static void put_tap(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\n' || *s == '\r')
+            putchar(' ');
+        else if (*s == '#' || *s == '\\')
+            printf("\\%c", *s);
+        else
+            putchar(*s);
+    }
 }
 
 /* ---- ksim run ---- */
@@ -241,12 +280,17 @@ static void run_on_check(void *ctx, bool ok, const char *msg, const char *where)
     run_ctx_t *rc = ctx;
     end_progress(rc);
     rc->n_checks++;
-    if (ok && !rc->quiet)
-        printf("ok %d - %s\n", rc->n_checks, msg);
-    else if (!ok) {
-        char buf[1024];
-        printf("not ok %d - %s (%s)\n", rc->n_checks, msg, where_at(where, rc->path, buf, sizeof buf));
+    if (ok && rc->quiet)
+        return;
+    char buf[1024];
+    printf("%sok %d - ", ok ? "" : "not ", rc->n_checks);
+    put_tap(msg);
+    if (!ok) {
+        fputs(" (", stdout);
+        put_tap(where_at(where, rc->path, buf, sizeof buf));
+        putchar(')');
     }
+    putchar('\n');
 }
 
 static void run_on_print(void *ctx, const char *text)
@@ -275,6 +319,12 @@ static int cmd_run(int argc, char **argv)
                 errno && stat(path, &st) != 0 ? strerror(errno) : "not a regular file");
         return EXIT_USAGE;
     }
+    /* Opening the trace truncates it: it must not be the scenario itself. */
+    struct stat tst;
+    if (c.trace_path && stat(c.trace_path, &tst) == 0 && tst.st_dev == st.st_dev &&
+        tst.st_ino == st.st_ino)
+        return usage_error("run ", "--trace %s is the scenario file itself (the trace would "
+                           "overwrite it)", c.trace_path);
     FILE *tf = NULL;
     if (c.trace_path) {
         tf = fopen(c.trace_path, "w");
@@ -344,7 +394,9 @@ static bool is_scenario_name(const char *name)
     return name[0] != '_' && name[0] != '.' && len > 4 && strcmp(name + len - 4, ".lua") == 0;
 }
 
-/* Depth first, entries sorted by name at every level. */
+/* Depth first, entries sorted by name at every level. A path given on the command line
+ * is followed wherever it leads; below it, symbolic links to directories are not (a link
+ * loop would run the same files again and again), links to files are. */
 static bool collect(list_t *out, const char *path, bool top)
 {
     struct stat st;
@@ -367,7 +419,8 @@ static bool collect(list_t *out, const char *path, bool top)
         if (e->d_name[0] != '.')
             list_add(&names, e->d_name);
     closedir(d);
-    qsort(names.v, names.n, sizeof *names.v, cmp_names);
+    if (names.n > 0) /* an empty folder has no array at all */
+        qsort(names.v, names.n, sizeof *names.v, cmp_names);
     bool ok = true;
     size_t plen = strlen(path);
     for (size_t i = 0; i < names.n; i++) {
@@ -375,8 +428,10 @@ static bool collect(list_t *out, const char *path, bool top)
         if (!child)
             abort();
         sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", names.v[i]);
-        struct stat cst;
-        if (stat(child, &cst) == 0 && (S_ISDIR(cst.st_mode) || is_scenario_name(names.v[i])))
+        struct stat lst, cst;
+        bool is_dir = lstat(child, &lst) == 0 && S_ISDIR(lst.st_mode);
+        bool is_file = stat(child, &cst) == 0 && S_ISREG(cst.st_mode);
+        if (is_dir || (is_file && is_scenario_name(names.v[i])))
             ok = collect(out, child, false) && ok;
         free(child);
         free(names.v[i]);
@@ -398,14 +453,18 @@ static void test_on_check(void *ctx, bool ok, const char *msg, const char *where
     if (!tc->print)
         return;
     ++*tc->n;
-    if (ok) {
-        printf("ok %d - %s: %s\n", *tc->n, tc->path, msg);
-    } else {
+    printf("%sok %d - ", ok ? "" : "not ", *tc->n);
+    put_tap(tc->path);
+    fputs(": ", stdout);
+    put_tap(msg);
+    if (!ok) {
         char buf[1024];
         ++*tc->failed;
-        printf("not ok %d - %s: %s (%s)\n", *tc->n, tc->path, msg,
-               where_at(where, tc->path, buf, sizeof buf));
+        fputs(" (", stdout);
+        put_tap(where_at(where, tc->path, buf, sizeof buf));
+        putchar(')');
     }
+    putchar('\n');
     fflush(stdout);
 }
 
@@ -433,10 +492,21 @@ static int cmd_test(int argc, char **argv)
         paths[c.n_paths++] = "scenarios";
     list_t files = { 0 };
     bool ok = true;
-    for (int i = 0; i < c.n_paths; i++)
-        ok = collect(&files, paths[i], true) && ok;
-    if (!ok)
+    for (int i = 0; i < c.n_paths; i++) {
+        size_t before = files.n;
+        if (!collect(&files, paths[i], true)) {
+            ok = false;
+        } else if (files.n == before) {
+            fprintf(stderr, "ksim: no scenarios (*.lua) under %s\n", paths[i]);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        for (size_t i = 0; i < files.n; i++)
+            free(files.v[i]);
+        free(files.v);
         return EXIT_USAGE;
+    }
     int n = 0, failed = 0;
     for (size_t i = 0; i < files.n; i++) {
         const char *path = files.v[i];
@@ -447,7 +517,9 @@ static int cmd_test(int argc, char **argv)
         uint64_t d1 = test_once(&o, &tc, &r1);
         if (r1.error) {
             char buf[2600];
-            printf("not ok %d - %s\n", ++n, located(r1.message, path, buf, sizeof buf));
+            printf("not ok %d - ", ++n);
+            put_tap(located(r1.message, path, buf, sizeof buf));
+            putchar('\n');
             failed++;
         } else {
             /* Same scenario, same seed: the same trace, byte for byte. */
@@ -456,8 +528,10 @@ static int cmd_test(int argc, char **argv)
             bool same = d1 == d2 && !r2.error;
             if (!same)
                 failed++;
-            printf("%sok %d - %s: a second run gives the same trace (digest %016llx)\n",
-                   same ? "" : "not ", ++n, path, (unsigned long long)d1);
+            printf("%sok %d - ", same ? "" : "not ", ++n);
+            put_tap(path);
+            printf(": a second run gives the same trace (digest %016llx)\n",
+                   (unsigned long long)d1);
             if (!same)
                 printf("#   second run: digest %016llx%s\n", (unsigned long long)d2,
                        r2.error ? " and an error" : "");
@@ -470,7 +544,19 @@ static int cmd_test(int argc, char **argv)
     return failed ? EXIT_CHECK : EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* Output that could not be written is an I/O error, whatever the run said (a full
+ * disk must not pass for a successful test run). */
+static int check_stdout(int code)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (!err && !ferror(stdout))
+        return code;
+    fprintf(stderr, "ksim: error writing to standard output: %s\n",
+            err ? strerror(err) : "write failed");
+    return EXIT_IO;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_main, stderr);
@@ -497,4 +583,9 @@ int main(int argc, char **argv)
     if (cmd[0] == '-')
         return usage_error("", "unknown option '%s'", cmd);
     return usage_error("", "unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    return check_stdout(dispatch(argc, argv));
 }

@@ -17,8 +17,11 @@ typedef struct lfuture {
     uint32_t rec;
 } lfuture_t;
 
+/* Its user value 1 holds the assignment, an array of topic_partition_t in a userdata. */
 typedef struct lcons {
     consumer_t *c;
+    size_t n_assigned;
+    bool closed; /* k:close() was called (the engine's consumer does not say) */
 } lcons_t;
 
 static bool waiter_ready(void *ctx)
@@ -77,7 +80,7 @@ static void callback_ev(void *a, void *b, int64_t rec)
     else
         lua_pushstring(L, kerr_name(e));
     rt->in_callback++;
-    int st = lua_pcall(L, 2, 0, 0);
+    int st = rt_pcall(L, 2, 0);
     rt->in_callback--;
     if (st != LUA_OK) {
         char msg[1800];
@@ -185,10 +188,10 @@ static int p_send(lua_State *L)
         key = rt_opt_bytes(L, 5, "p:send: key");
         value = rt_opt_bytes(L, 6, "p:send: value");
         if (lua_getfield(L, 3, "partition") != LUA_TNIL) {
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
-                lua_tointeger(L, -1) > INT32_MAX)
+            lua_Integer part = -1;
+            if (!rt_tointeger(L, -1, &part) || part < 0 || part > INT32_MAX)
                 return luaL_error(L, "p:send: partition must be a whole number >= 0");
-            partition = (int32_t)lua_tointeger(L, -1);
+            partition = (int32_t)part;
         }
         if (lua_getfield(L, 3, "timestamp") != LUA_TNIL)
             ts = rt_check_ms(L, -1, "p:send: timestamp", false);
@@ -314,8 +317,10 @@ int bind_cluster_consumer(lua_State *L)
     consumer_t *c = cluster_consumer(lc->c, name, cfg, err, sizeof err);
     if (!c)
         return rt_error_from(L, who, err);
-    lcons_t *ud = lua_newuserdatauv(L, sizeof *ud, 0);
+    lcons_t *ud = lua_newuserdatauv(L, sizeof *ud, 1);
     ud->c = c;
+    ud->n_assigned = 0;
+    ud->closed = false;
     luaL_setmetatable(L, RT_CONSUMER);
     return 1;
 }
@@ -325,16 +330,27 @@ static consumer_t *check_cons(lua_State *L, const char *method)
     return ((lcons_t *)rt_check_self(L, RT_CONSUMER, method))->c;
 }
 
+/* A consumer that must still be open, as Kafka's acquireAndEnsureOpen checks. */
+static consumer_t *check_open(lua_State *L, const char *method)
+{
+    lcons_t *k = rt_check_self(L, RT_CONSUMER, method);
+    if (k->closed)
+        luaL_error(L, "consumer '%s': This consumer has already been closed.",
+                   consumer_name(k->c));
+    return k->c;
+}
+
 static int32_t tp_partition(lua_State *L, int idx, const char *what)
 {
-    if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 0 || lua_tointeger(L, idx) > INT32_MAX)
+    lua_Integer p = -1;
+    if (!rt_tointeger(L, idx, &p) || p < 0 || p > INT32_MAX)
         luaL_error(L, "%s: the partition must be a whole number >= 0", what);
-    return (int32_t)lua_tointeger(L, idx);
+    return (int32_t)p;
 }
 
 static int k_assign(lua_State *L)
 {
-    consumer_t *c = check_cons(L, "assign");
+    consumer_t *c = check_open(L, "assign");
     world_t *w = rt_world(L);
     luaL_checktype(L, 2, LUA_TTABLE);
     size_t n = lua_rawlen(L, 2);
@@ -360,6 +376,9 @@ static int k_assign(lua_State *L)
         lua_settop(L, e - 1);
     }
     consumer_assign(c, tps, n);
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, 1, 1);
+    ((lcons_t *)lua_touserdata(L, 1))->n_assigned = n;
     return 0;
 }
 
@@ -372,20 +391,21 @@ static int cons_error(lua_State *L, consumer_t *c, const char *err)
 
 static int k_seek(lua_State *L)
 {
-    consumer_t *c = check_cons(L, "seek");
+    consumer_t *c = check_open(L, "seek");
     const char *topic = luaL_checkstring(L, 2);
     int32_t p = tp_partition(L, 3, "c:seek(topic, partition, offset)");
-    if (!lua_isinteger(L, 4) || lua_tointeger(L, 4) < 0)
+    lua_Integer offset = -1;
+    if (!rt_tointeger(L, 4, &offset) || offset < 0)
         return luaL_error(L, "c:seek: the offset must be a whole number >= 0");
     char err[512];
-    if (!consumer_seek(c, topic, p, (int64_t)lua_tointeger(L, 4), err, sizeof err))
+    if (!consumer_seek(c, topic, p, (int64_t)offset, err, sizeof err))
         return cons_error(L, c, err);
     return 0;
 }
 
 static int seek_to(lua_State *L, bool beginning, const char *method)
 {
-    consumer_t *c = check_cons(L, method);
+    consumer_t *c = check_open(L, method);
     const char *topic = luaL_checkstring(L, 2);
     int32_t p = tp_partition(L, 3, method);
     char err[512];
@@ -404,11 +424,28 @@ static int k_seek_to_end(lua_State *L)
     return seek_to(L, false, "seek_to_end");
 }
 
+/* Whether the consumer at index 1 has topic-partition in its assignment. */
+static bool assigned(lua_State *L, const char *topic, int32_t partition)
+{
+    const lcons_t *k = lua_touserdata(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    const topic_partition_t *tps = lua_touserdata(L, -1);
+    bool found = false;
+    for (size_t i = 0; tps && i < k->n_assigned && !found; i++)
+        found = tps[i].partition == partition && strcmp(tps[i].topic, topic) == 0;
+    lua_pop(L, 1);
+    return found;
+}
+
 static int k_position(lua_State *L)
 {
-    consumer_t *c = check_cons(L, "position");
+    consumer_t *c = check_open(L, "position");
     const char *topic = luaL_checkstring(L, 2);
-    int64_t pos = consumer_position(c, topic, tp_partition(L, 3, "c:position(topic, partition)"));
+    int32_t p = tp_partition(L, 3, "c:position(topic, partition)");
+    if (!assigned(L, topic, p))
+        return luaL_error(L, "consumer '%s': You can only check the position for partitions "
+                          "assigned to this consumer.", consumer_name(c));
+    int64_t pos = consumer_position(c, topic, p);
     if (pos < 0)
         lua_pushnil(L);
     else
@@ -463,18 +500,9 @@ static int poll_k(lua_State *L, int status, lua_KContext ctx)
     waiter_t *wt = (waiter_t *)ctx;
     consumer_t *c = ((lcons_t *)lua_touserdata(L, 1))->c;
     if (wt->error != KERR_NONE) {
-        const char *who = lua_pushfstring(L, "consumer '%s'", consumer_name(c));
-        size_t n = strlen(who);
-        if (strncmp(wt->what, who, n) == 0 && wt->what[n] == ':')
-            lua_pushstring(L, wt->what);
-        else
-            lua_pushfstring(L, "%s: %s", who, wt->what);
-        lua_remove(L, -2);
+        const char *what = lua_pushstring(L, wt->what); /* anchored: wt goes now */
         waiter_free(wt);
-        luaL_where(L, 1);
-        lua_insert(L, -2);
-        lua_concat(L, 2);
-        return lua_error(L);
+        return cons_error(L, c, what);
     }
     lua_createtable(L, (int)wt->n, 0);
     for (size_t i = 0; i < wt->n; i++) {
@@ -500,12 +528,16 @@ static int poll_k(lua_State *L, int status, lua_KContext ctx)
 
 static int k_poll(lua_State *L)
 {
-    consumer_t *c = check_cons(L, "poll");
+    consumer_t *c = check_open(L, "poll");
     rt_t *rt = rt_get(L);
     int64_t us = rt_check_ms(L, 2, "c:poll(timeout_ms)", false);
     const char *why = rt_cannot_block(L, rt);
     if (why)
         return luaL_error(L, "c:poll() %s", why);
+    /* A dead process's poll would never return; a task polling when it died hears the
+     * same from the engine. */
+    if (!consumer_node(c)->up)
+        return luaL_error(L, "consumer '%s': its process crashed", consumer_name(c));
     if (consumer_polling(c))
         return luaL_error(L, "consumer '%s' is already polling in another task (a Kafka "
                           "consumer is not safe for use by several threads)", consumer_name(c));
@@ -514,9 +546,13 @@ static int k_poll(lua_State *L)
     return rt_block(L, "c:poll()", waiter_ready, wt, INT64_MAX, poll_k, (lua_KContext)wt);
 }
 
+/* Closing twice is allowed, as in Kafka. */
 static int k_close(lua_State *L)
 {
-    consumer_close(check_cons(L, "close"));
+    lcons_t *k = rt_check_self(L, RT_CONSUMER, "close");
+    if (!k->closed)
+        consumer_close(k->c);
+    k->closed = true;
     return 0;
 }
 

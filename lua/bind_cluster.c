@@ -23,10 +23,13 @@ static const char *check_name(lua_State *L, int idx, const char *what)
 
 static int32_t check_partition(lua_State *L, int idx, const char *what)
 {
-    if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 0 || lua_tointeger(L, idx) > INT32_MAX)
+    lua_Integer p = 0;
+    if (!rt_tointeger(L, idx, &p))
         luaL_error(L, "%s: the partition must be a whole number >= 0, got %s", what,
-                   lua_isinteger(L, idx) ? lua_tostring(L, idx) : luaL_typename(L, idx));
-    return (int32_t)lua_tointeger(L, idx);
+                   luaL_typename(L, idx));
+    if (p < 0 || p > INT32_MAX)
+        luaL_error(L, "%s: the partition must be a whole number >= 0, got %I", what, p);
+    return (int32_t)p;
 }
 
 int bind_world_cluster(lua_State *L)
@@ -43,9 +46,8 @@ int bind_world_cluster(lua_State *L)
             return luaL_error(L, "%s already exists", who);
     lua_Integer brokers = 1;
     if (lua_istable(L, 3) && lua_getfield(L, 3, "brokers") != LUA_TNIL) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 1000)
+        if (!rt_tointeger(L, -1, &brokers) || brokers < 1 || brokers > 1000)
             return luaL_error(L, "%s: brokers must be a whole number from 1 to 1000", who);
-        brokers = lua_tointeger(L, -1);
         lua_pop(L, 1);
     }
     config_t *cfg = rt_new_config(L, &broker_config_schema);

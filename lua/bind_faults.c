@@ -55,9 +55,10 @@ static int16_t check_api(lua_State *L, int idx)
 
 static int64_t check_count(lua_State *L, int idx, const char *key)
 {
-    if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 1)
+    lua_Integer n = 0;
+    if (!rt_tointeger(L, idx, &n) || n < 1)
         luaL_error(L, WHAT ": %s must be a whole number >= 1", key);
-    return (int64_t)lua_tointeger(L, idx);
+    return (int64_t)n;
 }
 
 /* Reads the action key (exactly one must be present) into s. */
@@ -169,9 +170,10 @@ int bind_world_fault(lua_State *L)
 
 static int check_id(lua_State *L, const char *what)
 {
-    if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) < 1 || lua_tointeger(L, 2) > INT32_MAX)
+    lua_Integer id = 0;
+    if (!rt_tointeger(L, 2, &id) || id < 1 || id > INT32_MAX)
         luaL_error(L, "%s: id must be a fault id returned by w:fault", what);
-    return (int)lua_tointeger(L, 2);
+    return (int)id;
 }
 
 int bind_world_clear_fault(lua_State *L)

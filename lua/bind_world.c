@@ -69,20 +69,26 @@ latency_t rt_check_latency(lua_State *L, int idx, const char *what)
 
 /* ---- ksim.world ---- */
 
+static const char *seed_text(uint64_t seed, char *buf, size_t n)
+{
+    snprintf(buf, n, "%llu", (unsigned long long)seed);
+    return buf;
+}
+
 static uint64_t check_seed(lua_State *L, int idx)
 {
-    if (lua_isinteger(L, idx)) {
-        lua_Integer s = lua_tointeger(L, idx);
+    lua_Integer s;
+    if (rt_tointeger(L, idx, &s)) {
         if (s < 0)
             luaL_error(L, "ksim.world: seed must be at least 0, got %I", s);
         return (uint64_t)s;
     }
     if (lua_type(L, idx) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, idx);
+        const char *text = lua_tostring(L, idx);
         char *end;
         errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (*s >= '0' && *s <= '9' && *end == '\0' && errno == 0)
+        unsigned long long v = strtoull(text, &end, 10);
+        if (*text >= '0' && *text <= '9' && *end == '\0' && errno == 0)
             return (uint64_t)v;
     }
     luaL_error(L, "ksim.world: seed must be a whole number (or a string of digits for seeds "
@@ -104,6 +110,7 @@ static int l_world(lua_State *L)
         return luaL_error(L, "ksim.world takes a table, e.g. ksim.world{ seed = 42 }");
     static const char *const keys[] = { "latency", "seed", NULL };
     rt_check_keys(L, 1, "ksim.world", keys);
+    char text[32];
     uint64_t seed = rt->seed;
     if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
         uint64_t s = check_seed(L, -1);
@@ -118,7 +125,7 @@ static int l_world(lua_State *L)
     lua_pop(L, 1);
     if (rt->header_written && seed != rt->seed)
         return luaL_error(L, "ksim.world must come before any ksim.check: the trace already "
-                          "started with seed %I", (lua_Integer)rt->seed);
+                          "started with seed %s", seed_text(rt->seed, text, sizeof text));
     rt->seed = seed;
     rt->r->seed = seed;
     rt_write_header(rt);
@@ -148,13 +155,13 @@ static int do_sleep(lua_State *L, int idx, const char *what)
 
 static int l_sleep(lua_State *L)
 {
-    return do_sleep(L, 1, "ksim.sleep");
+    return do_sleep(L, 1, "ksim.sleep(ms)");
 }
 
 static int w_sleep(lua_State *L)
 {
     rt_check_self(L, RT_WORLD, "sleep");
-    return do_sleep(L, 2, "w:sleep");
+    return do_sleep(L, 2, "w:sleep(ms)");
 }
 
 static int w_now(lua_State *L)
@@ -168,7 +175,13 @@ static int w_seed(lua_State *L)
 {
     rt_check_self(L, RT_WORLD, "seed");
     rt_world(L);
-    lua_pushinteger(L, (lua_Integer)rt_get(L)->seed);
+    uint64_t seed = rt_get(L)->seed;
+    /* From 2^63 on, a Lua integer would turn negative: the digits, as a string. */
+    char text[32];
+    if (seed <= (uint64_t)LUA_MAXINTEGER)
+        lua_pushinteger(L, (lua_Integer)seed);
+    else
+        lua_pushstring(L, seed_text(seed, text, sizeof text));
     return 1;
 }
 
@@ -220,7 +233,7 @@ static bool until_pred(void *ctx)
     lua_State *L = u->L;
     lua_pushvalue(L, u->fn);
     rt->in_callback++;
-    int st = lua_pcall(L, 0, 1, 0);
+    int st = rt_pcall(L, 0, 1);
     rt->in_callback--;
     if (st != LUA_OK) {
         char msg[1800];
@@ -352,10 +365,10 @@ static int w_pause(lua_State *L)
     world_t *w = rt_world(L);
     node_t *n = rt_check_node(L, 2, "w:pause(name)");
     int64_t us = lua_isnoneornil(L, 3) ? 0 : rt_check_ms(L, 3, "w:pause(name, ms)", false);
-    bool was = n->paused || !n->up;
-    world_pause(w, n);
-    if (us > 0 && !was)
-        net_schedule_resume(w, n, us);
+    if (us > 0)
+        world_pause_for(w, n, us);
+    else
+        world_pause(w, n);
     return 0;
 }
 
@@ -409,12 +422,9 @@ static int w_heal(lua_State *L)
     rt_check_self(L, RT_WORLD, "heal");
     world_t *w = rt_world(L);
     lua_Integer id = 0;
-    if (!lua_isnoneornil(L, 2)) {
-        if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) < 1)
-            return luaL_error(L, "w:heal(id): id must be a partition id returned by "
-                              "w:partition (or nothing, to heal every partition)");
-        id = lua_tointeger(L, 2);
-    }
+    if (!lua_isnoneornil(L, 2) && (!rt_tointeger(L, 2, &id) || id < 1 || id > INT32_MAX))
+        return luaL_error(L, "w:heal(id): id must be a partition id returned by w:partition "
+                          "(or nothing, to heal every partition)");
     net_heal(w->net, (int)id);
     return 0;
 }
@@ -426,6 +436,7 @@ static int w_note(lua_State *L)
     rt_world(L);
     const char *text = luaL_checkstring(L, 2);
     cJSON *ev = rt_event(rt, "note");
+    rt_add_task(rt, ev);
     if (ev) {
         cJSON_AddStringToObject(ev, "text", text);
         rt_emit(rt, ev);
@@ -436,7 +447,8 @@ static int w_note(lua_State *L)
 static int w_tostring(lua_State *L)
 {
     rt_t *rt = rt_get(L);
-    lua_pushfstring(L, "world (seed %I)", (lua_Integer)rt->seed);
+    char text[32];
+    lua_pushfstring(L, "world (seed %s)", seed_text(rt->seed, text, sizeof text));
     return 1;
 }
 

@@ -24,6 +24,9 @@ typedef struct task task_t;
 typedef struct waiter waiter_t;
 typedef struct rt rt_t;
 
+/* Scripts get this much Lua memory; more is a script error, never a crash. */
+#define RT_MEMORY_LIMIT ((size_t)512 << 20)
+
 /* Userdata type names (also the metatables' registry keys). */
 #define RT_WORLD "ksim.world"
 #define RT_CLUSTER "ksim.cluster"
@@ -109,10 +112,16 @@ int rt_raise_fatal(lua_State *L, rt_t *rt);
 void rt_errstr(lua_State *L, int idx, char *buf, size_t n);
 /* "file:line" of the Lua code at `level` (1: the caller of a binding), or the script. */
 void rt_where(lua_State *L, int level, char *buf, size_t n);
-/* The node name a trace event of the running code carries: its task or "world". */
-const char *rt_actor(const rt_t *rt);
-/* A trace event stamped now (0 before the world exists); NULL when tracing is off. */
+/* The message handler of every protected call into the script: the error becomes a
+ * string ("(error object is a table value)") carrying the innermost script line. */
+int rt_msgh(lua_State *L);
+/* lua_pcall with rt_msgh as the handler. */
+int rt_pcall(lua_State *L, int nargs, int nresults);
+/* A trace event of the script (note, check, run_end) on the node "world", stamped now
+ * (0 before the world exists); NULL when tracing is off. */
 cJSON *rt_event(rt_t *rt, const char *kind);
+/* Adds "task": the running task's name (none in the main chunk). ev may be NULL. */
+void rt_add_task(const rt_t *rt, cJSON *ev);
 void rt_emit(rt_t *rt, cJSON *ev);
 void rt_write_header(rt_t *rt);
 
@@ -120,6 +129,9 @@ void rt_write_header(rt_t *rt);
 /* Milliseconds (a Lua number) to µs; `what` names the argument in errors. */
 int64_t rt_check_ms(lua_State *L, int idx, const char *what, bool allow_negative);
 void rt_push_ms(lua_State *L, int64_t us);
+/* The number at idx as an integer when it is a whole number (3 or 3.0); false for
+ * anything else (3.5, "3", nil), leaving *out alone. */
+bool rt_tointeger(lua_State *L, int idx, lua_Integer *out);
 /* The world, or an error telling the script to call ksim.world first. */
 world_t *rt_world(lua_State *L);
 /* The node named by the string at idx, or an error listing the known nodes. */
@@ -162,6 +174,9 @@ void task_spawn(lua_State *L, rt_t *rt, const char *name, int idx, int64_t at);
 void tasks_poke(rt_t *rt);
 bool task_is_thread(lua_State *L, int idx);
 const char *task_name(const task_t *t);
+/* The tasks blocked in a call, in spawn order, as [{"task": name, "call": "p:flush()"}];
+ * NULL when none is. The caller owns the array. */
+cJSON *tasks_waiting(const rt_t *rt);
 void tasks_free(rt_t *rt);
 
 typedef bool (*ready_fn)(void *ctx);

@@ -12,8 +12,6 @@
 #include "rt.h"
 #include "../sim/kafka/cluster.h"
 
-/* Scripts get this much Lua memory; more is a script error, never a crash. */
-#define RT_MEMORY_LIMIT ((size_t)512 << 20)
 #define RT_HOOK_STEP 1000
 
 void ksim_run_opts_init(ksim_run_opts_t *o)
@@ -84,24 +82,55 @@ void rt_errstr(lua_State *L, int idx, char *buf, size_t n)
     lua_pop(L, 1);
 }
 
-void rt_where(lua_State *L, int level, char *buf, size_t n)
+/* "file:line" of the nearest Lua function at or above `level` (C functions have no line);
+ * false when there is none. */
+static bool script_line(lua_State *L, int level, char *buf, size_t n)
 {
-    rt_t *rt = rt_get(L);
     lua_Debug ar;
-    /* The nearest Lua function at or above `level` (C helpers have no line). */
     for (int l = level; lua_getstack(L, l, &ar); l++) {
         lua_getinfo(L, "Sl", &ar);
         if (ar.currentline > 0) {
             snprintf(buf, n, "%s:%d", ar.short_src, ar.currentline);
-            return;
+            return true;
         }
     }
-    snprintf(buf, n, "%s", rt->script);
+    return false;
 }
 
-const char *rt_actor(const rt_t *rt)
+void rt_where(lua_State *L, int level, char *buf, size_t n)
 {
-    return rt->current ? task_name(rt->current) : "world";
+    if (!script_line(L, level, buf, n))
+        snprintf(buf, n, "%s", rt_get(L)->script);
+}
+
+int rt_msgh(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING && ksim_has_position(lua_tostring(L, 1)))
+        return 1;
+    char where[256], msg[1800];
+    /* Level 1 raised the error: error() itself, a library function or the script. */
+    bool found = script_line(L, 1, where, sizeof where);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        if (found)
+            lua_pushfstring(L, "%s: %s", where, lua_tostring(L, 1));
+        return 1;
+    }
+    rt_errstr(L, 1, msg, sizeof msg);
+    if (found)
+        lua_pushfstring(L, "%s: %s", where, msg);
+    else
+        lua_pushstring(L, msg);
+    return 1;
+}
+
+int rt_pcall(lua_State *L, int nargs, int nresults)
+{
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, rt_msgh);
+    lua_insert(L, base);
+    int st = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return st;
 }
 
 void rt_write_header(rt_t *rt)
@@ -117,7 +146,13 @@ cJSON *rt_event(rt_t *rt, const char *kind)
     if (!rt->o->trace)
         return NULL;
     rt_write_header(rt);
-    return trace_begin(rt->o->trace, rt->w ? rt->w->now : 0, rt_actor(rt), kind);
+    return trace_begin(rt->o->trace, rt->w ? rt->w->now : 0, "world", kind);
+}
+
+void rt_add_task(const rt_t *rt, cJSON *ev)
+{
+    if (ev && rt->current)
+        cJSON_AddStringToObject(ev, "task", task_name(rt->current));
 }
 
 void rt_emit(rt_t *rt, cJSON *ev)
@@ -190,6 +225,7 @@ static int l_check(lua_State *L)
     if (!ok)
         rt->r->failed++;
     cJSON *ev = rt_event(rt, "check");
+    rt_add_task(rt, ev);
     if (ev) {
         cJSON_AddBoolToObject(ev, "ok", ok);
         cJSON_AddStringToObject(ev, "msg", msg);
@@ -309,10 +345,12 @@ static void run_end(rt_t *rt, const char *status)
     cJSON *ev = rt_event(rt, "run_end");
     if (!ev)
         return;
-    /* The closing event is the world's, whoever ran last. */
-    cJSON_ReplaceItemInObject(ev, "node", cJSON_CreateString("world"));
     cJSON_AddStringToObject(ev, "status", status);
     trace_add_int(ev, "time", rt->w ? rt->w->now : 0);
+    /* A task may wait on purpose (a paused zombie): the run still ends well, but shows it. */
+    cJSON *waiting = tasks_waiting(rt);
+    if (waiting)
+        cJSON_AddItemToObject(ev, "waiting", waiting);
     rt_emit(rt, ev);
 }
 
@@ -365,7 +403,7 @@ int ksim_lua_run(const ksim_run_opts_t *o, ksim_run_result_t *r)
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, rt.hook_step);
 
     lua_pushcfunction(L, protected_main);
-    int st = lua_pcall(L, 0, 0, 0);
+    int st = rt_pcall(L, 0, 0);
     if (st != LUA_OK || rt.fatal) {
         r->error = true;
         if (rt.fatal)

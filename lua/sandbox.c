@@ -5,8 +5,10 @@
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* realpath */
 #endif
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,30 +80,33 @@ static int l_xpcall(lua_State *L)
     return finish_pcall(L, status, 2);
 }
 
+/* Runs the library function a wrapper replaced (its upvalue 1) in the wrapper's own call
+ * frame, so that its errors name the function and the script line as Lua's own do
+ * ("t.lua:3: bad argument #1 to 'resume'"). It must be a C function without upvalues. */
+static int call_original(lua_State *L)
+{
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+    assert(f);
+    return f(L);
+}
+
 static int l_co_resume(lua_State *L)
 {
     if (task_is_thread(L, 1))
         return luaL_error(L, "coroutine.resume cannot resume a ksim task: tasks are resumed "
                           "by the engine when what they wait for happens");
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
+    int n = call_original(L);
     rt_t *rt = rt_get(L);
     if (rt->fatal)
         return rt_raise_fatal(L, rt);
-    return lua_gettop(L);
+    return n;
 }
 
 static int l_co_close(lua_State *L)
 {
     if (task_is_thread(L, 1))
         return luaL_error(L, "coroutine.close cannot close a ksim task");
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    return lua_gettop(L);
+    return call_original(L);
 }
 
 /* ---- deterministic pairs ---- */
@@ -248,18 +253,21 @@ static int l_collectgarbage(lua_State *L)
                       "\"count\" and \"collect\")", opt);
 }
 
-/* Without an argument, Lua would seed from the clock: here it is the run's seed. */
+/* Without an argument, Lua would seed from the clock: here it is the run's seed. The
+ * arguments are checked here, so that a bad one is reported as Lua reports it (the
+ * original keeps its state in an upvalue and cannot run in this frame). */
 static int l_randomseed(lua_State *L)
 {
     int n = lua_gettop(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, RANDOMSEED_KEY);
     if (n == 0) {
         lua_pushinteger(L, (lua_Integer)rt_get(L)->seed);
         n = 1;
     } else {
-        for (int i = 1; i <= n; i++)
-            lua_pushvalue(L, i);
+        luaL_checkinteger(L, 1);
+        luaL_optinteger(L, 2, 0);
     }
+    lua_getfield(L, LUA_REGISTRYINDEX, RANDOMSEED_KEY);
+    lua_insert(L, 1);
     lua_call(L, n, 0);
     return 0;
 }
@@ -399,22 +407,18 @@ static int l_loadfile(lua_State *L)
     return 1;
 }
 
-/* load(chunk [, chunkname [, mode [, env]]]): text chunks only. */
+/* load(chunk [, chunkname [, mode [, env]]]): text chunks only. An explicit env, even
+ * nil, is passed on; none keeps the globals. */
 static int l_load(lua_State *L)
 {
-    int n = lua_gettop(L);
     const char *mode = luaL_optstring(L, 3, "t");
     if (!strchr(mode, 't'))
         return luaL_error(L, "load: binary chunks are not allowed in ksim scenarios");
-    lua_settop(L, 4);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
+    if (lua_gettop(L) < 3)
+        lua_settop(L, 3);
     lua_pushliteral(L, "t");
-    if (n >= 4) /* an explicit env, even nil, is passed on; none keeps the globals */
-        lua_pushvalue(L, 4);
-    lua_call(L, n >= 4 ? 4 : 3, LUA_MULTRET);
-    return lua_gettop(L) - 4;
+    lua_replace(L, 3);
+    return call_original(L);
 }
 
 /* Finalizers run with hooks off, so the instruction budget could not stop one. */
@@ -429,11 +433,7 @@ static int l_setmetatable(lua_State *L)
     if (has_gc)
         return luaL_error(L, "__gc metamethods are not available in ksim scenarios "
                           "(finalizers would run outside the instruction budget)");
-    lua_settop(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, 1);
-    return 1;
+    return call_original(L);
 }
 
 static bool valid_module_name(const char *s)
@@ -489,6 +489,137 @@ static int l_require(lua_State *L)
     return 2;
 }
 
+/* ---- loops inside C functions ----
+ * The instruction budget counts Lua instructions only: a loop inside a C library function
+ * runs to its end. These wrappers refuse the calls whose loop could run for ever. */
+
+#define MOVE_MAX 10000000          /* elements table.move may copy */
+#define PATTERN_MAX_STEPS 1e9      /* (subject length)^(repetition items) */
+
+static int l_string_rep(lua_State *L)
+{
+    size_t len, sep_len;
+    luaL_checklstring(L, 1, &len);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &sep_len);
+    /* Lua would loop n times copying nothing. */
+    if (n <= 0 || len + sep_len == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    double total = (double)len * (double)n + (double)sep_len * (double)(n - 1);
+    if (total > (double)RT_MEMORY_LIMIT) {
+        char size[64];
+        snprintf(size, sizeof size, "%.0f", total);
+        return luaL_error(L, "string.rep: the result would be %s bytes, more than the %d MiB "
+                          "of Lua memory a scenario may use", size, (int)(RT_MEMORY_LIMIT >> 20));
+    }
+    return call_original(L);
+}
+
+static int l_table_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2);
+    lua_Integer e = luaL_checkinteger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
+        return luaL_error(L, "table.move: the range %I..%I has more than %d elements, the limit "
+                          "in ksim scenarios (the instruction budget cannot stop a loop inside "
+                          "table.move)", f, e, MOVE_MAX);
+    return call_original(L);
+}
+
+/* Where the single-character class starting at p[i] ends (Lua's classEnd); len when the
+ * pattern is malformed (the library reports that). */
+static size_t class_end(const char *p, size_t len, size_t i)
+{
+    if (p[i] == '%')
+        return i + 2 <= len ? i + 2 : len;
+    if (p[i] != '[')
+        return i + 1;
+    size_t j = i + 1;
+    if (j < len && p[j] == '^')
+        j++;
+    do { /* the first character is part of the set, even a ']' */
+        if (j >= len)
+            return len;
+        if (p[j++] == '%' && j < len)
+            j++;
+    } while (j >= len || p[j] != ']');
+    return j + 1;
+}
+
+/* The pattern's repetition items: single-character classes followed by '*', '+' or '-',
+ * read as Lua's matcher reads them (escapes, sets, %b, %f, back references). */
+static int repetition_items(const char *p, size_t len, bool anchor)
+{
+    int items = 0;
+    size_t i = anchor && len > 0 && p[0] == '^' ? 1 : 0;
+    while (i < len) {
+        char c = p[i];
+        if (c == '(' || c == ')' || (c == '$' && i + 1 == len)) {
+            i++;
+            continue;
+        }
+        if (c == '%' && i + 1 < len) {
+            char d = p[i + 1];
+            if (d == 'b') {
+                i += 4;
+                continue;
+            }
+            if (d == 'f') {
+                i = i + 2 < len ? class_end(p, len, i + 2) : len;
+                continue;
+            }
+            if (d >= '0' && d <= '9') {
+                i += 2;
+                continue;
+            }
+        }
+        size_t e = class_end(p, len, i);
+        if (e < len && (p[e] == '*' || p[e] == '+' || p[e] == '-')) {
+            items++;
+            e++;
+        } else if (e < len && p[e] == '?') {
+            e++;
+        }
+        i = e;
+    }
+    return items;
+}
+
+/* string.find, match, gmatch and gsub (also as methods of strings). A pattern with k
+ * repetition items can backtrack through about n^k positions of an n-byte subject, all
+ * inside the library: those are refused before they start. Upvalue 2: 1 for find (whose
+ * 4th argument asks for a plain search), 2 for gmatch (where '^' is not an anchor). */
+static int l_pattern(lua_State *L)
+{
+    size_t n, len;
+    luaL_checklstring(L, 1, &n);
+    const char *p = luaL_checklstring(L, 2, &len);
+    lua_Integer kind = lua_tointeger(L, lua_upvalueindex(2));
+    if (kind == 1 && lua_toboolean(L, 4))
+        return call_original(L);
+    int items = repetition_items(p, len, kind != 2);
+    /* An unanchored pattern is tried from every position: one more factor of n. */
+    bool anchored = len > 0 && p[0] == '^' && kind != 2;
+    int factors = items + (anchored ? 0 : 1);
+    if (items >= 1 && pow((double)n, factors) > PATTERN_MAX_STEPS)
+        return luaL_error(L, "pattern too costly: %d repetition item%s over a subject of %I "
+                          "bytes could run for ever (the instruction budget cannot stop it); "
+                          "use fewer, anchor it with ^, or search plain text "
+                          "(string.find(s, text, 1, true))",
+                          items, items == 1 ? "" : "s", (lua_Integer)n);
+    return call_original(L);
+}
+
+static void wrap_pattern(lua_State *L, const char *field, int kind)
+{
+    lua_getfield(L, -1, field);
+    lua_pushinteger(L, kind);
+    lua_pushcclosure(L, l_pattern, 2);
+    lua_setfield(L, -2, field);
+}
+
 /* ---- opening ---- */
 
 static void wrap_field(lua_State *L, const char *field, lua_CFunction fn)
@@ -527,9 +658,19 @@ void rt_open_sandbox(lua_State *L, rt_t *rt)
     wrap_field(L, "close", l_co_close);
     lua_pop(L, 1);
 
+    /* The string table is also the strings' __index: ("x"):find is the wrapped find. */
     lua_getfield(L, -1, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    wrap_field(L, "rep", l_string_rep);
+    wrap_pattern(L, "find", 1);
+    wrap_pattern(L, "match", 0);
+    wrap_pattern(L, "gmatch", 2);
+    wrap_pattern(L, "gsub", 0);
+    lua_pop(L, 1);
+
+    lua_getfield(L, -1, LUA_TABLIBNAME);
+    wrap_field(L, "move", l_table_move);
     lua_pop(L, 1);
 
     lua_getfield(L, -1, LUA_MATHLIBNAME);

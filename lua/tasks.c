@@ -29,6 +29,23 @@ const char *task_name(const task_t *t)
     return t->name;
 }
 
+cJSON *tasks_waiting(const rt_t *rt)
+{
+    cJSON *arr = NULL;
+    for (int i = 0; i < rt->n_tasks; i++) {
+        const task_t *t = rt->tasks[i];
+        if (t->state != TASK_WAITING)
+            continue;
+        if (!arr)
+            arr = cJSON_CreateArray();
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "task", t->name);
+        cJSON_AddStringToObject(o, "call", t->what);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
 bool task_is_thread(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TTHREAD)
@@ -248,6 +265,15 @@ run_status_t rt_run_world(lua_State *L, rt_t *rt, int64_t deadline, bool (*pred)
         rt->time_limit_hit = true;
         rt_fatal(rt, "%s: virtual time limit of %s reached (raise it with --max-time)%s", where,
                  limit, waiting);
+        rt_raise_fatal(L, rt);
+    }
+    if (s == RUN_STALLED) {
+        char where[256], at[64];
+        rt_where(L, 1, where, sizeof where);
+        fmt_ms(at, sizeof at, w->now);
+        rt_fatal(rt, "%s: the clock stopped at %s: %llu events ran without time passing (an "
+                 "endless exchange at zero latency and zero waits?)", where, at,
+                 (unsigned long long)w->stall_limit);
         rt_raise_fatal(L, rt);
     }
     if (s == RUN_EVENT_LIMIT) {

@@ -25,6 +25,17 @@ int64_t rt_check_ms(lua_State *L, int idx, const char *what, bool allow_negative
     return (int64_t)llround(ms * (lua_Number)US_PER_MS);
 }
 
+bool rt_tointeger(lua_State *L, int idx, lua_Integer *out)
+{
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        return false;
+    int ok = 0;
+    lua_Integer v = lua_tointegerx(L, idx, &ok);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
 void rt_push_ms(lua_State *L, int64_t us)
 {
     if (us % US_PER_MS == 0)
@@ -290,7 +301,9 @@ const char *rt_suggest(const char *s, const char *const *names)
 
 bool ksim_has_position(const char *msg)
 {
-    const char *colon = strchr(msg, ':');
+    /* A chunk of load is named [string "its text"], which may hold colons itself. */
+    const char *end = strncmp(msg, "[string \"", 9) == 0 ? strstr(msg, "\"]") : NULL;
+    const char *colon = strchr(end ? end : msg, ':');
     if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
         return false;
     const char *p = colon + 1;

@@ -661,6 +661,15 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
     } else if (strcmp(kind, "run_end") == 0) {
         sb_printf(&b, "run ended (%s) at ", str(ev, "status", "?"));
         sb_ms(&b, num(ev, "time", 0));
+        const char *sep = "; still waiting: ";
+        const cJSON *w;
+        cJSON_ArrayForEach(w, field(ev, "waiting")) {
+            sb_str(&b, sep);
+            sb_str(&b, str(w, "task", "?"));
+            sb_str(&b, " in ");
+            sb_str(&b, str(w, "call", "?"));
+            sep = ", ";
+        }
     } else {
         fmt_unknown(&b, ev, node, kind);
     }

@@ -74,7 +74,7 @@ typedef enum run_status {
 
 /* Events at one instant before a run counts as stalled (an endless exchange at zero
  * latency with zero waits, which no time limit would ever end). */
-#define WORLD_STALL_EVENTS 10000000ULL
+#define WORLD_STALL_EVENTS 1000000ULL
 
 const char *run_status_name(run_status_t s);
 
