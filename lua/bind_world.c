@@ -434,11 +434,13 @@ static int w_note(lua_State *L)
     rt_check_self(L, RT_WORLD, "note");
     rt_t *rt = rt_get(L);
     rt_world(L);
-    const char *text = luaL_checkstring(L, 2);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
     cJSON *ev = rt_event(rt, "note");
     rt_add_task(rt, ev);
     if (ev) {
-        cJSON_AddStringToObject(ev, "text", text);
+        /* Notes are the user's text: whatever is not text shows as U+FFFD. */
+        trace_add_text(ev, "text", text, len);
         rt_emit(rt, ev);
     }
     return 0;

@@ -152,7 +152,7 @@ cJSON *rt_event(rt_t *rt, const char *kind)
 void rt_add_task(const rt_t *rt, cJSON *ev)
 {
     if (ev && rt->current)
-        cJSON_AddStringToObject(ev, "task", task_name(rt->current));
+        trace_add_text(ev, "task", task_name(rt->current), strlen(task_name(rt->current)));
 }
 
 void rt_emit(rt_t *rt, cJSON *ev)
@@ -228,8 +228,8 @@ static int l_check(lua_State *L)
     rt_add_task(rt, ev);
     if (ev) {
         cJSON_AddBoolToObject(ev, "ok", ok);
-        cJSON_AddStringToObject(ev, "msg", msg);
-        cJSON_AddStringToObject(ev, "where", where);
+        trace_add_text(ev, "msg", msg, strlen(msg));
+        trace_add_text(ev, "where", where, strlen(where));
         rt_emit(rt, ev);
     }
     if (rt->o->on_check)

@@ -39,7 +39,7 @@ cJSON *tasks_waiting(const rt_t *rt)
         if (!arr)
             arr = cJSON_CreateArray();
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "task", t->name);
+        trace_add_text(o, "task", t->name, strlen(t->name));
         cJSON_AddStringToObject(o, "call", t->what);
         cJSON_AddItemToArray(arr, o);
     }

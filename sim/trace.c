@@ -81,7 +81,7 @@ void trace_header(trace_t *tr, uint64_t seed, const char *scenario)
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
     cJSON_AddStringToObject(h, "seed", buf);
-    cJSON_AddStringToObject(h, "scenario", scenario ? scenario : "");
+    trace_add_text(h, "scenario", scenario ? scenario : "", scenario ? strlen(scenario) : 0);
     cJSON_AddStringToObject(h, "time_unit", "us");
     write_line(tr, h);
 }

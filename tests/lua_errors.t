@@ -67,6 +67,11 @@ expect 3 "instruction budget of 20000000 exceeded (an endless loop?)" err \
 has "$err" "err_endless_loop.lua:"; ok $? "the budget message says where the loop is"
 [ $((SECONDS - start)) -lt 30 ]; ok $? "the endless loop ends quickly"
 
+run run --quiet --trace "$tmp/bad.jsonl" $FX/bad_text.lua
+[ "$rc" = 0 ] && ! LC_ALL=C grep -q "$(printf '[\xfe\xff]')" "$tmp/bad.jsonl" && ! LC_ALL=C grep -qP '\x00' "$tmp/bad.jsonl"
+ok $? "bytes that are not text never reach the trace raw (notes, checks, task names, keys)"
+grep -q '"key":{"hex":"fffe"}' "$tmp/bad.jsonl"; ok $? "keys that are not text are traced as hex"
+
 run run --quiet $FX/err_stalled.lua
 expect 3 "the clock stopped at 0 ms" err \
   "an endless exchange at one instant (zero latency, zero waits) ends as a stalled clock"
