@@ -14,6 +14,7 @@
 
 #define VALUE_CHARS 40
 #define MAX_PARTS 4
+#define MAX_LEADERS 8
 #define MAX_RECORDS 3
 
 /* ---- a bounded line builder ---- */
@@ -141,14 +142,15 @@ static void sb_value(sb_t *b, const char *s)
     sb_str(b, text_short(s, VALUE_CHARS, tmp, sizeof tmp));
 }
 
-/* The first MAX_PARTS items of an array, then "…". */
-static void sb_list(sb_t *b, const cJSON *arr, const char *sep,
+/* The first `limit` items of an array, then "…". */
+static void sb_list(sb_t *b, const cJSON *arr, const char *sep, int limit,
                     void (*item)(sb_t *, const cJSON *))
 {
     int i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
-        if (i == MAX_PARTS) {
-            sb_str(b, ", …");
+        if (i == limit) {
+            sb_str(b, sep);
+            sb_str(b, "…");
             break;
         }
         if (i)
@@ -178,7 +180,7 @@ static void sb_json(sb_t *b, const cJSON *v)
             sb_printf(b, "%g", d);
     } else if (cJSON_IsArray(v)) {
         sb_str(b, "[");
-        sb_list(b, v, ",", sb_json);
+        sb_list(b, v, ",", MAX_PARTS, sb_json);
         sb_str(b, "]");
     } else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "hex"))) {
         /* Bytes that are not text (trace_bytes): shown as hex. */
@@ -317,16 +319,7 @@ static void sb_topic(sb_t *b, const cJSON *t)
     const cJSON *leaders = field(t, "leaders");
     if (cJSON_IsArray(leaders)) {
         sb_str(b, " leaders=");
-        int i = 0;
-        for (const cJSON *l = leaders->child; l; l = l->next, i++) {
-            if (i == 8) {
-                sb_str(b, ",…");
-                break;
-            }
-            if (i)
-                sb_str(b, ",");
-            sb_json(b, l);
-        }
+        sb_list(b, leaders, ",", MAX_LEADERS, sb_json);
     }
 }
 
@@ -350,7 +343,7 @@ static void sb_parts(sb_t *b, const cJSON *ev, bool response)
             sb_str(b, " (all topics)");
         } else {
             sb_str(b, " ");
-            sb_list(b, topics, ", ", sb_topic);
+            sb_list(b, topics, ", ", MAX_PARTS, sb_topic);
         }
     }
 }
@@ -447,16 +440,7 @@ static void fmt_topic(sb_t *b, const cJSON *ev)
     const cJSON *leaders = field(ev, "leaders");
     if (cJSON_IsArray(leaders) && leaders->child) {
         sb_str(b, ", leaders ");
-        int i = 0;
-        for (const cJSON *l = leaders->child; l; l = l->next, i++) {
-            if (i == 8) {
-                sb_str(b, ",…");
-                break;
-            }
-            if (i)
-                sb_str(b, ",");
-            sb_json(b, l);
-        }
+        sb_list(b, leaders, ",", MAX_LEADERS, sb_json);
     }
 }
 
