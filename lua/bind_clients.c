@@ -29,16 +29,27 @@ static bool waiter_ready(void *ctx)
     return ((waiter_t *)ctx)->done;
 }
 
-static const char *check_client_name(lua_State *L, const char *what)
+/* The shared start of c:producer(name, config) and c:consumer(name, config): checks the
+ * name (argument 2), reads the config table (argument 3) and names the client for
+ * messages in `who` ("producer 'p1'"). */
+static config_t *client_config(lua_State *L, const char *kind, const config_schema_t *schema,
+                               const char **name, char *who, size_t n)
 {
+    char what[64];
+    snprintf(what, sizeof what, "c:%s(name, config)", kind);
     if (lua_type(L, 2) != LUA_TSTRING || lua_rawlen(L, 2) == 0)
         luaL_error(L, "%s: the name must be a non-empty string", what);
-    const char *name = lua_tostring(L, 2);
-    world_t *w = rt_world(L);
-    if (world_find(w, name))
+    *name = lua_tostring(L, 2);
+    if (strlen(*name) != lua_rawlen(L, 2))
+        luaL_error(L, "%s: the name must not contain NUL bytes", what);
+    if (world_find(rt_world(L), *name))
         luaL_error(L, "%s: a node named '%s' already exists (node names are unique in the "
-                   "world)", what, name);
-    return name;
+                   "world)", what, *name);
+    lua_settop(L, 3);
+    snprintf(who, n, "%s '%s'", kind, *name);
+    config_t *cfg = rt_new_config(L, schema);
+    rt_apply_config(L, 3, cfg, who, NULL);
+    return cfg;
 }
 
 /* ---- producer ---- */
@@ -112,12 +123,9 @@ int bind_cluster_producer(lua_State *L)
 {
     lcluster_t *lc = rt_check_self(L, RT_CLUSTER, "producer");
     rt_t *rt = rt_get(L);
-    const char *name = check_client_name(L, "c:producer(name, config)");
-    lua_settop(L, 3);
+    const char *name;
     char who[300], err[1024];
-    snprintf(who, sizeof who, "producer '%s'", name);
-    config_t *cfg = rt_new_config(L, &producer_config_schema);
-    rt_apply_config(L, 3, cfg, who, NULL);
+    config_t *cfg = client_config(L, "producer", &producer_config_schema, &name, who, sizeof who);
     producer_t *p = cluster_producer(lc->c, name, cfg, err, sizeof err);
     if (!p)
         return rt_error_from(L, who, err);
@@ -308,12 +316,9 @@ static int f_tostring(lua_State *L)
 int bind_cluster_consumer(lua_State *L)
 {
     lcluster_t *lc = rt_check_self(L, RT_CLUSTER, "consumer");
-    const char *name = check_client_name(L, "c:consumer(name, config)");
-    lua_settop(L, 3);
+    const char *name;
     char who[300], err[1024];
-    snprintf(who, sizeof who, "consumer '%s'", name);
-    config_t *cfg = rt_new_config(L, &consumer_config_schema);
-    rt_apply_config(L, 3, cfg, who, NULL);
+    config_t *cfg = client_config(L, "consumer", &consumer_config_schema, &name, who, sizeof who);
     consumer_t *c = cluster_consumer(lc->c, name, cfg, err, sizeof err);
     if (!c)
         return rt_error_from(L, who, err);

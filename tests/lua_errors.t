@@ -72,6 +72,10 @@ run run --quiet --trace "$tmp/bad.jsonl" $FX/bad_text.lua
 ok $? "bytes that are not text never reach the trace raw (notes, checks, task names, keys)"
 grep -q '"key":{"hex":"fffe"}' "$tmp/bad.jsonl"; ok $? "keys that are not text are traced as hex"
 
+run run --quiet $FX/err_nul_name.lua
+expect 3 "err_nul_name.lua:4: c:producer(name, config): the name must not contain NUL bytes" err \
+  "a client name with a NUL byte is refused with file:line"
+
 run run --quiet $FX/err_stalled.lua
 expect 3 "the clock stopped at 0 ms" err \
   "an endless exchange at one instant (zero latency, zero waits) ends as a stalled clock"

@@ -147,7 +147,7 @@ static int32_t find_part(const consumer_t *c, const char *topic, int32_t partiti
 }
 
 /* Buffered records of partitions that stay assigned keep their place; others go. */
-static void drop_buffered_except(consumer_t *c, const cpart_t *old, int32_t n_old)
+static void drop_buffered_except(consumer_t *c, const cpart_t *old)
 {
     size_t kept = 0;
     for (size_t i = c->buf_head; i < c->n_buf; i++) {
@@ -162,7 +162,6 @@ static void drop_buffered_except(consumer_t *c, const cpart_t *old, int32_t n_ol
     }
     c->buf_head = 0;
     c->n_buf = kept;
-    (void)n_old;
 }
 
 void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
@@ -182,16 +181,14 @@ void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
             }
         meta_want(&c->meta, topic);
     }
-    drop_buffered_except(c, old, n_old);
+    drop_buffered_except(c, old);
     clear_inflight(c);
     free(old);
     cJSON *ev = world_trace(c->w, c->node, "assign");
     if (ev) {
-        char tp[256];
         cJSON *parts = cJSON_AddArrayToObject(ev, "partitions");
         for (int32_t i = 0; i < c->n_parts; i++)
-            cJSON_AddItemToArray(parts, cJSON_CreateString(tp_name(
-                                            tp, sizeof tp, c->parts[i].topic, c->parts[i].partition)));
+            cJSON_AddItemToArray(parts, tp_json(c->parts[i].topic, c->parts[i].partition));
         world_emit(c->w, ev);
     }
 }
@@ -201,8 +198,7 @@ static void trace_seek(consumer_t *c, const cpart_t *p, const char *to, int64_t 
     cJSON *ev = world_trace(c->w, c->node, "seek");
     if (!ev)
         return;
-    char tp[256];
-    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, p->topic, p->partition));
+    trace_add_tp(ev, p->topic, p->partition);
     if (to)
         cJSON_AddStringToObject(ev, "to", to);
     else
@@ -290,11 +286,10 @@ static void trace_poll(consumer_t *c, size_t from, size_t n)
         return;
     trace_add_int(ev, "count", (int64_t)n);
     cJSON *recs = cJSON_AddArrayToObject(ev, "records");
-    char tp[256];
     for (size_t i = from; i < from + n; i++) {
         const consumer_record_t *r = &c->buf[i].rec;
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "tp", tp_name(tp, sizeof tp, r->topic, r->partition));
+        trace_add_tp(o, r->topic, r->partition);
         trace_add_int(o, "offset", (int64_t)r->offset);
         cJSON_AddItemToObject(o, "key", bytes_json(r->key));
         cJSON_AddItemToObject(o, "value", bytes_json(r->value));
@@ -550,8 +545,7 @@ static void trace_reset(consumer_t *c, const cpart_t *p, const char *why)
     cJSON *ev = world_trace(c->w, c->node, "offset_reset");
     if (!ev)
         return;
-    char tp[256];
-    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, p->topic, p->partition));
+    trace_add_tp(ev, p->topic, p->partition);
     trace_add_int(ev, "offset", (int64_t)p->position);
     cJSON_AddStringToObject(ev, "reason", why);
     world_emit(c->w, ev);

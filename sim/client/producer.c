@@ -225,8 +225,7 @@ void prod_trace_batch(producer_t *p, const char *kind, const pbatch_t *pb, int64
     cJSON *ev = world_trace(p->w, p->node, kind);
     if (!ev)
         return;
-    char tp[256];
-    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, pb->b->topic, pb->b->partition));
+    trace_add_tp(ev, pb->b->topic, pb->b->partition);
     trace_add_int(ev, "records", pb->b->n);
     if (strcmp(kind, "batch_done") == 0) {
         trace_add_int(ev, "base_offset", (int64_t)base);

@@ -153,8 +153,7 @@ static void trace_append(broker_t *b, const char *topic, int32_t p, const plog_t
     cJSON *ev = world_trace(b->w, b->node, "append");
     if (!ev)
         return;
-    char tp[256];
-    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, topic, p));
+    trace_add_tp(ev, topic, p);
     trace_add_int(ev, "base_offset", (int64_t)base);
     trace_add_int(ev, "last_offset", (int64_t)(base + batch->n - 1));
     if (batch->producer_id >= 0) {
@@ -180,8 +179,7 @@ static void trace_hw(broker_t *b, const char *topic, int32_t p, int64_t hw)
     cJSON *ev = world_trace(b->w, b->node, "hw");
     if (!ev)
         return;
-    char tp[256];
-    cJSON_AddStringToObject(ev, "tp", tp_name(tp, sizeof tp, topic, p));
+    trace_add_tp(ev, topic, p);
     trace_add_int(ev, "hw", (int64_t)hw);
     world_emit(b->w, ev);
 }

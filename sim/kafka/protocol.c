@@ -14,10 +14,16 @@ void *proto_calloc(size_t n, size_t size)
     return p;
 }
 
-const char *tp_name(char *buf, size_t n, const char *topic, int32_t partition)
+cJSON *tp_json(const char *topic, int32_t partition)
 {
-    snprintf(buf, n, "%s-%d", topic, partition);
-    return buf;
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s-%d", topic, partition);
+    return cJSON_CreateString(buf);
+}
+
+void trace_add_tp(cJSON *obj, const char *topic, int32_t partition)
+{
+    cJSON_AddItemToObject(obj, "tp", tp_json(topic, partition));
 }
 
 cJSON *bytes_json(bytes_t b)
@@ -27,9 +33,8 @@ cJSON *bytes_json(bytes_t b)
 
 static cJSON *add_part(cJSON *parts, const char *topic, int32_t partition)
 {
-    char tp[256];
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "tp", tp_name(tp, sizeof tp, topic, partition));
+    trace_add_tp(o, topic, partition);
     cJSON_AddItemToArray(parts, o);
     return o;
 }

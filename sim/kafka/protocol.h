@@ -154,8 +154,10 @@ extern const msg_body_ops_t metadata_req_ops, metadata_resp_ops;
 
 /* Allocation helpers: zeroed arrays that abort on exhaustion. */
 void *proto_calloc(size_t n, size_t size);
-/* "payments-0" into buf. */
-const char *tp_name(char *buf, size_t n, const char *topic, int32_t partition);
+/* A partition as the trace names it: "payments-0", as a JSON string item. */
+cJSON *tp_json(const char *topic, int32_t partition);
+/* Adds that name as the field "tp". */
+void trace_add_tp(cJSON *obj, const char *topic, int32_t partition);
 /* A malloc'd copy (NUL-terminated for convenience; null stays null). */
 bytes_t bytes_dup(bytes_t b);
 /* A trace value for bytes: a JSON string, or null. */

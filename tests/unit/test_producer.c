@@ -155,18 +155,26 @@ static int produce_records(const cJSON *ev)
     return n;
 }
 
+/* Drops Produce requests or responses: at most `count` of them (0: no limit), each with
+ * `probability`. Returns the rule's id. */
+static int drop_produce(env_t *e, fault_dir_t dir, int64_t count, double probability)
+{
+    fault_spec_t f;
+    fault_spec_init(&f, FAULT_DROP);
+    f.dir = dir;
+    f.api = API_PRODUCE;
+    f.count = count;
+    f.probability = probability;
+    return net_add_fault(e->f.w->net, &f);
+}
+
 /* ---- (a), (b): the lost ACK ---- */
 
 static void test_lost_ack(void)
 {
     const char *kv[] = { "acks", "1", "request.timeout.ms", "5000", NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = DIR_RESPONSE;
-    f.api = API_PRODUCE;
-    f.count = 1;
-    int id = net_add_fault(e->f.w->net, &f);
+    int id = drop_produce(e, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_rec(e, -1, "k1", "v1");
     run_idle(e);
 
@@ -420,13 +428,7 @@ static void reorder_run(const char *max_in_flight, char order[5], int64_t *a_off
     const char *kv[] = { "acks", "1", "linger.ms", "0", "request.timeout.ms", "1000",
                          "max.in.flight.requests.per.connection", max_in_flight, NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = DIR_REQUEST;
-    f.api = API_PRODUCE;
-    f.nth = 1;
-    f.count = 1;
-    net_add_fault(e->f.w->net, &f);
+    drop_produce(e, DIR_REQUEST, 1, 1.0); /* the first Produce request */
     int64_t a = send_rec(e, -1, NULL, "A");
     run_to(e, 5 * US_PER_MS);
     send_rec(e, -1, NULL, "B");
@@ -485,12 +487,7 @@ static void test_retries0(void)
 {
     const char *kv[] = { "acks", "1", "retries", "0", "request.timeout.ms", "1000", NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = DIR_RESPONSE;
-    f.api = API_PRODUCE;
-    f.count = 1;
-    net_add_fault(e->f.w->net, &f);
+    drop_produce(e, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_rec(e, -1, "k", "v");
     run_idle(e);
     const send_result_t *r = result(e, h);
@@ -819,12 +816,7 @@ static uint64_t lossy_run(uint64_t seed, double probability, int64_t *hits)
 {
     const char *kv[] = { "acks", "1", "request.timeout.ms", "1000", NULL };
     env_t *e = env_new(seed, 1, 1, kv);
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = DIR_RESPONSE;
-    f.api = API_PRODUCE;
-    f.probability = probability;
-    int id = net_add_fault(e->f.w->net, &f);
+    int id = drop_produce(e, DIR_RESPONSE, 0, probability);
     char value[16];
     for (int i = 0; i < 20; i++) {
         snprintf(value, sizeof value, "v%d", i);
