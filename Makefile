@@ -65,7 +65,10 @@ $(BUILD)/libksim.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(KSIM): $(BUILD)/cli/main.o $(BUILD)/libksim.a
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+$(KSIM): $(CLI_OBJ) $(BUILD)/libksim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/kafka_fixture.h $(BUILD)/libksim.a | $(DEPS_OK)
@@ -96,4 +99,4 @@ bench: $(KSIM) $(BENCH_BIN)
 clean:
 	rm -rf build build-san ksim
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

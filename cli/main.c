@@ -14,6 +14,7 @@
 #include "../lua/ksim_lua.h"
 #include "../sim/trace.h"
 #include "../tui/text.h"
+#include "commands.h"
 
 #define KSIM_VERSION "ksim 0.1.0"
 
@@ -580,6 +581,14 @@ static int dispatch(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "test") == 0)
         return cmd_test(argc - 2, argv + 2);
+    if (strcmp(cmd, "assign") == 0)
+        return cmd_assign(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare-assignors") == 0)
+        return cmd_compare_assignors(argc - 2, argv + 2);
+    if (strcmp(cmd, "view") == 0)
+        return cmd_view(argc - 2, argv + 2);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 2, argv + 2);
     if (cmd[0] == '-')
         return usage_error("", "unknown option '%s'", cmd);
     return usage_error("", "unknown command '%s'", cmd);

@@ -1,5 +1,6 @@
 /* bind_cluster: w:cluster(...) and the cluster object: topics (create_topic) and the
- * read-only inspection an operator has (log, partitions, leader, brokers). Clients made
+ * read-only inspection an operator has (log, describe_topic, metrics, partitions, leader,
+ * brokers, controller). Clients made
  * from a cluster (c:producer, c:consumer) live in bind_clients.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,14 +126,32 @@ static void set_int(lua_State *L, const char *k, int64_t v)
     lua_setfield(L, -2, k);
 }
 
-/* What kafka-dump-log shows for the leader's copy of one partition. */
+/* A broker of the cluster by name (its Kafka id), or a Lua error naming the brokers. */
+static int check_broker(lua_State *L, const cluster_t *c, int idx, const char *what)
+{
+    const char *name = luaL_checkstring(L, idx);
+    int id = cluster_broker_id(c, name);
+    if (id < 0)
+        luaL_error(L, "%s: no broker named '%s' (brokers: %s … %s)", what, name,
+                   cluster_broker_name(c, 1), cluster_broker_name(c, cluster_broker_count(c)));
+    return id;
+}
+
+/* What kafka-dump-log shows for the leader's copy of one partition, or for the replica on
+ * the broker named as the third argument. */
 static int c_log(lua_State *L)
 {
     lcluster_t *lc = check_cluster(L, "log");
     const char *topic = luaL_checkstring(L, 2);
     int32_t p = check_partition(L, 3, "c:log(topic, partition)");
     char err[512];
-    const plog_t *log = cluster_log(lc->c, topic, p, err, sizeof err);
+    const plog_t *log;
+    if (lua_isnoneornil(L, 4))
+        log = cluster_log(lc->c, topic, p, err, sizeof err);
+    else
+        log = cluster_replica_log(lc->c, topic, p,
+                                  check_broker(L, lc->c, 4, "c:log(topic, partition, broker)"),
+                                  err, sizeof err);
     if (!log)
         return luaL_error(L, "c:log: %s", err);
     lua_createtable(L, (int)log->n, 3);
@@ -162,6 +181,150 @@ static int c_log(lua_State *L)
     return 1;
 }
 
+static void push_brokers(lua_State *L, const cluster_t *c, const int32_t *ids, int32_t n)
+{
+    lua_createtable(L, n, 0);
+    for (int32_t i = 0; i < n; i++) {
+        lua_pushstring(L, cluster_broker_name(c, ids[i]));
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* What kafka-topics.sh --describe shows, one table per partition. */
+static int c_describe_topic(lua_State *L)
+{
+    lcluster_t *lc = check_cluster(L, "describe_topic");
+    const char *topic = luaL_checkstring(L, 2);
+    int32_t n = cluster_partition_count(lc->c, topic);
+    if (n < 0)
+        return luaL_error(L, "c:describe_topic: cluster '%s' has no topic '%s'",
+                          cluster_name(lc->c), topic);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, topic);
+    lua_setfield(L, -2, "name");
+    set_int(L, "partition_count", n);
+    lua_createtable(L, n, 0);
+    for (int32_t p = 0; p < n; p++) {
+        cluster_partition_t d;
+        char err[512];
+        cluster_describe(lc->c, topic, p, &d, err, sizeof err);
+        lua_createtable(L, 0, 10);
+        set_int(L, "partition", p);
+        if (d.reg.leader >= 0)
+            lua_pushstring(L, cluster_broker_name(lc->c, d.reg.leader));
+        else
+            lua_pushnil(L);
+        lua_setfield(L, -2, "leader");
+        set_int(L, "leader_epoch", d.reg.leader_epoch);
+        set_int(L, "partition_epoch", d.reg.partition_epoch);
+        push_brokers(L, lc->c, d.reg.replicas, d.reg.n_replicas);
+        lua_setfield(L, -2, "replicas");
+        push_brokers(L, lc->c, d.reg.isr, d.reg.n_isr);
+        lua_setfield(L, -2, "isr");
+        if (d.hw >= 0) {
+            set_int(L, "high_watermark", d.hw);
+            set_int(L, "log_end_offset", d.leo);
+        }
+        lua_pushboolean(L, d.reg.n_isr < d.reg.n_replicas);
+        lua_setfield(L, -2, "under_replicated");
+        lua_pushboolean(L, d.reg.leader < 0);
+        lua_setfield(L, -2, "offline");
+        lua_rawseti(L, -2, p + 1);
+    }
+    lua_setfield(L, -2, "partitions");
+    return 1;
+}
+
+static void push_meter(lua_State *L, const char *name, int64_t count, double secs)
+{
+    lua_createtable(L, 0, 2);
+    set_int(L, "count", count);
+    lua_pushnumber(L, secs > 0 ? (double)count / secs : 0.0);
+    lua_setfield(L, -2, "mean_rate");
+    lua_setfield(L, -2, name);
+}
+
+static void push_timer(lua_State *L, const char *name, const request_time_t *t)
+{
+    lua_createtable(L, 0, 3);
+    set_int(L, "count", t->count);
+    lua_pushnumber(L, t->count ? (double)t->total_us / (double)t->count / 1000.0 : 0.0);
+    lua_setfield(L, -2, "mean");
+    lua_pushnumber(L, (double)t->max_us / 1000.0);
+    lua_setfield(L, -2, "max");
+    lua_setfield(L, -2, name);
+}
+
+static void push_broker_metrics(lua_State *L, int32_t under, const broker_counters_t *k,
+                                double secs)
+{
+    set_int(L, "UnderReplicatedPartitions", under);
+    push_meter(L, "IsrShrinksPerSec", k->isr_shrinks, secs);
+    push_meter(L, "IsrExpandsPerSec", k->isr_expands, secs);
+    push_meter(L, "MessagesInPerSec", k->messages_in, secs);
+    push_meter(L, "BytesInPerSec", k->bytes_in, secs);
+    push_meter(L, "BytesOutPerSec", k->bytes_out, secs);
+    lua_createtable(L, 0, 3);
+    push_timer(L, "Produce", &k->produce);
+    push_timer(L, "FetchConsumer", &k->fetch_consumer);
+    push_timer(L, "FetchFollower", &k->fetch_follower);
+    lua_setfield(L, -2, "TotalTimeMs");
+}
+
+static void add_timer(request_time_t *sum, const request_time_t *t)
+{
+    sum->count += t->count;
+    sum->total_us += t->total_us;
+    if (t->max_us > sum->max_us)
+        sum->max_us = t->max_us;
+}
+
+/* Kafka's JMX metrics, summed over the brokers, and per broker under `brokers`. Meters
+ * count since the start and rate over virtual time. */
+static int c_metrics(lua_State *L)
+{
+    lcluster_t *lc = check_cluster(L, "metrics");
+    cluster_metrics_t *m = malloc(sizeof *m);
+    if (!m)
+        abort();
+    cluster_metrics(lc->c, m);
+    double secs = (double)rt_world(L)->now / 1e6;
+    broker_counters_t sum = { 0 };
+    int32_t under = 0;
+    for (int i = 0; i < m->n_brokers; i++) {
+        const broker_counters_t *k = &m->brokers[i].counters;
+        under += m->brokers[i].under_replicated;
+        sum.messages_in += k->messages_in;
+        sum.bytes_in += k->bytes_in;
+        sum.bytes_out += k->bytes_out;
+        sum.isr_shrinks += k->isr_shrinks;
+        sum.isr_expands += k->isr_expands;
+        add_timer(&sum.produce, &k->produce);
+        add_timer(&sum.fetch_consumer, &k->fetch_consumer);
+        add_timer(&sum.fetch_follower, &k->fetch_follower);
+    }
+    lua_createtable(L, 0, 12);
+    set_int(L, "ActiveControllerCount", m->active_controllers);
+    set_int(L, "OfflinePartitionsCount", m->offline_partitions);
+    push_broker_metrics(L, under, &sum, secs);
+    lua_createtable(L, 0, m->n_brokers);
+    for (int i = 0; i < m->n_brokers; i++) {
+        lua_createtable(L, 0, 8);
+        push_broker_metrics(L, m->brokers[i].under_replicated, &m->brokers[i].counters, secs);
+        lua_setfield(L, -2, cluster_broker_name(lc->c, i + 1));
+    }
+    lua_setfield(L, -2, "brokers");
+    free(m);
+    return 1;
+}
+
+static int c_controller(lua_State *L)
+{
+    lcluster_t *lc = check_cluster(L, "controller");
+    lua_pushstring(L, cluster_controller(lc->c)->name);
+    return 1;
+}
+
 static int c_name(lua_State *L)
 {
     lcluster_t *lc = check_cluster(L, "name");
@@ -186,6 +349,9 @@ void bind_cluster_open(lua_State *L)
         { "partitions", c_partitions },
         { "leader", c_leader },
         { "brokers", c_brokers },
+        { "describe_topic", c_describe_topic },
+        { "metrics", c_metrics },
+        { "controller", c_controller },
         { "name", c_name },
         { NULL, NULL },
     };

@@ -543,6 +543,46 @@ static void fmt_partition(sb_t *b, const cJSON *ev)
     sb_names(b, field(ev, "b"));
 }
 
+/* ---- replication and the controller ---- */
+
+static void fmt_leader(sb_t *b, const cJSON *ev, const char *node)
+{
+    const char *leader = str(ev, "leader", NULL);
+    sb_printf(b, "%s  %s%s %s leader %s (epoch %lld), isr [", node,
+              cJSON_IsTrue(field(ev, "unclean")) ? "UNCLEAN " : "",
+              leader ? "elected" : "no leader for", str(ev, "tp", "?"), leader ? leader : "-",
+              num(ev, "leader_epoch", -1));
+    sb_names(b, field(ev, "isr"));
+    sb_printf(b, "] (%s)", str(ev, "reason", "?"));
+}
+
+static void fmt_isr(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  ISR %s %s: [", node, str(ev, "change", "?"), str(ev, "tp", "?"));
+    sb_names(b, field(ev, "was"));
+    sb_str(b, "] -> [");
+    sb_names(b, field(ev, "isr"));
+    sb_printf(b, "] (%s)", str(ev, "reason", "?"));
+}
+
+static void fmt_role(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  %s of %s (epoch %lld", node, str(ev, "role", "?"), str(ev, "tp", "?"),
+              num(ev, "leader_epoch", -1));
+    if (strcmp(str(ev, "role", ""), "follower") == 0)
+        sb_printf(b, ", fetching from %s", str(ev, "leader", "nobody"));
+    sb_printf(b, "), log end %lld, high watermark %lld", num(ev, "leo", -1), num(ev, "hw", -1));
+}
+
+static void fmt_broker_change(sb_t *b, const cJSON *ev, const char *node, const char *kind)
+{
+    sb_printf(b, "%s  %s %s", node, str(ev, "broker", "?"), kind + strlen("broker_"));
+    if (has_num(ev, "broker_epoch"))
+        sb_printf(b, " (broker epoch %lld)", num(ev, "broker_epoch", -1));
+    if (str(ev, "reason", NULL))
+        sb_printf(b, ": %s", str(ev, "reason", ""));
+}
+
 static bool skip_none(const char *k)
 {
     return strcmp(k, "t") == 0 || strcmp(k, "seq") == 0 || strcmp(k, "node") == 0 ||
@@ -561,7 +601,8 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
         return NULL;
     buf[0] = '\0';
     const char *kind = str(ev, "kind", NULL);
-    if (!kind || strcmp(kind, "deliver") == 0)
+    /* Routine background traffic (heartbeats, idle fetches) stays in the trace only. */
+    if (!kind || strcmp(kind, "deliver") == 0 || cJSON_IsTrue(field(ev, "bg")))
         return NULL;
     sb_t b = { buf, n, 0, false };
     const char *node = str(ev, "node", "?");
@@ -631,6 +672,22 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
     } else if (strcmp(kind, "metadata_timeout") == 0) {
         sb_printf(&b, "%s  topic %s not present in metadata after %lld ms", node,
                   str(ev, "topic", "?"), num(ev, "max_block_ms", 0));
+    } else if (strcmp(kind, "leader_elected") == 0) {
+        fmt_leader(&b, ev, node);
+    } else if (strcmp(kind, "isr_changed") == 0) {
+        fmt_isr(&b, ev, node);
+    } else if (strcmp(kind, "role") == 0) {
+        fmt_role(&b, ev, node);
+    } else if (strncmp(kind, "broker_", 7) == 0 && strcmp(kind, "broker_started") != 0) {
+        fmt_broker_change(&b, ev, node, kind);
+    } else if (strcmp(kind, "broker_started") == 0) {
+        sb_printf(&b, "%s  serving its partitions (broker epoch %lld)", node,
+                  num(ev, "broker_epoch", -1));
+    } else if (strcmp(kind, "truncate") == 0) {
+        sb_printf(&b, "%s  truncated %s from %lld to %lld: %lld record%s removed (%s)", node,
+                  str(ev, "tp", "?"), num(ev, "from", -1), num(ev, "to", -1),
+                  num(ev, "removed", 0), num(ev, "removed", 0) == 1 ? "" : "s",
+                  str(ev, "reason", "?"));
     } else if (strcmp(kind, "simplification") == 0) {
         sb_str(&b, "(simplification) ");
         sb_str(&b, str(ev, "what", "?"));

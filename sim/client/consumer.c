@@ -475,7 +475,7 @@ static void send_fetch(consumer_t *c, int32_t node)
             continue;
         asked[req->n] = (fetch_pos_t){ i, p->position };
         req->parts[req->n++] =
-            (fetch_part_t){ p->topic, p->partition, p->position, c->partition_max_bytes };
+            (fetch_part_t){ p->topic, p->partition, p->position, c->partition_max_bytes, -1, -1 };
     }
     msg_t *m = msg_new(c->w, API_FETCH, false, req, &fetch_req_ops);
     m->corr = ++c->next_corr;

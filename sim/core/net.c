@@ -155,6 +155,8 @@ static void describe_msg(world_t *w, const msg_t *m, cJSON *ev)
     cJSON_AddStringToObject(ev, "from", w->nodes[m->from]->name);
     cJSON_AddStringToObject(ev, "to", w->nodes[m->to]->name);
     trace_add_int(ev, "corr", m->corr);
+    if (m->bg)
+        cJSON_AddBoolToObject(ev, "bg", true);
 }
 
 static void trace_drop(world_t *w, const msg_t *m, const char *reason, int fault_id)

@@ -27,6 +27,8 @@ struct msg {
     uint32_t conn;        /* the connection it was sent on (see net_conn) */
     int64_t sent_at;
     int32_t size;         /* bytes on the wire (estimate), for quotas and metrics */
+    bool bg;              /* routine background traffic (heartbeats, idle fetches): traced
+                             with "bg": true, so timelines can leave it out */
     uint32_t refs;
     void *body;
     const msg_body_ops_t *ops;

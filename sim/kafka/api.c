@@ -24,6 +24,7 @@ static const struct {
     { API_WRITE_TXN_MARKERS, "WriteTxnMarkers" },
     { API_TXN_OFFSET_COMMIT, "TxnOffsetCommit" },
     { API_ALTER_PARTITION, "AlterPartition" },
+    { API_BROKER_REGISTRATION, "BrokerRegistration" },
     { API_BROKER_HEARTBEAT, "BrokerHeartbeat" },
     { API_SYNTHETIC, "Synthetic" },
 };
@@ -51,7 +52,7 @@ const char *api_all_names(void)
     return "Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, "
            "JoinGroup, Heartbeat, LeaveGroup, SyncGroup, InitProducerId, AddPartitionsToTxn, "
            "AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, AlterPartition, "
-           "BrokerHeartbeat";
+           "BrokerRegistration, BrokerHeartbeat";
 }
 
 static const struct {
@@ -76,7 +77,14 @@ static const struct {
     { KERR_INVALID_PRODUCER_EPOCH, "INVALID_PRODUCER_EPOCH", 0 },
     { KERR_UNKNOWN_PRODUCER_ID, "UNKNOWN_PRODUCER_ID", 0 },
     { KERR_INVALID_RECORD, "INVALID_RECORD", 0 },
+    { KERR_FENCED_LEADER_EPOCH, "FENCED_LEADER_EPOCH", 1 },
+    { KERR_UNKNOWN_LEADER_EPOCH, "UNKNOWN_LEADER_EPOCH", 1 },
+    { KERR_STALE_BROKER_EPOCH, "STALE_BROKER_EPOCH", 0 },
     { KERR_PRODUCER_FENCED, "PRODUCER_FENCED", 0 },
+    { KERR_INVALID_UPDATE_VERSION, "INVALID_UPDATE_VERSION", 0 },
+    { KERR_DUPLICATE_BROKER_REGISTRATION, "DUPLICATE_BROKER_REGISTRATION", 0 },
+    { KERR_BROKER_ID_NOT_REGISTERED, "BROKER_ID_NOT_REGISTERED", 0 },
+    { KERR_INELIGIBLE_REPLICA, "INELIGIBLE_REPLICA", 0 },
     { KERR_CLIENT_TIMEOUT, "TimeoutException", 1 },
     { KERR_CLIENT_RECORD_TOO_LARGE, "RecordTooLargeException", 0 },
     { KERR_CLIENT_CRASHED, "ProcessCrashed", 0 },

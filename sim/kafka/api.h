@@ -24,6 +24,7 @@ typedef enum api_key {
     API_WRITE_TXN_MARKERS = 27,
     API_TXN_OFFSET_COMMIT = 28,
     API_ALTER_PARTITION = 56,
+    API_BROKER_REGISTRATION = 62,
     API_BROKER_HEARTBEAT = 63,
     API_SYNTHETIC = 1000, /* engine benchmarks and tests only */
 } api_key_t;
@@ -53,7 +54,14 @@ typedef enum kerr {
     KERR_INVALID_PRODUCER_EPOCH = 47,
     KERR_UNKNOWN_PRODUCER_ID = 59,
     KERR_INVALID_RECORD = 87,
+    KERR_FENCED_LEADER_EPOCH = 74,
+    KERR_UNKNOWN_LEADER_EPOCH = 75,
+    KERR_STALE_BROKER_EPOCH = 77,
     KERR_PRODUCER_FENCED = 90,
+    KERR_INVALID_UPDATE_VERSION = 95,
+    KERR_DUPLICATE_BROKER_REGISTRATION = 101,
+    KERR_BROKER_ID_NOT_REGISTERED = 102,
+    KERR_INELIGIBLE_REPLICA = 107,
     /* Client-side failures that Kafka raises as exceptions, not wire codes. */
     KERR_CLIENT_TIMEOUT = -1000,          /* org.apache.kafka.common.errors.TimeoutException */
     KERR_CLIENT_RECORD_TOO_LARGE = -1002,  /* RecordTooLargeException (max.request.size) */

@@ -6,56 +6,43 @@
 
 #include "../core/net.h"
 #include "api.h"
+#include "broker_internal.h"
+#include "controller_api.h"
 #include "protocol.h"
-
-typedef struct bpartition {
-    int32_t leader;       /* Kafka broker id */
-    int32_t leader_epoch;
-    plog_t log;           /* only on the brokers that host a replica */
-    bool hosted;
-} bpartition_t;
-
-typedef struct btopic {
-    const char *name;
-    int32_t n;
-    bpartition_t *parts;
-} btopic_t;
-
-typedef struct peer {
-    int32_t broker_id;
-    int32_t node;
-} peer_t;
-
-/* A Fetch waiting in purgatory for fetch.min.bytes or fetch.max.wait.ms. */
-typedef struct delayed_fetch {
-    msg_t *req;
-    ev_handle_t timer;
-} delayed_fetch_t;
-
-struct broker {
-    node_t *node;
-    world_t *w;
-    int32_t id;
-    btopic_t *topics;
-    int32_t n_topics;
-    peer_t *peers;
-    int32_t n_peers;
-    delayed_fetch_t *waiting;
-    size_t n_waiting, cap_waiting;
-};
 
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
-
+static void on_restart(node_t *n);
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn);
-static const node_ops_t broker_ops = { on_message, on_crash, NULL, on_disconnect };
+static const node_ops_t broker_ops = { on_message, on_crash, on_restart, on_disconnect };
 
-broker_t *broker_new(world_t *w, const char *name, int32_t id)
+static void heartbeat_tick(void *a, void *bb, int64_t inc);
+static void isr_tick(void *a, void *bb, int64_t inc);
+static void send_md_fetch(broker_t *b);
+static void md_fetch_first(void *a, void *bb, int64_t arg);
+
+broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controller,
+                     const int32_t *peers, int32_t n_peers, const config_t *cfg)
 {
     broker_t *b = proto_calloc(1, sizeof *b);
     b->w = w;
     b->id = id;
+    b->controller = controller;
+    b->n_peers = n_peers;
+    b->peers = proto_calloc((size_t)n_peers, sizeof *b->peers);
+    memcpy(b->peers, peers, (size_t)n_peers * sizeof *peers);
+    b->fetchers = proto_calloc((size_t)n_peers, sizeof *b->fetchers);
+    md_image_init(&b->img, n_peers);
+    b->heartbeat_interval = config_duration_us(cfg, "broker.heartbeat.interval.ms");
+    b->lag_max = config_duration_us(cfg, "replica.lag.time.max.ms");
+    b->fetch_backoff = config_duration_us(cfg, "replica.fetch.backoff.ms");
+    b->socket_timeout = config_duration_us(cfg, "replica.socket.timeout.ms");
+    b->fetch_wait_ms = config_int(cfg, "replica.fetch.wait.max.ms");
+    b->fetch_min_bytes = config_int(cfg, "replica.fetch.min.bytes");
+    b->fetch_max_bytes = config_int(cfg, "replica.fetch.max.bytes");
+    b->fetch_response_max_bytes = config_int(cfg, "replica.fetch.response.max.bytes");
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
+    b->incarnation = 1;
     return b;
 }
 
@@ -70,10 +57,14 @@ void broker_free(broker_t *b)
         free(b->topics[i].parts);
     }
     free(b->topics);
+    while (b->fetches.n)
+        delayed_remove(b->w, &b->fetches, b->fetches.n - 1);
+    produce_fail_all(b);
+    free(b->fetches.v);
+    free(b->produces.v);
+    free(b->fetchers);
     free(b->peers);
-    for (size_t i = 0; i < b->n_waiting; i++)
-        msg_unref(b->w, b->waiting[i].req);
-    free(b->waiting);
+    md_image_free(&b->img);
     free(b);
 }
 
@@ -87,307 +78,357 @@ int32_t broker_id(const broker_t *b)
     return b->id;
 }
 
-void broker_register_peer(broker_t *b, int32_t id, int32_t node)
+bool broker_running(const broker_t *b)
 {
-    b->peers = realloc(b->peers, (size_t)(b->n_peers + 1) * sizeof *b->peers);
-    if (!b->peers)
-        abort();
-    b->peers[b->n_peers++] = (peer_t){ id, node };
+    return b->node->up && b->state == BROKER_RUNNING;
 }
 
-void broker_add_topic(broker_t *b, const char *topic, int32_t partitions, const int32_t *leaders)
+const broker_counters_t *broker_counters(const broker_t *b)
+{
+    return &b->m;
+}
+
+void request_time_add(request_time_t *t, int64_t us)
+{
+    t->count++;
+    t->total_us += us;
+    if (us > t->max_us)
+        t->max_us = us;
+}
+
+/* ---- partitions ---- */
+
+static btopic_t *find_topic(const broker_t *b, const char *topic)
+{
+    for (int32_t i = 0; i < b->n_topics; i++)
+        if (b->topics[i].name == topic || strcmp(b->topics[i].name, topic) == 0)
+            return &b->topics[i];
+    return NULL;
+}
+
+bpartition_t *broker_partition(const broker_t *b, const char *topic, int32_t p)
+{
+    btopic_t *t = find_topic(b, topic);
+    return t && p >= 0 && p < t->n ? &t->parts[p] : NULL;
+}
+
+bpartition_t *broker_led(const broker_t *b, const char *topic, int32_t p, int16_t *err)
+{
+    bpartition_t *part = broker_partition(b, topic, p);
+    if (!part) {
+        *err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return NULL;
+    }
+    if (b->state != BROKER_RUNNING || !part->leading) {
+        *err = KERR_NOT_LEADER_OR_FOLLOWER;
+        return NULL;
+    }
+    *err = KERR_NONE;
+    return part;
+}
+
+int32_t broker_min_isr(const broker_t *b, const char *topic)
+{
+    btopic_t *t = find_topic(b, topic);
+    return t ? t->min_isr : 1;
+}
+
+const plog_t *broker_log(const broker_t *b, const char *topic, int32_t partition)
+{
+    bpartition_t *part = broker_partition(b, topic, partition);
+    return part && part->hosted ? &part->log : NULL;
+}
+
+int32_t broker_under_replicated(const broker_t *b)
+{
+    int32_t n = 0;
+    for (int32_t t = 0; t < b->n_topics; t++)
+        for (int32_t p = 0; p < b->topics[t].n; p++) {
+            const bpartition_t *part = &b->topics[t].parts[p];
+            n += part->leading && part->reg.n_isr < part->reg.n_replicas;
+        }
+    return n;
+}
+
+void broker_trace_hw(broker_t *b, const bpartition_t *part)
+{
+    cJSON *ev = world_trace(b->w, b->node, "hw");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "hw", part->log.hw);
+    world_emit(b->w, ev);
+}
+
+void delayed_add(world_t *w, delayed_list_t *l, msg_t *m, ev_handle_t timer, void *state)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (!l->v)
+            abort();
+    }
+    msg_ref(m);
+    l->v[l->n++] = (delayed_t){ m, timer, w->now, state };
+}
+
+void delayed_remove(world_t *w, delayed_list_t *l, size_t i)
+{
+    world_cancel(w, l->v[i].timer);
+    msg_unref(w, l->v[i].req);
+    memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+    l->n--;
+}
+
+/* ---- the metadata log ---- */
+
+static void add_topic(broker_t *b, const md_record_t *r)
 {
     b->topics = realloc(b->topics, (size_t)(b->n_topics + 1) * sizeof *b->topics);
     if (!b->topics)
         abort();
     btopic_t *t = &b->topics[b->n_topics++];
-    t->name = topic;
-    t->n = partitions;
-    t->parts = proto_calloc((size_t)partitions, sizeof *t->parts);
-    for (int32_t p = 0; p < partitions; p++) {
-        t->parts[p].leader = leaders[p];
-        t->parts[p].leader_epoch = 0;
-        t->parts[p].hosted = leaders[p] == b->id;
-        if (t->parts[p].hosted)
-            plog_init(&t->parts[p].log);
+    t->name = r->topic;
+    t->n = r->partitions;
+    t->min_isr = r->min_isr;
+    t->parts = proto_calloc((size_t)r->partitions, sizeof *t->parts);
+    for (int32_t p = 0; p < r->partitions; p++) {
+        t->parts[p].topic = r->topic;
+        t->parts[p].partition = p;
+        t->parts[p].fetch_from = -1;
     }
 }
 
-static btopic_t *find_topic(const broker_t *b, const char *topic)
+/* Takes the partition's new registration and the role it gives this broker. */
+static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *reg)
 {
-    for (int32_t i = 0; i < b->n_topics; i++)
-        if (strcmp(b->topics[i].name, topic) == 0)
-            return &b->topics[i];
-    return NULL;
-}
-
-/* The partition if this broker leads it; otherwise *err says why not. */
-static bpartition_t *led_partition(const broker_t *b, const char *topic, int32_t p, int16_t *err)
-{
-    btopic_t *t = find_topic(b, topic);
-    if (!t || p < 0 || p >= t->n) {
-        *err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-        return NULL;
-    }
-    if (t->parts[p].leader != b->id || !t->parts[p].hosted) {
-        *err = KERR_NOT_LEADER_OR_FOLLOWER;
-        return NULL;
-    }
-    *err = KERR_NONE;
-    return &t->parts[p];
-}
-
-const plog_t *broker_log(const broker_t *b, const char *topic, int32_t partition)
-{
-    btopic_t *t = find_topic(b, topic);
-    if (!t || partition < 0 || partition >= t->n || !t->parts[partition].hosted)
-        return NULL;
-    return &t->parts[partition].log;
-}
-
-/* ---- Produce ---- */
-
-static void trace_append(broker_t *b, const char *topic, int32_t p, const plog_t *log,
-                         int64_t base, const record_batch_t *batch)
-{
-    cJSON *ev = world_trace(b->w, b->node, "append");
-    if (!ev)
+    bool was_known = part->known;
+    md_partition_t old = part->reg;
+    /* An AlterPartition response may have brought a newer registration already. */
+    if (was_known && reg->leader_epoch == old.leader_epoch &&
+        reg->partition_epoch <= old.partition_epoch)
         return;
-    trace_add_tp(ev, topic, p);
-    trace_add_int(ev, "base_offset", (int64_t)base);
-    trace_add_int(ev, "last_offset", (int64_t)(base + batch->n - 1));
-    if (batch->producer_id >= 0) {
-        trace_add_int(ev, "producer_id", (int64_t)batch->producer_id);
-        trace_add_int(ev, "producer_epoch", batch->producer_epoch);
-        trace_add_int(ev, "base_seq", batch->base_sequence);
-    }
-    cJSON *recs = cJSON_AddArrayToObject(ev, "records");
-    size_t first = plog_find(log, base);
-    for (int32_t i = 0; i < batch->n; i++) {
-        const log_record_t *r = &log->recs[first + (size_t)i];
-        cJSON *o = cJSON_CreateObject();
-        trace_add_int(o, "offset", (int64_t)r->offset);
-        cJSON_AddItemToObject(o, "key", bytes_json(r->key));
-        cJSON_AddItemToObject(o, "value", bytes_json(r->value));
-        cJSON_AddItemToArray(recs, o);
-    }
-    world_emit(b->w, ev);
-}
-
-static void trace_hw(broker_t *b, const char *topic, int32_t p, int64_t hw)
-{
-    cJSON *ev = world_trace(b->w, b->node, "hw");
-    if (!ev)
+    part->reg = *reg;
+    part->known = true;
+    if (!md_is_replica(reg, b->id) || b->state != BROKER_RUNNING)
         return;
-    trace_add_tp(ev, topic, p);
-    trace_add_int(ev, "hw", (int64_t)hw);
-    world_emit(b->w, ev);
+    if (!part->hosted) {
+        plog_init(&part->log);
+        part->hosted = true;
+    }
+    bool new_epoch = !was_known || reg->leader_epoch != old.leader_epoch;
+    if (reg->leader == b->id) {
+        if (new_epoch || !part->leading)
+            part_become_leader(b, part);
+        else if (part_maybe_advance_hw(b, part))
+            produce_try_complete(b);
+        part->pending = false;
+    } else if (new_epoch || part->leading || part->fetch_from != reg->leader) {
+        part_become_follower(b, part);
+    }
 }
 
-static void try_complete_fetches(broker_t *b);
-
-static int16_t append_batch(broker_t *b, const produce_part_t *pp, int64_t *base)
+static void replay(broker_t *b, const md_record_t *r)
 {
-    int16_t err;
-    bpartition_t *part = led_partition(b, pp->topic, pp->partition, &err);
-    if (!part)
-        return err;
-    const record_batch_t *batch = pp->batch;
-    log_append_t meta = { .producer_id = batch->producer_id,
-                          .producer_epoch = batch->producer_epoch,
-                          .base_sequence = batch->base_sequence,
-                          .leader_epoch = part->leader_epoch,
-                          .flags = batch->flags,
-                          .size = batch->size };
-    *base = plog_append(&part->log, batch->recs, batch->n, &meta);
-    trace_append(b, pp->topic, pp->partition, &part->log, *base, batch);
-    /* A single replica is the whole ISR: the high watermark follows the log end. */
-    part->log.hw = part->log.leo;
-    trace_hw(b, pp->topic, pp->partition, part->log.hw);
-    return KERR_NONE;
+    md_image_apply(&b->img, r);
+    if (r->kind == MD_TOPIC) {
+        add_topic(b, r);
+    } else if (r->kind == MD_PARTITION) {
+        bpartition_t *part = broker_partition(b, r->topic, r->partitions);
+        assert(part);
+        apply_role(b, part, &r->part);
+    }
 }
 
-static void handle_produce(broker_t *b, msg_t *m)
+/* Caught up with its own registration: the broker takes the roles its image gives it. */
+static void start_serving(broker_t *b)
 {
-    const produce_req_t *req = m->body;
-    bool valid_acks = req->acks == -1 || req->acks == 0 || req->acks == 1;
-    produce_resp_t *resp = proto_calloc(1, sizeof *resp);
-    resp->n = req->n;
-    resp->parts = proto_calloc((size_t)req->n, sizeof *resp->parts);
-    for (int32_t i = 0; i < req->n; i++) {
-        produce_part_resp_t *pr = &resp->parts[i];
-        pr->topic = req->parts[i].topic;
-        pr->partition = req->parts[i].partition;
-        pr->base_offset = -1;
-        pr->error = valid_acks ? append_batch(b, &req->parts[i], &pr->base_offset)
-                               : KERR_INVALID_REQUIRED_ACKS;
+    b->state = BROKER_RUNNING;
+    cJSON *ev = world_trace(b->w, b->node, "broker_started");
+    if (ev) {
+        trace_add_int(ev, "broker_epoch", b->broker_epoch);
+        world_emit(b->w, ev);
     }
-    try_complete_fetches(b);
-    /* acks=0: Kafka sends no response at all. */
-    if (req->acks == 0) {
-        produce_resp_ops.free(resp);
-        return;
-    }
-    net_reply(b->w, b->node, m, msg_new(b->w, API_PRODUCE, true, resp, &produce_resp_ops));
-}
-
-/* ---- Fetch ---- */
-
-/* Whole batches from the one holding fetch_offset, up to `upto` (exclusive). */
-static void read_part(const bpartition_t *part, const fetch_part_t *fp, int64_t upto,
-                      int32_t budget, bool first, fetch_part_resp_t *out, int32_t *bytes)
-{
-    const plog_t *log = &part->log;
-    size_t bi = plog_find_batch(log, fp->fetch_offset);
-    size_t first_rec = bi < log->n_batches ? log->batches[bi].first : log->n;
-    size_t end_rec = first_rec;
-    int32_t size = 0;
-    for (; bi < log->n_batches; bi++) {
-        const log_batch_t *batch = &log->batches[bi];
-        if (batch->last_offset >= upto)
-            break;
-        /* KIP-74: the first batch is returned even when larger than the limit. */
-        if (size + batch->size > budget && !(first && size == 0))
-            break;
-        size += batch->size;
-        end_rec = batch->first + (size_t)batch->n;
-    }
-    out->n = (int32_t)(end_rec - first_rec);
-    *bytes += size;
-    if (!out->n)
-        return;
-    size_t data_len = 0;
-    for (size_t i = first_rec; i < end_rec; i++) {
-        data_len += log->recs[i].key.len > 0 ? (size_t)log->recs[i].key.len : 0;
-        data_len += log->recs[i].value.len > 0 ? (size_t)log->recs[i].value.len : 0;
-    }
-    out->recs = proto_calloc((size_t)out->n, sizeof *out->recs);
-    out->data = proto_calloc(data_len + 1, 1);
-    char *d = out->data;
-    for (size_t i = first_rec; i < end_rec; i++) {
-        log_record_t r = log->recs[i];
-        if (r.key.len > 0) {
-            memcpy(d, r.key.p, (size_t)r.key.len);
-            r.key.p = d;
-            d += r.key.len;
+    for (int32_t t = 0; t < b->n_topics; t++)
+        for (int32_t p = 0; p < b->topics[t].n; p++) {
+            bpartition_t *part = &b->topics[t].parts[p];
+            md_partition_t reg = b->img.topics[t].parts[p];
+            part->known = false;
+            apply_role(b, part, &reg);
         }
-        if (r.value.len > 0) {
-            memcpy(d, r.value.p, (size_t)r.value.len);
-            r.value.p = d;
-            d += r.value.len;
-        }
-        out->recs[i - first_rec] = r;
+}
+
+static void replay_records(broker_t *b, const md_record_t *recs, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        replay(b, &recs[i]);
+    if (b->state == BROKER_RECOVERY && b->img.offset > b->broker_epoch)
+        start_serving(b);
+    produce_try_complete(b);
+    fetch_try_complete(b);
+}
+
+void broker_catch_up(broker_t *b, const md_record_t *recs, int64_t n)
+{
+    if (b->state == BROKER_STARTING) {
+        /* Cluster formation: the broker's registration is in the records. */
+        b->state = BROKER_RECOVERY;
+        b->broker_epoch = INT64_MAX;
+        for (int64_t i = 0; i < n; i++)
+            if (recs[i].kind == MD_BROKER && recs[i].broker == b->id &&
+                recs[i].change == MD_REGISTER)
+                b->broker_epoch = recs[i].broker_epoch;
+        assert(b->broker_epoch != INT64_MAX);
+        node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
+        node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+    }
+    int64_t from = b->img.offset;
+    replay_records(b, recs + from, (int32_t)(n - from));
+    /* The first fetch goes out when the world runs, from wherever the log then is. */
+    if (!b->md_fetching) {
+        b->md_fetching = true;
+        node_timer_bg(b->node, 0, md_fetch_first, b, NULL, 0);
     }
 }
 
-/* Builds the response; returns the bytes it carries. */
-static int32_t build_fetch(broker_t *b, const fetch_req_t *req, fetch_resp_t *resp)
+void broker_send(broker_t *b, int32_t node, msg_t *m)
 {
-    int32_t bytes = 0;
-    resp->n = req->n;
-    resp->parts = proto_calloc((size_t)req->n, sizeof *resp->parts);
-    for (int32_t i = 0; i < req->n; i++) {
-        const fetch_part_t *fp = &req->parts[i];
-        fetch_part_resp_t *out = &resp->parts[i];
-        out->topic = fp->topic;
-        out->partition = fp->partition;
-        out->hw = out->lso = out->log_start = -1;
-        bpartition_t *part = led_partition(b, fp->topic, fp->partition, &out->error);
-        if (!part)
-            continue;
-        const plog_t *log = &part->log;
-        out->hw = log->hw;
-        out->lso = log->hw; /* no transactions yet: the last stable offset is the HW */
-        out->log_start = log->log_start;
-        if (fp->fetch_offset < log->log_start || fp->fetch_offset > log->leo) {
-            out->error = KERR_OFFSET_OUT_OF_RANGE;
-            continue;
-        }
-        int64_t upto = req->replica_id >= 0 ? log->leo : req->isolation ? out->lso : log->hw;
-        int32_t budget = fp->max_bytes;
-        if (req->max_bytes - bytes < budget)
-            budget = req->max_bytes - bytes;
-        read_part(part, fp, upto, budget, bytes == 0, out, &bytes);
-    }
-    return bytes;
+    m->corr = ++b->next_corr;
+    net_send(b->w, b->node, node, m);
 }
 
-static void respond_fetch(broker_t *b, msg_t *m)
+/* Routine traffic to the controller. */
+static void send_bg(broker_t *b, msg_t *m)
 {
-    fetch_resp_t *resp = proto_calloc(1, sizeof *resp);
-    build_fetch(b, m->body, resp);
-    net_reply(b->w, b->node, m, msg_new(b->w, API_FETCH, true, resp, &fetch_resp_ops));
+    m->bg = true;
+    broker_send(b, b->controller, m);
 }
 
-static bool fetch_satisfied(broker_t *b, const fetch_req_t *req)
+static void send_md_fetch(broker_t *b)
 {
-    fetch_resp_t probe = { 0 };
-    int32_t bytes = build_fetch(b, req, &probe);
-    bool errors = false;
-    for (int32_t i = 0; i < probe.n; i++)
-        errors |= probe.parts[i].error != KERR_NONE;
-    for (int32_t i = 0; i < probe.n; i++) {
-        free(probe.parts[i].recs);
-        free(probe.parts[i].data);
-    }
-    free(probe.parts);
-    return errors || bytes >= req->min_bytes;
+    md_fetch_t *f = proto_calloc(1, sizeof *f);
+    f->broker_id = b->id;
+    f->offset = b->img.offset;
+    f->max_wait_ms = 500;
+    b->md_fetching = true;
+    b->md_fetch_sent = b->w->now;
+    send_bg(b, msg_new(b->w, API_FETCH, false, f, &md_fetch_req_ops));
 }
 
-static void remove_waiting(broker_t *b, size_t i)
+static void md_fetch_first(void *a, void *bb, int64_t arg)
 {
-    msg_unref(b->w, b->waiting[i].req);
-    memmove(&b->waiting[i], &b->waiting[i + 1], (b->n_waiting - i - 1) * sizeof *b->waiting);
-    b->n_waiting--;
+    send_md_fetch(a);
 }
 
-static void fetch_expired(void *a, void *bb, int64_t arg)
+static void md_fetch_retry(void *a, void *bb, int64_t inc)
 {
     broker_t *b = a;
-    msg_t *m = bb;
-    for (size_t i = 0; i < b->n_waiting; i++) {
-        if (b->waiting[i].req == m) {
-            respond_fetch(b, m);
-            remove_waiting(b, i);
-            return;
-        }
-    }
+    if (!b->md_fetching)
+        send_md_fetch(b);
 }
 
-static void try_complete_fetches(broker_t *b)
+static void md_fetch_response(broker_t *b, const msg_t *m)
 {
-    for (size_t i = 0; i < b->n_waiting;) {
-        msg_t *m = b->waiting[i].req;
-        if (fetch_satisfied(b, m->body)) {
-            world_cancel(b->w, b->waiting[i].timer);
-            respond_fetch(b, m);
-            remove_waiting(b, i);
-        } else {
-            i++;
-        }
-    }
+    const md_fetch_t *f = m->body;
+    b->md_fetching = false;
+    if (f->offset == b->img.offset)
+        replay_records(b, f->recs, f->n);
+    send_md_fetch(b);
 }
 
-static void handle_fetch(broker_t *b, msg_t *m)
+/* ---- lifecycle: registration and heartbeats ---- */
+
+static void send_registration(broker_t *b)
 {
-    const fetch_req_t *req = m->body;
-    if (req->max_wait_ms <= 0 || fetch_satisfied(b, req)) {
-        respond_fetch(b, m);
-        return;
-    }
-    if (b->n_waiting == b->cap_waiting) {
-        b->cap_waiting = b->cap_waiting ? b->cap_waiting * 2 : 8;
-        b->waiting = realloc(b->waiting, b->cap_waiting * sizeof *b->waiting);
-        if (!b->waiting)
-            abort();
-    }
-    msg_ref(m);
-    delayed_fetch_t *d = &b->waiting[b->n_waiting++];
-    d->req = m;
-    d->timer = node_timer(b->node, (int64_t)req->max_wait_ms * US_PER_MS, fetch_expired, b, m, 0);
+    broker_registration_t *r = proto_calloc(1, sizeof *r);
+    r->broker_id = b->id;
+    r->incarnation = b->incarnation;
+    send_bg(b, msg_new(b->w, API_BROKER_REGISTRATION, false, r, &registration_req_ops));
 }
 
-/* ---- ListOffsets ---- */
+static void send_heartbeat(broker_t *b)
+{
+    broker_heartbeat_t *h = proto_calloc(1, sizeof *h);
+    h->broker_id = b->id;
+    h->broker_epoch = b->broker_epoch;
+    h->metadata_offset = b->img.offset;
+    send_bg(b, msg_new(b->w, API_BROKER_HEARTBEAT, false, h, &heartbeat_req_ops));
+}
+
+/* Every broker.heartbeat.interval.ms: a heartbeat, or another registration attempt while
+ * the controller has not taken one; and a new metadata fetch if the last one was lost. */
+static void heartbeat_tick(void *a, void *bb, int64_t arg)
+{
+    broker_t *b = a;
+    if (b->state == BROKER_STARTING)
+        send_registration(b);
+    else
+        send_heartbeat(b);
+    if (!b->md_fetching || b->w->now - b->md_fetch_sent >= b->socket_timeout)
+        send_md_fetch(b);
+    node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
+}
+
+/* Kafka's isr-expiration task, every replica.lag.time.max.ms / 2. */
+static void isr_tick(void *a, void *bb, int64_t arg)
+{
+    broker_t *b = a;
+    if (b->state == BROKER_RUNNING)
+        part_check_isr(b);
+    node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+}
+
+static void registration_response(broker_t *b, const msg_t *m)
+{
+    const broker_registration_t *r = m->body;
+    if (b->state != BROKER_STARTING || r->incarnation != b->incarnation ||
+        r->error != KERR_NONE)
+        return; /* tried again at the next tick */
+    b->state = BROKER_RECOVERY;
+    b->broker_epoch = r->broker_epoch;
+    if (b->img.offset > b->broker_epoch)
+        start_serving(b);
+}
+
+/* ---- Metadata and ListOffsets ---- */
+
+static void fill_topic(const broker_t *b, const md_topic_t *t, metadata_topic_t *out)
+{
+    out->n = t->n;
+    out->partitions = proto_calloc((size_t)t->n, sizeof *out->partitions);
+    for (int32_t p = 0; p < t->n; p++) {
+        const md_partition_t *reg = &t->parts[p];
+        out->partitions[p] = (metadata_partition_t){
+            p, reg->leader == MD_NO_LEADER ? KERR_LEADER_NOT_AVAILABLE : KERR_NONE,
+            reg->leader, reg->leader_epoch };
+    }
+    (void)b;
+}
+
+static void handle_metadata(broker_t *b, msg_t *m)
+{
+    const metadata_req_t *req = m->body;
+    metadata_resp_t *resp = proto_calloc(1, sizeof *resp);
+    /* Only unfenced brokers are listed, as KRaft's MetadataCache does. */
+    resp->brokers = proto_calloc((size_t)b->n_peers, sizeof *resp->brokers);
+    for (int32_t i = 0; i < b->n_peers; i++)
+        if (md_unfenced(&b->img, i + 1))
+            resp->brokers[resp->n_brokers++] = (metadata_broker_t){ i + 1, b->peers[i] };
+    bool all = req->n == 0;
+    resp->n = all ? b->img.n_topics : req->n;
+    resp->topics = proto_calloc((size_t)resp->n, sizeof *resp->topics);
+    for (int32_t i = 0; i < resp->n; i++) {
+        metadata_topic_t *out = &resp->topics[i];
+        const md_topic_t *t = all ? &b->img.topics[i] : md_find_topic(&b->img, req->topics[i]);
+        out->topic = all ? t->name : req->topics[i];
+        if (!t) {
+            out->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            continue;
+        }
+        fill_topic(b, t, out);
+    }
+    net_reply(b->w, b->node, m, msg_new(b->w, API_METADATA, true, resp, &metadata_resp_ops));
+}
 
 static void handle_list_offsets(broker_t *b, msg_t *m)
 {
@@ -399,7 +440,7 @@ static void handle_list_offsets(broker_t *b, msg_t *m)
         list_offsets_part_t *out = &resp->parts[i];
         *out = req->parts[i];
         out->offset = -1;
-        bpartition_t *part = led_partition(b, out->topic, out->partition, &out->error);
+        bpartition_t *part = broker_led(b, out->topic, out->partition, &out->error);
         if (!part)
             continue;
         /* Consumers see the latest offset as the high watermark. */
@@ -410,54 +451,41 @@ static void handle_list_offsets(broker_t *b, msg_t *m)
               msg_new(b->w, API_LIST_OFFSETS, true, resp, &list_offsets_resp_ops));
 }
 
-/* ---- Metadata ---- */
-
-static void fill_topic(const btopic_t *t, metadata_topic_t *out)
-{
-    out->n = t->n;
-    out->partitions = proto_calloc((size_t)t->n, sizeof *out->partitions);
-    for (int32_t p = 0; p < t->n; p++)
-        out->partitions[p] = (metadata_partition_t){ p, KERR_NONE, t->parts[p].leader,
-                                                     t->parts[p].leader_epoch };
-}
-
-static void handle_metadata(broker_t *b, msg_t *m)
-{
-    const metadata_req_t *req = m->body;
-    metadata_resp_t *resp = proto_calloc(1, sizeof *resp);
-    resp->n_brokers = b->n_peers;
-    resp->brokers = proto_calloc((size_t)b->n_peers, sizeof *resp->brokers);
-    for (int32_t i = 0; i < b->n_peers; i++)
-        resp->brokers[i] = (metadata_broker_t){ b->peers[i].broker_id, b->peers[i].node };
-    bool all = req->n == 0;
-    resp->n = all ? b->n_topics : req->n;
-    resp->topics = proto_calloc((size_t)resp->n, sizeof *resp->topics);
-    for (int32_t i = 0; i < resp->n; i++) {
-        metadata_topic_t *out = &resp->topics[i];
-        const btopic_t *t = all ? &b->topics[i] : find_topic(b, req->topics[i]);
-        out->topic = all ? t->name : req->topics[i];
-        if (!t) {
-            out->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-            continue;
-        }
-        fill_topic(t, out);
-    }
-    net_reply(b->w, b->node, m, msg_new(b->w, API_METADATA, true, resp, &metadata_resp_ops));
-}
-
 /* ---- dispatch ---- */
+
+static void on_response(broker_t *b, msg_t *m)
+{
+    switch (m->api) {
+    case API_FETCH:
+        if (m->from == b->controller)
+            md_fetch_response(b, m);
+        else
+            fetcher_response(b, m);
+        break;
+    case API_BROKER_REGISTRATION:
+        registration_response(b, m);
+        break;
+    case API_ALTER_PARTITION:
+        part_alter_response(b, m);
+        break;
+    default:
+        break;
+    }
+}
 
 static void on_message(node_t *n, msg_t *m)
 {
     broker_t *b = n->impl;
-    if (m->response)
+    if (m->response) {
+        on_response(b, m);
         return;
+    }
     switch (m->api) {
     case API_PRODUCE:
-        handle_produce(b, m);
+        produce_handle(b, m);
         break;
     case API_FETCH:
-        handle_fetch(b, m);
+        fetch_handle(b, m);
         break;
     case API_LIST_OFFSETS:
         handle_list_offsets(b, m);
@@ -470,26 +498,53 @@ static void on_message(node_t *n, msg_t *m)
     }
 }
 
-/* A crash loses the purgatory; the logs are on disk and stay. */
+/* A crash loses the purgatories, the replication state and the registration; the logs
+ * and the metadata log are on disk and stay. */
 static void on_crash(node_t *n)
 {
     broker_t *b = n->impl;
-    while (b->n_waiting)
-        remove_waiting(b, b->n_waiting - 1);
+    while (b->fetches.n)
+        delayed_remove(b->w, &b->fetches, b->fetches.n - 1);
+    produce_fail_all(b);
+    fetcher_reset(b);
+    for (int32_t t = 0; t < b->n_topics; t++)
+        for (int32_t p = 0; p < b->topics[t].n; p++) {
+            bpartition_t *part = &b->topics[t].parts[p];
+            part->leading = false;
+            part->pending = false;
+            part->fetch_from = -1;
+        }
+    b->state = BROKER_STARTING;
+    b->md_fetching = false;
 }
 
-/* A client connection that went away: its fetches waiting in purgatory have no one to
- * answer. Fetches that came on a newer connection stay. */
+static void on_restart(node_t *n)
+{
+    broker_t *b = n->impl;
+    b->incarnation++;
+    send_registration(b);
+    send_md_fetch(b);
+    node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
+    node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+}
+
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
 {
     broker_t *b = n->impl;
-    for (size_t i = 0; i < b->n_waiting;) {
-        const msg_t *req = b->waiting[i].req;
-        if (req->from == peer && req->conn <= conn) {
-            world_cancel(b->w, b->waiting[i].timer);
-            remove_waiting(b, i);
-        } else {
+    for (size_t i = 0; i < b->fetches.n;) {
+        const msg_t *req = b->fetches.v[i].req;
+        if (req->from == peer && req->conn <= conn)
+            delayed_remove(b->w, &b->fetches, i);
+        else
             i++;
-        }
     }
+    if (peer == b->controller) {
+        b->md_fetching = false;
+        node_timer_bg(b->node, b->fetch_backoff, md_fetch_retry, b, NULL, 0);
+        part_controller_lost(b);
+        return;
+    }
+    for (int32_t i = 0; i < b->n_peers; i++)
+        if (b->peers[i] == peer)
+            fetcher_lost(b, i + 1);
 }

@@ -1,5 +1,6 @@
 #include "cluster.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +9,16 @@
 #include "../client/producer.h"
 #include "../core/utf8.h"
 #include "broker.h"
+#include "controller.h"
 #include "protocol.h"
-
-typedef struct ctopic {
-    const char *name;
-    int32_t partitions;
-    int32_t *leaders; /* broker ids */
-} ctopic_t;
 
 struct cluster {
     world_t *w;
     char *name;
     broker_t **brokers;
     int n_brokers;
+    controller_t *controller;
     config_t broker_cfg;
-    ctopic_t *topics;
-    int32_t n_topics;
     producer_t **producers;
     int n_producers;
     consumer_t **consumers;
@@ -48,6 +43,19 @@ static bool can_add_node(const world_t *w, const char *name, char *err, size_t e
     return false;
 }
 
+/* Before the first run the cluster is being formed: brokers replay the controller's
+ * records at once, so a scenario starts with a settled cluster. Later changes travel
+ * through the metadata log's Fetch like any other. */
+static void catch_up_brokers(cluster_t *c)
+{
+    if (c->w->events_run > 0)
+        return;
+    int64_t n;
+    const md_record_t *recs = controller_log(c->controller, &n);
+    for (int i = 0; i < c->n_brokers; i++)
+        broker_catch_up(c->brokers[i], recs, n);
+}
+
 cluster_t *cluster_new(world_t *w, const char *name, int n_brokers, const config_t *broker_cfg,
                        char *err, size_t errlen)
 {
@@ -59,10 +67,21 @@ cluster_t *cluster_new(world_t *w, const char *name, int n_brokers, const config
         snprintf(err, errlen, "cluster '%s': brokers must be at least 1", name);
         return NULL;
     }
-    /* The first cluster names its brokers "broker-N", later ones "<cluster>-broker-N". */
+    if (n_brokers > 1000) {
+        snprintf(err, errlen, "cluster '%s': at most 1000 brokers", name);
+        return NULL;
+    }
+    /* The first cluster names its nodes "broker-N" and "controller", later ones
+     * "<cluster>-broker-N" and "<cluster>-controller". */
     bool first = world_find(w, "broker-1") == NULL;
-    char bname[256];
-    if (w->n_nodes + n_brokers > WORLD_MAX_NODES) {
+    char bname[256], cname[256];
+    if (first)
+        snprintf(cname, sizeof cname, "controller");
+    else
+        snprintf(cname, sizeof cname, "%s-controller", name);
+    if (!can_add_node(w, cname, err, errlen))
+        return NULL;
+    if (w->n_nodes + n_brokers + 1 > WORLD_MAX_NODES) {
         snprintf(err, errlen, "cluster '%s': %d brokers do not fit: a world holds at most %d "
                  "nodes", name, n_brokers, WORLD_MAX_NODES);
         return NULL;
@@ -81,17 +100,24 @@ cluster_t *cluster_new(world_t *w, const char *name, int n_brokers, const config
     config_copy(&c->broker_cfg, broker_cfg);
     c->n_brokers = n_brokers;
     c->brokers = proto_calloc((size_t)n_brokers, sizeof *c->brokers);
+    /* Nodes are numbered in creation order: the brokers, then their controller. Every
+     * broker knows where the others listen (its configuration, as bootstrap files). */
+    int32_t *nodes = proto_calloc((size_t)n_brokers, sizeof *nodes);
+    for (int i = 0; i < n_brokers; i++)
+        nodes[i] = w->n_nodes + i;
+    int32_t ctl_node = w->n_nodes + n_brokers;
     for (int i = 1; i <= n_brokers; i++) {
         if (first)
             snprintf(bname, sizeof bname, "broker-%d", i);
         else
             snprintf(bname, sizeof bname, "%s-broker-%d", name, i);
-        c->brokers[i - 1] = broker_new(w, bname, i);
+        c->brokers[i - 1] = broker_new(w, bname, i, ctl_node, nodes, n_brokers, broker_cfg);
     }
-    /* Every broker knows every other one (the metadata log's broker registrations). */
-    for (int i = 0; i < n_brokers; i++)
-        for (int j = 0; j < n_brokers; j++)
-            broker_register_peer(c->brokers[i], j + 1, broker_node(c->brokers[j])->id);
+    c->controller = controller_new(w, cname, n_brokers, nodes, broker_cfg);
+    assert(controller_node(c->controller)->id == ctl_node);
+    free(nodes);
+    controller_bootstrap(c->controller);
+    catch_up_brokers(c);
     return c;
 }
 
@@ -105,9 +131,7 @@ void cluster_free(cluster_t *c)
         consumer_free(c->consumers[i]);
     for (int i = 0; i < c->n_brokers; i++)
         broker_free(c->brokers[i]);
-    for (int32_t i = 0; i < c->n_topics; i++)
-        free(c->topics[i].leaders);
-    free(c->topics);
+    controller_free(c->controller);
     free(c->producers);
     free(c->consumers);
     free(c->brokers);
@@ -131,12 +155,14 @@ node_t *cluster_broker(const cluster_t *c, int id)
     return id >= 1 && id <= c->n_brokers ? broker_node(c->brokers[id - 1]) : NULL;
 }
 
-static const ctopic_t *find_topic(const cluster_t *c, const char *topic)
+node_t *cluster_controller(const cluster_t *c)
 {
-    for (int32_t i = 0; i < c->n_topics; i++)
-        if (strcmp(c->topics[i].name, topic) == 0)
-            return &c->topics[i];
-    return NULL;
+    return controller_node(c->controller);
+}
+
+static const md_image_t *image(const cluster_t *c)
+{
+    return controller_image(c->controller);
 }
 
 /* Kafka's Topic.validate: 1-249 characters of [a-zA-Z0-9._-], not "." or "..". */
@@ -177,15 +203,16 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
 {
     if (!valid_topic_name(topic, err, errlen))
         return false;
-    if (find_topic(c, topic)) {
+    const md_image_t *img = image(c);
+    if (md_find_topic(img, topic)) {
         snprintf(err, errlen, "Topic '%s' already exists.", topic);
         return false;
     }
-    for (int32_t i = 0; i < c->n_topics; i++) {
-        if (topics_collide(topic, c->topics[i].name)) {
+    for (int32_t i = 0; i < img->n_topics; i++) {
+        if (topics_collide(topic, img->topics[i].name)) {
             /* KRaft's ReplicationControlManager, in its own words (INVALID_TOPIC_EXCEPTION). */
             snprintf(err, errlen, "Topic '%s' collides with existing topic: %s", topic,
-                     c->topics[i].name);
+                     img->topics[i].name);
             return false;
         }
     }
@@ -199,66 +226,143 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
                  c->n_brokers);
         return false;
     }
-    if (rf > 1) {
-        snprintf(err, errlen, "topic '%s': replication.factor=%d is not modelled by this "
-                 "version of ksim yet (one replica per partition)", topic, rf);
+    if (rf > MD_MAX_REPLICAS) {
+        snprintf(err, errlen, "topic '%s': replication.factor=%d: ksim models at most %d "
+                 "replicas per partition", topic, rf, MD_MAX_REPLICAS);
         return false;
     }
-    c->topics = realloc(c->topics, (size_t)(c->n_topics + 1) * sizeof *c->topics);
-    if (!c->topics)
-        abort();
-    ctopic_t *t = &c->topics[c->n_topics++];
-    t->name = world_intern(c->w, topic);
-    t->partitions = parts;
-    t->leaders = proto_calloc((size_t)parts, sizeof *t->leaders);
-    /* Round-robin placement from broker 1, so students can predict the leaders. */
-    for (int32_t p = 0; p < parts; p++)
-        t->leaders[p] = p % c->n_brokers + 1;
-    for (int i = 0; i < c->n_brokers; i++)
-        broker_add_topic(c->brokers[i], t->name, parts, t->leaders);
-    cJSON *ev = world_trace(c->w, NULL, "topic");
+    int32_t min_isr = config_is_set(cfg, "min.insync.replicas")
+                          ? config_int(cfg, "min.insync.replicas")
+                          : config_int(&c->broker_cfg, "min.insync.replicas");
+    bool unclean = config_is_set(cfg, "unclean.leader.election.enable")
+                       ? config_bool(cfg, "unclean.leader.election.enable")
+                       : config_bool(&c->broker_cfg, "unclean.leader.election.enable");
+    const char *name = world_intern(c->w, topic);
+    controller_create_topic(c->controller, name, parts, rf, min_isr, unclean);
+    cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
     if (ev) {
+        const md_topic_t *t = md_find_topic(img, name);
         cJSON_AddStringToObject(ev, "cluster", c->name);
-        cJSON_AddStringToObject(ev, "topic", t->name);
+        cJSON_AddStringToObject(ev, "topic", name);
         trace_add_int(ev, "partitions", parts);
         trace_add_int(ev, "replication_factor", rf);
+        trace_add_int(ev, "min_insync_replicas", min_isr);
         cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
-        for (int32_t p = 0; p < parts; p++)
-            cJSON_AddItemToArray(
-                leaders, cJSON_CreateString(broker_node(c->brokers[t->leaders[p] - 1])->name));
+        cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
+        for (int32_t p = 0; p < parts; p++) {
+            const md_partition_t *mp = &t->parts[p];
+            cJSON_AddItemToArray(leaders, cJSON_CreateString(broker_node(
+                                              c->brokers[mp->leader - 1])->name));
+            cJSON *r = cJSON_CreateArray();
+            for (int32_t i = 0; i < mp->n_replicas; i++)
+                cJSON_AddItemToArray(r, cJSON_CreateString(broker_node(
+                                            c->brokers[mp->replicas[i] - 1])->name));
+            cJSON_AddItemToArray(replicas, r);
+        }
         world_emit(c->w, ev);
     }
+    catch_up_brokers(c);
     return true;
 }
 
 int32_t cluster_partition_count(const cluster_t *c, const char *topic)
 {
-    const ctopic_t *t = find_topic(c, topic);
-    return t ? t->partitions : -1;
+    const md_topic_t *t = md_find_topic(image(c), topic);
+    return t ? t->n : -1;
 }
 
 int32_t cluster_leader(const cluster_t *c, const char *topic, int32_t partition)
 {
-    const ctopic_t *t = find_topic(c, topic);
-    if (!t || partition < 0 || partition >= t->partitions)
-        return -1;
-    return t->leaders[partition];
+    const md_partition_t *p = md_find_partition(image(c), topic, partition);
+    return p ? p->leader : -1;
+}
+
+static const md_partition_t *find_partition(const cluster_t *c, const char *topic,
+                                            int32_t partition, char *err, size_t errlen)
+{
+    const md_topic_t *t = md_find_topic(image(c), topic);
+    if (!t) {
+        snprintf(err, errlen, "cluster '%s' has no topic '%s'", c->name, topic);
+        return NULL;
+    }
+    if (partition < 0 || partition >= t->n) {
+        snprintf(err, errlen, "topic '%s' has partitions 0..%d, not %d", topic, t->n - 1,
+                 partition);
+        return NULL;
+    }
+    return &t->parts[partition];
 }
 
 const plog_t *cluster_log(const cluster_t *c, const char *topic, int32_t partition, char *err,
                           size_t errlen)
 {
-    const ctopic_t *t = find_topic(c, topic);
-    if (!t) {
-        snprintf(err, errlen, "cluster '%s' has no topic '%s'", c->name, topic);
+    const md_partition_t *p = find_partition(c, topic, partition, err, errlen);
+    if (!p)
+        return NULL;
+    if (p->leader == MD_NO_LEADER) {
+        snprintf(err, errlen, "%s-%d has no leader (offline): name a replica's broker to read "
+                 "its log", topic, partition);
         return NULL;
     }
-    if (partition < 0 || partition >= t->partitions) {
-        snprintf(err, errlen, "topic '%s' has partitions 0..%d, not %d", topic,
-                 t->partitions - 1, partition);
+    return broker_log(c->brokers[p->leader - 1], topic, partition);
+}
+
+const plog_t *cluster_replica_log(const cluster_t *c, const char *topic, int32_t partition,
+                                  int broker, char *err, size_t errlen)
+{
+    const md_partition_t *p = find_partition(c, topic, partition, err, errlen);
+    if (!p)
+        return NULL;
+    if (broker < 1 || broker > c->n_brokers || !md_is_replica(p, broker)) {
+        snprintf(err, errlen, "broker %d holds no replica of %s-%d", broker, topic, partition);
         return NULL;
     }
-    return broker_log(c->brokers[t->leaders[partition] - 1], topic, partition);
+    return broker_log(c->brokers[broker - 1], topic, partition);
+}
+
+bool cluster_describe(const cluster_t *c, const char *topic, int32_t partition,
+                      cluster_partition_t *out, char *err, size_t errlen)
+{
+    const md_partition_t *p = find_partition(c, topic, partition, err, errlen);
+    if (!p)
+        return false;
+    memset(out, 0, sizeof *out);
+    out->reg = *p;
+    out->hw = out->leo = -1;
+    if (p->leader != MD_NO_LEADER) {
+        const plog_t *log = broker_log(c->brokers[p->leader - 1], topic, partition);
+        out->hw = log->hw;
+        out->leo = log->leo;
+    }
+    return true;
+}
+
+const char *cluster_broker_name(const cluster_t *c, int32_t id)
+{
+    return id >= 1 && id <= c->n_brokers ? broker_node(c->brokers[id - 1])->name : NULL;
+}
+
+int cluster_broker_id(const cluster_t *c, const char *name)
+{
+    for (int i = 0; i < c->n_brokers; i++)
+        if (strcmp(broker_node(c->brokers[i])->name, name) == 0)
+            return i + 1;
+    return -1;
+}
+
+void cluster_metrics(const cluster_t *c, cluster_metrics_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->active_controllers = controller_node(c->controller)->up ? 1 : 0;
+    const md_image_t *img = image(c);
+    for (int32_t t = 0; t < img->n_topics; t++)
+        for (int32_t p = 0; p < img->topics[t].n; p++)
+            m->offline_partitions += img->topics[t].parts[p].leader == MD_NO_LEADER;
+    m->n_brokers = c->n_brokers;
+    for (int i = 0; i < c->n_brokers; i++) {
+        m->brokers[i].under_replicated = broker_under_replicated(c->brokers[i]);
+        m->brokers[i].counters = *broker_counters(c->brokers[i]);
+    }
 }
 
 static int32_t *bootstrap_nodes(const cluster_t *c)

@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "../core/world.h"
+#include "broker.h"
 #include "config.h"
 #include "log.h"
+#include "mdimage.h"
 
 typedef struct cluster cluster_t;
 typedef struct producer producer_t;
@@ -33,8 +35,34 @@ int32_t cluster_partition_count(const cluster_t *c, const char *topic);
 /* The leader's log of one partition (what kafka-dump-log shows), or NULL with err. */
 const plog_t *cluster_log(const cluster_t *c, const char *topic, int32_t partition, char *err,
                           size_t errlen);
-/* Kafka broker id of the partition's leader, or -1. */
+/* Kafka broker id of the partition's leader, or -1 (also when it has none). */
 int32_t cluster_leader(const cluster_t *c, const char *topic, int32_t partition);
+/* One replica's log, on broker `broker` (an id), or NULL with err. */
+const plog_t *cluster_replica_log(const cluster_t *c, const char *topic, int32_t partition,
+                                  int broker, char *err, size_t errlen);
+node_t *cluster_controller(const cluster_t *c);
+const char *cluster_broker_name(const cluster_t *c, int32_t id);
+int cluster_broker_id(const cluster_t *c, const char *name); /* -1: none */
+
+/* What kafka-topics --describe shows of a partition: the controller's registration, and
+ * the leader's high watermark and log end (-1 without a leader). */
+typedef struct cluster_partition {
+    md_partition_t reg;
+    int64_t hw, leo;
+} cluster_partition_t;
+bool cluster_describe(const cluster_t *c, const char *topic, int32_t partition,
+                      cluster_partition_t *out, char *err, size_t errlen);
+
+/* Kafka's JMX gauges and counters, in virtual time. */
+typedef struct cluster_metrics {
+    int32_t active_controllers, offline_partitions;
+    int n_brokers;
+    struct {
+        int32_t under_replicated;
+        broker_counters_t counters;
+    } brokers[1000];
+} cluster_metrics_t;
+void cluster_metrics(const cluster_t *c, cluster_metrics_t *m);
 
 /* Clients bootstrapped to this cluster. The cluster owns them. */
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,

@@ -99,7 +99,7 @@ static const cfg_def_t topic_defs[] = {
     UNMODELLED("message.timestamp.type", CFG_STRING, "CreateTime"),
     UNMODELLED("min.cleanable.dirty.ratio", CFG_DOUBLE, "0.5"),
     UNMODELLED("min.compaction.lag.ms", CFG_LONG, "0"),
-    UNMODELLED("min.insync.replicas", CFG_INT, "1"),
+    INT_MIN_("min.insync.replicas", "1", 1),
     /* A bound of ksim's, not Kafka's: every broker keeps metadata for every partition. */
     INT_RANGE_("partitions", "1", 1, 100000),
     INT_MIN_("replication.factor", "1", 1),
@@ -107,23 +107,31 @@ static const cfg_def_t topic_defs[] = {
     UNMODELLED("retention.ms", CFG_LONG, "604800000"),
     UNMODELLED("segment.bytes", CFG_INT, "1073741824"),
     UNMODELLED("segment.ms", CFG_LONG, "604800000"),
-    UNMODELLED("unclean.leader.election.enable", CFG_BOOL, "false"),
+    BOOL_("unclean.leader.election.enable", "false"),
 };
 
 /* Kafka 3.9 broker configs (KafkaConfig / ServerLogConfig and friends). */
 static const cfg_def_t broker_defs[] = {
     UNMODELLED("auto.create.topics.enable", CFG_BOOL, "true"),
+    INT_MIN_("broker.heartbeat.interval.ms", "2000", 1),
+    INT_MIN_("broker.session.timeout.ms", "9000", 1),
     INT_MIN_("default.replication.factor", "1", 1),
     UNMODELLED("group.initial.rebalance.delay.ms", CFG_INT, "3000"),
     UNMODELLED("log.cleaner.backoff.ms", CFG_LONG, "15000"),
     UNMODELLED("log.retention.check.interval.ms", CFG_LONG, "300000"),
     UNMODELLED("log.retention.ms", CFG_LONG, NULL),
-    UNMODELLED("min.insync.replicas", CFG_INT, "1"),
+    INT_MIN_("min.insync.replicas", "1", 1),
     INT_RANGE_("num.partitions", "1", 1, 100000),
     UNMODELLED("offsets.topic.num.partitions", CFG_INT, "50"),
-    UNMODELLED("replica.lag.time.max.ms", CFG_LONG, "30000"),
+    INT_MIN_("replica.fetch.backoff.ms", "1000", 0),
+    INT_MIN_("replica.fetch.max.bytes", "1048576", 0),
+    INT_MIN_("replica.fetch.min.bytes", "1", 1),
+    INT_MIN_("replica.fetch.response.max.bytes", "10485760", 0),
+    INT_MIN_("replica.fetch.wait.max.ms", "500", 0),
+    LONG_MIN_("replica.lag.time.max.ms", "30000", 1),
+    INT_MIN_("replica.socket.timeout.ms", "30000", 1),
     UNMODELLED("transaction.state.log.num.partitions", CFG_INT, "50"),
-    UNMODELLED("unclean.leader.election.enable", CFG_BOOL, "false"),
+    BOOL_("unclean.leader.election.enable", "false"),
 };
 
 #define SCHEMA(what, defs) { what, defs, sizeof defs / sizeof defs[0] }

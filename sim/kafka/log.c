@@ -60,6 +60,7 @@ void plog_free(plog_t *l)
     }
     free(l->recs);
     free(l->batches);
+    free(l->epochs);
     memset(l, 0, sizeof *l);
 }
 
@@ -110,7 +111,86 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
     l->n_batches++;
     l->leo = base + n;
     l->bytes += meta->size;
+    plog_assign_epoch(l, meta->leader_epoch, base);
     return base;
+}
+
+void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size)
+{
+    assert(n > 0 && recs[0].offset == l->leo);
+    reserve(l, (size_t)n);
+    log_batch_t *b = &l->batches[l->n_batches];
+    b->base_offset = recs[0].offset;
+    b->last_offset = recs[n - 1].offset;
+    b->first = l->n;
+    b->n = n;
+    b->size = size;
+    for (int32_t i = 0; i < n; i++) {
+        log_record_t *r = &l->recs[l->n++];
+        *r = recs[i];
+        r->key = (bytes_t){ arena_copy(l->arena, recs[i].key.p, recs[i].key.len),
+                            recs[i].key.len };
+        r->value = (bytes_t){ arena_copy(l->arena, recs[i].value.p, recs[i].value.len),
+                              recs[i].value.len };
+        r->batch = (uint32_t)l->n_batches;
+    }
+    l->n_batches++;
+    l->leo = b->last_offset + 1;
+    l->bytes += size;
+    plog_assign_epoch(l, recs[0].leader_epoch, b->base_offset);
+}
+
+void plog_truncate(plog_t *l, int64_t offset)
+{
+    size_t bi = plog_find_batch(l, offset);
+    if (bi >= l->n_batches)
+        return;
+    for (size_t i = bi; i < l->n_batches; i++)
+        l->bytes -= l->batches[i].size;
+    l->n = l->batches[bi].first;
+    l->leo = l->batches[bi].base_offset;
+    l->n_batches = bi;
+    if (l->hw > l->leo)
+        l->hw = l->leo;
+    while (l->n_epochs && l->epochs[l->n_epochs - 1].start >= l->leo)
+        l->n_epochs--;
+}
+
+void plog_assign_epoch(plog_t *l, int32_t epoch, int64_t start)
+{
+    if (l->n_epochs && l->epochs[l->n_epochs - 1].epoch >= epoch)
+        return;
+    if (l->n_epochs == l->cap_epochs) {
+        l->cap_epochs = l->cap_epochs ? l->cap_epochs * 2 : 8;
+        l->epochs = realloc(l->epochs, l->cap_epochs * sizeof *l->epochs);
+        if (!l->epochs)
+            abort();
+    }
+    l->epochs[l->n_epochs++] = (log_epoch_t){ epoch, start };
+}
+
+int32_t plog_latest_epoch(const plog_t *l)
+{
+    return l->n_epochs ? l->epochs[l->n_epochs - 1].epoch : LOG_NO_EPOCH;
+}
+
+int64_t plog_epoch_end(const plog_t *l, int32_t epoch, int32_t *out_epoch)
+{
+    *out_epoch = LOG_NO_EPOCH;
+    if (epoch == LOG_NO_EPOCH)
+        return LOG_NO_OFFSET;
+    if (plog_latest_epoch(l) == epoch) {
+        *out_epoch = epoch;
+        return l->leo;
+    }
+    size_t higher = 0; /* the first entry with an epoch above the one asked for */
+    while (higher < l->n_epochs && l->epochs[higher].epoch <= epoch)
+        higher++;
+    if (higher == l->n_epochs)
+        return LOG_NO_OFFSET;
+    /* Older than every known epoch: Kafka answers with the epoch asked for. */
+    *out_epoch = higher ? l->epochs[higher - 1].epoch : epoch;
+    return l->epochs[higher].start;
 }
 
 size_t plog_find(const plog_t *l, int64_t offset)

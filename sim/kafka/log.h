@@ -47,6 +47,16 @@ typedef struct log_append {
     int32_t size;
 } log_append_t;
 
+/* One entry of the leader epoch cache (Kafka's LeaderEpochFileCache): the first offset
+ * written under each leader epoch. */
+typedef struct log_epoch {
+    int32_t epoch;
+    int64_t start;
+} log_epoch_t;
+
+#define LOG_NO_EPOCH (-1)
+#define LOG_NO_OFFSET (-1)
+
 typedef struct plog {
     log_record_t *recs;
     size_t n, cap;
@@ -56,6 +66,8 @@ typedef struct plog {
     int64_t leo;        /* log end offset: the next offset to assign */
     int64_t hw;         /* high watermark */
     int64_t bytes;      /* total size */
+    log_epoch_t *epochs; /* the leader epoch cache, epochs and starts increasing */
+    size_t n_epochs, cap_epochs;
     struct log_arena *arena;
 } plog_t;
 
@@ -63,6 +75,22 @@ void plog_init(plog_t *l);
 void plog_free(plog_t *l);
 /* Appends one batch; returns its base offset. Copies keys and values. */
 int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_append_t *meta);
+/* A follower's append: one batch exactly as the leader wrote it (same offsets, leader
+ * epoch, producer fields), starting at the log end. `recs` hold n records of one batch. */
+void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size);
+/* Drops every batch that ends at or after `offset` (offsets at batch boundaries), with
+ * the epoch cache entries that start there; the high watermark follows down. */
+void plog_truncate(plog_t *l, int64_t offset);
+
+/* Records that epoch `epoch` starts at `start` (when it is newer than the latest). */
+void plog_assign_epoch(plog_t *l, int32_t epoch, int64_t start);
+/* The latest epoch in the cache, or LOG_NO_EPOCH. */
+int32_t plog_latest_epoch(const plog_t *l);
+/* Kafka's endOffsetFor: the largest epoch <= `epoch` the cache knows, and the offset where
+ * the epoch after it starts (the log end for the latest epoch). Returns the end offset and
+ * sets *out_epoch; LOG_NO_OFFSET and LOG_NO_EPOCH when `epoch` is newer than all known. */
+int64_t plog_epoch_end(const plog_t *l, int32_t epoch, int32_t *out_epoch);
+
 /* Index of the first record with offset >= `offset` (n when none). */
 size_t plog_find(const plog_t *l, int64_t offset);
 /* Index of the batch holding `offset` or the first after it (n_batches when none). */

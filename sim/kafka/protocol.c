@@ -179,16 +179,26 @@ static void fetch_req_describe(const void *body, cJSON *ev)
     for (int32_t i = 0; i < r->n; i++) {
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
         trace_add_int(o, "offset", (int64_t)r->parts[i].fetch_offset);
+        if (r->parts[i].last_fetched_epoch >= 0)
+            trace_add_int(o, "last_fetched_epoch", r->parts[i].last_fetched_epoch);
     }
+}
+
+void fetch_part_resp_clear(fetch_part_resp_t *p)
+{
+    free(p->recs);
+    free(p->data);
+    free(p->batches);
+    p->recs = NULL;
+    p->data = NULL;
+    p->batches = NULL;
 }
 
 static void fetch_resp_free(void *body)
 {
     fetch_resp_t *r = body;
-    for (int32_t i = 0; i < r->n; i++) {
-        free(r->parts[i].recs);
-        free(r->parts[i].data);
-    }
+    for (int32_t i = 0; i < r->n; i++)
+        fetch_part_resp_clear(&r->parts[i]);
     free(r->parts);
     free(r);
 }
@@ -202,6 +212,11 @@ static void fetch_resp_describe(const void *body, cJSON *ev)
         cJSON *o = add_part(parts, p->topic, p->partition);
         cJSON_AddStringToObject(o, "error", kerr_name(p->error));
         trace_add_int(o, "hw", (int64_t)p->hw);
+        if (p->diverging_epoch >= 0) {
+            cJSON *d = cJSON_AddObjectToObject(o, "diverging_epoch");
+            trace_add_int(d, "epoch", p->diverging_epoch);
+            trace_add_int(d, "end_offset", p->diverging_end);
+        }
         trace_add_int(o, "records", p->n);
         if (p->n) {
             trace_add_int(o, "first", (int64_t)p->recs[0].offset);

@@ -68,6 +68,8 @@ typedef struct fetch_part {
     int32_t partition;
     int64_t fetch_offset;
     int32_t max_bytes;
+    int32_t current_leader_epoch; /* KIP-320 fencing; -1: not checked */
+    int32_t last_fetched_epoch;   /* KIP-595 divergence check (followers); -1: none */
 } fetch_part_t;
 
 typedef struct fetch_req {
@@ -87,9 +89,13 @@ typedef struct fetch_part_resp {
     int64_t hw;
     int64_t lso;
     int64_t log_start;
+    int32_t diverging_epoch;  /* -1, or the epoch where the follower's log diverges */
+    int64_t diverging_end;    /* … and the offset where that epoch ends on the leader */
     int32_t n;           /* whole batches: may start before the fetch offset */
     log_record_t *recs;  /* keys and values point into `data` */
     char *data;
+    int32_t n_batches;   /* the batches of recs, `first` indexing into recs */
+    log_batch_t *batches;
 } fetch_part_resp_t;
 
 typedef struct fetch_resp {
@@ -98,6 +104,8 @@ typedef struct fetch_resp {
 } fetch_resp_t;
 
 extern const msg_body_ops_t fetch_req_ops, fetch_resp_ops;
+/* Frees what a partition's response holds (records, data, batches). */
+void fetch_part_resp_clear(fetch_part_resp_t *p);
 
 /* ---- ListOffsets ---- */
 #define LIST_OFFSETS_LATEST (-1)

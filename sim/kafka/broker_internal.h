@@ -1,0 +1,146 @@
+/* broker_internal: the state one broker node keeps, shared by its parts: broker.c
+ * (lifecycle, metadata, dispatch), partition.c (the leader's view of its followers: HW,
+ * ISR), fetcher.c (the follower's replica fetcher), broker_produce.c and broker_fetch.c
+ * (the request handlers and their purgatories). Not for use outside sim/kafka/broker*. */
+#ifndef KSIM_BROKER_INTERNAL_H
+#define KSIM_BROKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/net.h"
+#include "broker.h"
+#include "config.h"
+#include "log.h"
+#include "mdimage.h"
+
+/* The leader's view of one follower (Kafka's Replica / ReplicaState). */
+typedef struct follower {
+    int32_t broker;
+    int64_t leo;                 /* -1: unknown since this broker became leader */
+    int64_t last_caught_up;      /* µs */
+    int64_t last_fetch_leader_leo;
+    int64_t last_fetch_time;
+} follower_t;
+
+typedef struct bpartition {
+    const char *topic;
+    int32_t partition;
+    bool hosted;             /* a replica lives on this broker */
+    plog_t log;              /* durable */
+    md_partition_t reg;      /* the registration as this broker last learned it */
+    bool known;              /* reg was set */
+    /* Leader side. */
+    bool leading;
+    follower_t followers[MD_MAX_REPLICAS];
+    int32_t n_followers;
+    int64_t epoch_start;     /* log end when this leader epoch began */
+    bool pending;            /* an AlterPartition is in flight */
+    int32_t pending_isr[MD_MAX_REPLICAS];
+    int32_t n_pending_isr;
+    ev_handle_t pending_timer;
+    /* Follower side. */
+    int32_t fetch_from;      /* leader's broker id, or -1 */
+    int64_t fetch_after;     /* µs: backing off until then */
+} bpartition_t;
+
+typedef struct btopic {
+    const char *name;
+    int32_t n;
+    int32_t min_isr;
+    bpartition_t *parts;
+} btopic_t;
+
+/* One request waiting in a purgatory. */
+typedef struct delayed {
+    msg_t *req;
+    ev_handle_t timer;
+    int64_t arrived;         /* µs, for the request's TotalTimeMs */
+    void *state;             /* produce: the response being built */
+} delayed_t;
+
+typedef struct delayed_list {
+    delayed_t *v;
+    size_t n, cap;
+} delayed_list_t;
+
+/* One replica fetcher per leader broker (num.replica.fetchers = 1). */
+typedef struct fetcher {
+    bool in_flight;
+    bool idle;               /* the last answer brought nothing */
+    ev_handle_t timer;       /* request timeout, or the back-off before the next fetch */
+} fetcher_t;
+
+typedef enum broker_state {
+    BROKER_STARTING,   /* registering with the controller */
+    BROKER_RECOVERY,   /* registered, replaying the metadata log up to its registration */
+    BROKER_RUNNING,    /* serving its partitions */
+} broker_state_t;
+
+struct broker {
+    node_t *node;
+    world_t *w;
+    int32_t id;
+    int32_t controller;      /* node id */
+    int32_t *peers;          /* node id of broker id i + 1 */
+    int32_t n_peers;
+    md_image_t img;          /* durable: the broker's copy of the metadata log */
+    btopic_t *topics;
+    int32_t n_topics;
+    broker_state_t state;
+    uint32_t incarnation;
+    int64_t broker_epoch;
+    int32_t next_corr;
+    bool md_fetching;
+    int64_t md_fetch_sent;
+    delayed_list_t fetches, produces;
+    fetcher_t *fetchers;     /* by leader broker id - 1 */
+    broker_counters_t m;
+    /* configs */
+    int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
+    int32_t fetch_wait_ms, fetch_min_bytes, fetch_max_bytes, fetch_response_max_bytes;
+};
+
+/* broker.c */
+/* Sends a request of this broker's (numbered with the next correlation id). */
+void broker_send(broker_t *b, int32_t node, msg_t *m);
+bpartition_t *broker_partition(const broker_t *b, const char *topic, int32_t p);
+/* The partition when this broker leads it; otherwise *err says why not. */
+bpartition_t *broker_led(const broker_t *b, const char *topic, int32_t p, int16_t *err);
+int32_t broker_min_isr(const broker_t *b, const char *topic);
+void broker_trace_hw(broker_t *b, const bpartition_t *part);
+void delayed_add(world_t *w, delayed_list_t *l, msg_t *m, ev_handle_t timer, void *state);
+void delayed_remove(world_t *w, delayed_list_t *l, size_t i);
+void request_time_add(request_time_t *t, int64_t us);
+
+/* partition.c: leader side */
+void part_become_leader(broker_t *b, bpartition_t *part);
+void part_become_follower(broker_t *b, bpartition_t *part);
+/* A follower fetched at `offset`: its state, a possible ISR expansion, the HW. */
+void part_follower_fetched(broker_t *b, bpartition_t *part, int32_t follower, int64_t offset);
+/* Recomputes the HW; true when it moved (callers complete waiting requests). */
+bool part_maybe_advance_hw(broker_t *b, bpartition_t *part);
+/* The isr-expiration task: shrinks ISRs of lagging followers. */
+void part_check_isr(broker_t *b);
+void part_alter_response(broker_t *b, const msg_t *m);
+void part_controller_lost(broker_t *b);
+/* The ISR this leader commits to (committed, plus a pending expansion). */
+bool part_in_maximal_isr(const bpartition_t *part, int32_t broker);
+
+/* fetcher.c: follower side */
+void fetcher_add(broker_t *b, bpartition_t *part);
+void fetcher_kick(broker_t *b, int32_t leader);
+void fetcher_response(broker_t *b, const msg_t *m);
+void fetcher_lost(broker_t *b, int32_t leader);
+void fetcher_reset(broker_t *b);
+
+/* broker_produce.c */
+void produce_handle(broker_t *b, msg_t *m);
+void produce_try_complete(broker_t *b);
+void produce_fail_all(broker_t *b);
+
+/* broker_fetch.c */
+void fetch_handle(broker_t *b, msg_t *m);
+void fetch_try_complete(broker_t *b);
+
+#endif

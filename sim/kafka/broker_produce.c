@@ -1,0 +1,193 @@
+/* broker_produce: the Produce handler: appends to the partitions this broker leads, with
+ * acks and min.insync.replicas as Kafka checks them, and the purgatory where acks=all
+ * requests wait for the high watermark (Kafka's DelayedProduce). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "broker_internal.h"
+#include "protocol.h"
+
+typedef struct produce_wait {
+    produce_resp_t *resp;
+    int64_t *required;   /* per partition: the offset the HW must pass; -1 when answered */
+    int64_t arrived;
+} produce_wait_t;
+
+static void trace_append(broker_t *b, const bpartition_t *part, int64_t base,
+                         const record_batch_t *batch)
+{
+    cJSON *ev = world_trace(b->w, b->node, "append");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "base_offset", base);
+    trace_add_int(ev, "last_offset", base + batch->n - 1);
+    trace_add_int(ev, "leader_epoch", part->reg.leader_epoch);
+    if (batch->producer_id >= 0) {
+        trace_add_int(ev, "producer_id", batch->producer_id);
+        trace_add_int(ev, "producer_epoch", batch->producer_epoch);
+        trace_add_int(ev, "base_seq", batch->base_sequence);
+    }
+    cJSON *recs = cJSON_AddArrayToObject(ev, "records");
+    size_t first = plog_find(&part->log, base);
+    for (int32_t i = 0; i < batch->n; i++) {
+        const log_record_t *r = &part->log.recs[first + (size_t)i];
+        cJSON *o = cJSON_CreateObject();
+        trace_add_int(o, "offset", r->offset);
+        cJSON_AddItemToObject(o, "key", bytes_json(r->key));
+        cJSON_AddItemToObject(o, "value", bytes_json(r->value));
+        cJSON_AddItemToArray(recs, o);
+    }
+    world_emit(b->w, ev);
+}
+
+static int32_t maximal_isr_size(const bpartition_t *part)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < part->reg.n_replicas; i++)
+        n += part_in_maximal_isr(part, part->reg.replicas[i]);
+    return n;
+}
+
+/* Partition.appendRecordsToLeader. */
+static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t acks,
+                                int64_t *base)
+{
+    int16_t err;
+    bpartition_t *part = broker_led(b, pp->topic, pp->partition, &err);
+    if (!part)
+        return err;
+    /* min.insync.replicas binds acks=all only, and is checked before the append. */
+    if (acks == -1 && part->reg.n_isr < broker_min_isr(b, pp->topic))
+        return KERR_NOT_ENOUGH_REPLICAS;
+    const record_batch_t *batch = pp->batch;
+    log_append_t meta = { .producer_id = batch->producer_id,
+                          .producer_epoch = batch->producer_epoch,
+                          .base_sequence = batch->base_sequence,
+                          .leader_epoch = part->reg.leader_epoch,
+                          .flags = batch->flags,
+                          .size = batch->size };
+    *base = plog_append(&part->log, batch->recs, batch->n, &meta);
+    b->m.messages_in += batch->n;
+    b->m.bytes_in += batch->size;
+    trace_append(b, part, *base, batch);
+    part_maybe_advance_hw(b, part);
+    return KERR_NONE;
+}
+
+/* Partition.checkEnoughReplicasReachOffset for one waiting partition: true when done. */
+static bool check_part(broker_t *b, produce_part_resp_t *pr, int64_t required)
+{
+    int16_t err;
+    bpartition_t *part = broker_led(b, pr->topic, pr->partition, &err);
+    if (!part) {
+        pr->error = KERR_NOT_LEADER_OR_FOLLOWER;
+        return true;
+    }
+    if (part->log.hw < required)
+        return false;
+    pr->error = maximal_isr_size(part) < broker_min_isr(b, pr->topic)
+                    ? KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                    : KERR_NONE;
+    return true;
+}
+
+static bool try_complete(broker_t *b, produce_wait_t *w)
+{
+    bool done = true;
+    for (int32_t i = 0; i < w->resp->n; i++) {
+        if (w->required[i] < 0)
+            continue;
+        if (check_part(b, &w->resp->parts[i], w->required[i]))
+            w->required[i] = -1;
+        else
+            done = false;
+    }
+    return done;
+}
+
+static void respond(broker_t *b, msg_t *m, produce_wait_t *w)
+{
+    request_time_add(&b->m.produce, b->w->now - w->arrived);
+    net_reply(b->w, b->node, m, msg_new(b->w, API_PRODUCE, true, w->resp, &produce_resp_ops));
+    free(w->required);
+    free(w);
+}
+
+static void produce_expired(void *a, void *bb, int64_t arg)
+{
+    broker_t *b = a;
+    for (size_t i = 0; i < b->produces.n; i++) {
+        if (b->produces.v[i].req != bb)
+            continue;
+        produce_wait_t *w = b->produces.v[i].state;
+        for (int32_t p = 0; p < w->resp->n; p++)
+            if (w->required[p] >= 0)
+                w->resp->parts[p].error = KERR_REQUEST_TIMED_OUT;
+        respond(b, bb, w);
+        delayed_remove(b->w, &b->produces, i);
+        return;
+    }
+}
+
+void produce_handle(broker_t *b, msg_t *m)
+{
+    const produce_req_t *req = m->body;
+    bool valid_acks = req->acks == -1 || req->acks == 0 || req->acks == 1;
+    produce_wait_t *w = proto_calloc(1, sizeof *w);
+    w->arrived = b->w->now;
+    w->resp = proto_calloc(1, sizeof *w->resp);
+    w->resp->n = req->n;
+    w->resp->parts = proto_calloc((size_t)req->n, sizeof *w->resp->parts);
+    w->required = proto_calloc((size_t)req->n, sizeof *w->required);
+    for (int32_t i = 0; i < req->n; i++) {
+        produce_part_resp_t *pr = &w->resp->parts[i];
+        pr->topic = req->parts[i].topic;
+        pr->partition = req->parts[i].partition;
+        pr->base_offset = -1;
+        pr->error = valid_acks ? append_to_leader(b, &req->parts[i], req->acks, &pr->base_offset)
+                               : KERR_INVALID_REQUIRED_ACKS;
+        bool waits = req->acks == -1 && pr->error == KERR_NONE;
+        w->required[i] = waits ? pr->base_offset + req->parts[i].batch->n : -1;
+    }
+    fetch_try_complete(b);
+    if (req->acks == 0) { /* Kafka sends no response at all */
+        produce_resp_ops.free(w->resp);
+        free(w->required);
+        free(w);
+        return;
+    }
+    if (try_complete(b, w)) {
+        respond(b, m, w);
+        return;
+    }
+    ev_handle_t t = node_timer(b->node, (int64_t)req->timeout_ms * US_PER_MS, produce_expired,
+                               b, m, 0);
+    delayed_add(b->w, &b->produces, m, t, w);
+}
+
+void produce_try_complete(broker_t *b)
+{
+    for (size_t i = 0; i < b->produces.n;) {
+        produce_wait_t *w = b->produces.v[i].state;
+        if (try_complete(b, w)) {
+            respond(b, b->produces.v[i].req, w);
+            delayed_remove(b->w, &b->produces, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* A crash: the waiting requests are gone with the process. */
+void produce_fail_all(broker_t *b)
+{
+    while (b->produces.n) {
+        produce_wait_t *w = b->produces.v[b->produces.n - 1].state;
+        produce_resp_ops.free(w->resp);
+        free(w->required);
+        free(w);
+        delayed_remove(b->w, &b->produces, b->produces.n - 1);
+    }
+}
