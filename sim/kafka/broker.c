@@ -343,7 +343,9 @@ static void send_registration(broker_t *b)
     broker_registration_t *r = proto_calloc(1, sizeof *r);
     r->broker_id = b->id;
     r->incarnation = b->incarnation;
-    send_bg(b, msg_new(b->w, API_BROKER_REGISTRATION, false, r, &registration_req_ops));
+    msg_t *m = msg_new(b->w, API_BROKER_REGISTRATION, false, r, &registration_req_ops);
+    send_bg(b, m);
+    b->registration_corr = m->corr;
 }
 
 static void send_heartbeat(broker_t *b)
@@ -381,7 +383,9 @@ static void isr_tick(void *a, void *bb, int64_t arg)
 static void registration_response(broker_t *b, const msg_t *m)
 {
     const broker_registration_t *r = m->body;
-    if (b->state != BROKER_STARTING || r->incarnation != b->incarnation ||
+    /* Only the answer to the latest attempt counts: each one that succeeds writes a new
+     * registration with a new broker epoch. */
+    if (b->state != BROKER_STARTING || m->corr != b->registration_corr ||
         r->error != KERR_NONE)
         return; /* tried again at the next tick */
     b->state = BROKER_RECOVERY;

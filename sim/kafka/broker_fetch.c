@@ -183,17 +183,28 @@ static void fetch_expired(void *a, void *bb, int64_t arg)
     }
 }
 
+/* Answering a follower can move the HW, which asks for this again: the request is noted
+ * and served by the running pass, which goes over the list once more. */
 void fetch_try_complete(broker_t *b)
 {
-    for (size_t i = 0; i < b->fetches.n;) {
-        msg_t *m = b->fetches.v[i].req;
-        if (fetch_satisfied(b, m->body)) {
-            respond_fetch(b, m, b->fetches.v[i].arrived);
-            delayed_remove(b->w, &b->fetches, i);
-        } else {
-            i++;
-        }
+    if (b->completing_fetches) {
+        b->fetches_again = true;
+        return;
     }
+    b->completing_fetches = true;
+    do {
+        b->fetches_again = false;
+        for (size_t i = 0; i < b->fetches.n;) {
+            msg_t *m = b->fetches.v[i].req;
+            if (fetch_satisfied(b, m->body)) {
+                respond_fetch(b, m, b->fetches.v[i].arrived);
+                delayed_remove(b->w, &b->fetches, i);
+            } else {
+                i++;
+            }
+        }
+    } while (b->fetches_again);
+    b->completing_fetches = false;
 }
 
 void fetch_handle(broker_t *b, msg_t *m)

@@ -91,9 +91,11 @@ struct broker {
     uint32_t incarnation;
     int64_t broker_epoch;
     int32_t next_corr;
+    int32_t registration_corr; /* of the latest BrokerRegistration sent */
     bool md_fetching;
     int64_t md_fetch_sent;
     delayed_list_t fetches, produces;
+    bool completing_fetches, fetches_again;
     fetcher_t *fetchers;     /* by leader broker id - 1 */
     broker_counters_t m;
     /* configs */

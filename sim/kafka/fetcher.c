@@ -103,10 +103,9 @@ static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, 
 static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const char *why)
 {
     int64_t from = part->log.leo;
-    if (offset >= from)
-        return;
     plog_truncate(&part->log, offset);
-    trace_truncate(b, part, from, part->log.leo, why);
+    if (part->log.leo < from)
+        trace_truncate(b, part, from, part->log.leo, why);
 }
 
 /* AbstractFetcherThread.getOffsetTruncationState: the leader's epoch and end offset

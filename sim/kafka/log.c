@@ -143,15 +143,17 @@ void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t si
 void plog_truncate(plog_t *l, int64_t offset)
 {
     size_t bi = plog_find_batch(l, offset);
-    if (bi >= l->n_batches)
-        return;
-    for (size_t i = bi; i < l->n_batches; i++)
-        l->bytes -= l->batches[i].size;
-    l->n = l->batches[bi].first;
-    l->leo = l->batches[bi].base_offset;
-    l->n_batches = bi;
-    if (l->hw > l->leo)
-        l->hw = l->leo;
+    if (bi < l->n_batches) {
+        for (size_t i = bi; i < l->n_batches; i++)
+            l->bytes -= l->batches[i].size;
+        l->n = l->batches[bi].first;
+        l->leo = l->batches[bi].base_offset;
+        l->n_batches = bi;
+        if (l->hw > l->leo)
+            l->hw = l->leo;
+    }
+    /* Even with nothing to cut, an epoch started at the log end goes (UnifiedLog.truncateTo:
+     * a leader that wrote nothing in its epoch before it lost leadership). */
     while (l->n_epochs && l->epochs[l->n_epochs - 1].start >= l->leo)
         l->n_epochs--;
 }

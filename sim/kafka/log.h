@@ -78,8 +78,9 @@ int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_app
 /* A follower's append: one batch exactly as the leader wrote it (same offsets, leader
  * epoch, producer fields), starting at the log end. `recs` hold n records of one batch. */
 void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size);
-/* Drops every batch that ends at or after `offset` (offsets at batch boundaries), with
- * the epoch cache entries that start there; the high watermark follows down. */
+/* Drops every batch that ends at or after `offset` (offsets at batch boundaries), and the
+ * epoch cache entries that start at or after the new log end; the high watermark follows
+ * down. */
 void plog_truncate(plog_t *l, int64_t offset);
 
 /* Records that epoch `epoch` starts at `start` (when it is newer than the latest). */

@@ -46,8 +46,10 @@ static inline void fixture_config(config_t *c, const char *const *kv)
         }
 }
 
-/* `brokers` brokers and the topic "t" with `partitions` partitions. */
-static inline void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t partitions)
+/* `brokers` brokers (broker configs `broker_kv`) and the topic "t" (topic configs
+ * `topic_kv`, e.g. partitions and replication.factor). */
+static inline void fixture_init_with(fixture_t *f, uint64_t seed, int brokers,
+                                     const char *const *broker_kv, const char *const *topic_kv)
 {
     memset(f, 0, sizeof *f);
     f->tr = trace_new();
@@ -55,16 +57,23 @@ static inline void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_
     f->w = world_new(seed, f->tr);
     config_t bc, tc;
     config_init(&bc, &broker_config_schema);
+    fixture_config(&bc, broker_kv);
     f->c = cluster_new(f->w, "main", brokers, &bc, f->err, sizeof f->err);
     config_free(&bc);
-    char parts[16];
-    snprintf(parts, sizeof parts, "%d", partitions);
     config_init(&tc, &topic_config_schema);
-    const char *tkv[] = { "partitions", parts, NULL };
-    fixture_config(&tc, tkv);
+    fixture_config(&tc, topic_kv);
     if (!f->c || !cluster_create_topic(f->c, TOPIC, &tc, f->err, sizeof f->err))
         abort();
     config_free(&tc);
+}
+
+/* `brokers` brokers and the topic "t" with `partitions` partitions, one replica each. */
+static inline void fixture_init(fixture_t *f, uint64_t seed, int brokers, int32_t partitions)
+{
+    char parts[16];
+    snprintf(parts, sizeof parts, "%d", partitions);
+    const char *tkv[] = { "partitions", parts, NULL };
+    fixture_init_with(f, seed, brokers, NULL, tkv);
 }
 
 static inline void fixture_free(fixture_t *f)
