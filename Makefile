@@ -4,6 +4,8 @@
 CC      ?= cc
 PKGS    := lua5.4 libcjson ncursesw
 DEB_PKGS := liblua5.4-dev libcjson-dev libncurses-dev pkg-config
+# Only the tests use these (the viewer's tmux test, xmllint on exported SVG).
+TEST_DEB_PKGS := tmux libxml2-utils
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE_EXTENDED
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -35,7 +37,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 KSIM     := $(BUILD)/ksim
 
-.PHONY: all test demo bench clean deps golden
+.PHONY: all test test-deps demo bench clean deps golden
 all: ksim
 
 ksim: $(KSIM)
@@ -71,7 +73,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 $(KSIM): $(CLI_OBJ) $(BUILD)/libksim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/kafka_fixture.h $(BUILD)/libksim.a | $(DEPS_OK)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/kafka_fixture.h tests/unit/tui_fixture.h $(BUILD)/libksim.a | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
 
@@ -79,12 +81,27 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libksim.a | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
 
+# Test-only tools, installed like the build's packages; without them the tests that need
+# them say SKIP.
+test-deps:
+	@if ! command -v tmux >/dev/null 2>&1 || ! command -v xmllint >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "ksim: installing $(TEST_DEB_PKGS) for the tests"; \
+	    (apt-get install -y -q $(TEST_DEB_PKGS) || (apt-get update -q && apt-get install -y -q $(TEST_DEB_PKGS))) >&2 || \
+	      echo "ksim: could not install $(TEST_DEB_PKGS): the viewer and export tests will skip" >&2; \
+	  else \
+	    echo "ksim: the viewer and export tests need $(TEST_DEB_PKGS); they skip without them. Run:"; \
+	    echo "  sudo apt-get install -y $(TEST_DEB_PKGS)"; \
+	  fi; \
+	fi
+
 # Every test is an executable speaking TAP: C unit tests and the scripts in tests/.
-test: $(KSIM) $(UNIT_BIN)
+test: $(KSIM) $(UNIT_BIN) test-deps
 	KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' $(UNIT_BIN) $(sort $(wildcard tests/*.t))
 
+# On a terminal the viewer opens (q quits); elsewhere the text timeline is printed.
 demo: ksim
-	$(KSIM) run scenarios/01-lost-ack-duplicate.lua
+	$(KSIM) run scenarios/01-lost-ack-duplicate.lua --tui
 
 # Records every scenario's digest as the new expectation (after an intended change).
 golden: ksim

@@ -28,6 +28,10 @@ static const char *usage_main =
     "commands:\n"
     "  run FILE.lua      run a scenario and print its timeline\n"
     "  test [PATH...]    run scenarios as tests, TAP on stdout (default: scenarios)\n"
+    "  assign            run Kafka's consumer-group assignors on groups (JSON Lines)\n"
+    "  view TRACE.jsonl  the timeline viewer on a saved trace\n"
+    "  export TRACE.jsonl --svg OUT.svg | --mermaid OUT.mmd | --text\n"
+    "                    the sequence diagram for slides and documents\n"
     "\n"
     "options:\n"
     "  --help            this help; `ksim COMMAND --help` for a command's options\n"
@@ -46,6 +50,8 @@ static const char *usage_run =
     "  --seed N               seed of the world (overrides ksim.world{seed = ...})\n"
     "  --trace OUT.jsonl      write the trace as JSON Lines to OUT.jsonl\n"
     "  --quiet                print only failed checks, errors and the digest\n"
+    "  --tui                  open the timeline viewer on the run when it ends (on a\n"
+    "                         terminal; elsewhere the text timeline is printed)\n"
     "  --max-time SECONDS     virtual-time limit of the run (default 3600)\n"
     "  --max-instructions N   Lua instruction budget (default 500000000)\n"
     "  --help                 this help\n"
@@ -86,6 +92,7 @@ typedef struct cli {
     int n_paths;
     const char *trace_path;
     bool quiet;
+    bool tui;
     ksim_run_opts_t opts;
 } cli_t;
 
@@ -124,7 +131,8 @@ static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
             c->paths[c->n_paths++] = a;
             continue;
         }
-        bool flag = strcmp(name, "--help") == 0 || (is_run && strcmp(name, "--quiet") == 0);
+        bool flag = strcmp(name, "--help") == 0 ||
+                    (is_run && (strcmp(name, "--quiet") == 0 || strcmp(name, "--tui") == 0));
         if (flag && val)
             return usage_error(sp, "option '%s' takes no value", name);
         if (strcmp(name, "--help") == 0) {
@@ -133,6 +141,10 @@ static int parse_args(cli_t *c, int argc, char **argv, bool is_run)
         }
         if (strcmp(name, "--quiet") == 0) {
             c->quiet = true;
+            continue;
+        }
+        if (strcmp(name, "--tui") == 0) {
+            c->tui = true;
             continue;
         }
         bool takes = strcmp(name, "--seed") == 0 || strcmp(name, "--max-time") == 0 ||
@@ -238,6 +250,7 @@ static void put_tap(const char *s)
 typedef struct run_ctx {
     const char *path;
     bool quiet;
+    bool tui;            /* the viewer shows the timeline: do not print it */
     bool progress;       /* --quiet on a terminal: a progress line on stderr */
     bool progress_shown;
     uint64_t events;
@@ -270,7 +283,7 @@ static void run_listener(void *ctx, const cJSON *ev, const char *line)
     run_ctx_t *rc = ctx;
     show_progress(rc, ev);
     const char *kind = trace_str(ev, "kind");
-    if (rc->quiet || !kind || strcmp(kind, "check") == 0)
+    if (rc->quiet || rc->tui || !kind || strcmp(kind, "check") == 0)
         return;
     if (text_format_event(ev, rc->line, sizeof rc->line))
         puts(rc->line);
@@ -326,15 +339,20 @@ static int cmd_run(int argc, char **argv)
         tst.st_ino == st.st_ino)
         return usage_error("run ", "--trace %s is the scenario file itself (the trace would "
                            "overwrite it)", c.trace_path);
+    bool tui = c.tui && isatty(0) && isatty(1);
+    if (c.tui && !tui)
+        fputs("ksim: --tui: not a terminal: printing the text timeline instead\n", stderr);
     FILE *tf = NULL;
-    if (c.trace_path) {
-        tf = fopen(c.trace_path, "w");
+    if (c.trace_path || tui) { /* the viewer reads the trace back: from a temporary file */
+        tf = c.trace_path ? fopen(c.trace_path, tui ? "w+" : "w") : tmpfile();
         if (!tf) {
-            fprintf(stderr, "ksim: cannot write %s: %s\n", c.trace_path, strerror(errno));
+            fprintf(stderr, "ksim: cannot write %s: %s\n",
+                    c.trace_path ? c.trace_path : "a temporary trace", strerror(errno));
             return EXIT_IO;
         }
     }
-    run_ctx_t ctx = { .path = path, .quiet = c.quiet, .progress = c.quiet && isatty(2) };
+    run_ctx_t ctx = { .path = path, .quiet = c.quiet, .tui = tui,
+                      .progress = c.quiet && isatty(2) };
     trace_t *tr = trace_new();
     if (tf)
         trace_set_file(tr, tf);
@@ -349,13 +367,20 @@ static int cmd_run(int argc, char **argv)
     end_progress(&ctx);
 
     int code = res.error ? EXIT_SCENARIO : res.failed ? EXIT_CHECK : EXIT_OK;
+    if (tui && fflush(tf) == 0 && fseek(tf, 0, SEEK_SET) == 0) {
+        fflush(stdout);
+        int vc = cmd_view_stream(tf, c.trace_path ? c.trace_path : path, false,
+                                 !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
+        code = vc != 0 && code == EXIT_OK ? vc : code;
+    }
     if (res.error) {
         char buf[2600];
         fflush(stdout);
         fprintf(stderr, "ksim: %s\n", located(res.message, path, buf, sizeof buf));
     }
     if (tf && (fflush(tf) != 0 || ferror(tf) || fclose(tf) != 0)) {
-        fprintf(stderr, "ksim: error writing %s: %s\n", c.trace_path, strerror(errno));
+        fprintf(stderr, "ksim: error writing %s: %s\n",
+                c.trace_path ? c.trace_path : "a temporary trace", strerror(errno));
         code = EXIT_IO;
     }
     printf("digest %016llx\n", (unsigned long long)trace_digest(tr));

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# viewer.t: the real viewer in a real terminal. tmux runs `ksim view` on the lost-ACK
+# scenario's trace; keys are sent, and the screen is read back with capture-pane to check
+# what a student sees: the lane headers, the dropped ACK, the duplicate record in the
+# inspector after the retry and one record again after moving back, the help, resizes
+# down to a tiny window, colours off with NO_COLOR, --ascii, and a terminal restored
+# after q and after SIGTERM. Skipped only where tmux is not installed.
+set -u
+cd "$(dirname "$0")/.."
+KSIM=${KSIM:-./ksim}
+case $KSIM in /*) ;; *) KSIM=$PWD/$KSIM ;; esac
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "1..0 # SKIP tmux is not installed (make test installs it when it can)"
+  exit 0
+fi
+tmp=$(mktemp -d)
+sock=ksim-test-$$
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() {
+  local path
+  path=$(T display-message -p '#{socket_path}' 2>/dev/null)
+  T kill-server >/dev/null 2>&1
+  [ -n "$path" ] && rm -f "$path" # tmux leaves its socket behind
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+
+screen() { T capture-pane -p -t "$1" 2>/dev/null; }
+# wait_for SESSION TEXT [absent]: polls the screen (up to 10 s) until TEXT shows (or is gone).
+wait_for() {
+  local i
+  for i in $(seq 1 100); do
+    if [ "${3:-}" = absent ]; then
+      screen "$1" | grep -qF -- "$2" || return 0
+    else
+      screen "$1" | grep -qF -- "$2" && return 0
+    fi
+    sleep 0.1
+  done
+  diag "waited for '$2'${3:+ to go}; the screen was:"
+  screen "$1" | sed 's/^/#   | /'
+  return 1
+}
+wait_file() { local i; for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+keys() { T send-keys -t "$1" "${@:2}"; }
+
+"$KSIM" run --quiet --trace "$tmp/t.jsonl" scenarios/01-lost-ack-duplicate.lua >/dev/null 2>&1
+[ -s "$tmp/t.jsonl" ]; ok $? "the demo scenario writes a trace"
+
+# start NAME ARGS...: the viewer in its own session, 120x40, recording the terminal's
+# settings before and after, its exit code and its process id.
+start() {
+  local name=$1; shift
+  cat >"$tmp/$name.sh" <<EOF
+stty -g >"$tmp/$name.before"
+"$KSIM" view "$tmp/t.jsonl" $* </dev/tty &
+echo \$! >"$tmp/$name.pid"
+wait \$!
+echo \$? >"$tmp/$name.rc"
+stty -g >"$tmp/$name.after"
+sleep 600
+EOF
+  T new-session -d -x 120 -y 40 -s "$name" "env LANG=C.UTF-8 LC_ALL=C.UTF-8 ${VIEW_ENV:-} sh $tmp/$name.sh"
+}
+
+# ---- what a student sees ----
+start v
+wait_for v "broker-1"; ok $? "the viewer opens on the trace"
+head_line=$(screen v | sed -n 2p)
+grep -q "broker-1" <<<"$head_line" && grep -q "p1" <<<"$head_line"
+ok $? "the lane headers name broker-1 and p1"
+wait_for v "✗ Produce resp payments-0 @0"; ok $? "the dropped ACK ends in ✗ half-way"
+screen v | grep -qF "问题场景"; ok $? "the Chinese note is on screen"
+
+keys v / ; keys v -l "offsets 1..1"; keys v Enter
+wait_for v "     1  k1"; ok $? "after the retry the inspector lists offset 1: k1"
+screen v | grep -qF "     0  k1"; ok $? "and offset 0: the same payment twice"
+screen v | grep -qF "offsets 1..1"; ok $? "the retry's append is the selected event"
+keys v k k
+wait_for v "     1  k1" absent; ok $? "moving back before the retry rewinds the log"
+screen v | grep -qF "     0  k1"; ok $? "to the one record written before it"
+
+keys v '?'
+wait_for v "next / previous note"; ok $? "? shows the keys"
+keys v Escape
+wait_for v "next / previous note" absent; ok $? "any key closes the help"
+
+T resize-window -t v -x 80 -y 24
+wait_for v "Partition logs" absent # at 80 columns the inspector leaves the timeline alone
+[ "$(screen v | LC_ALL=C.UTF-8 wc -L)" -le 80 ] && screen v | sed -n 2p | grep -q "broker-1" &&
+  screen v | sed -n 1p | grep -q "? help"
+ok $? "resized to 80x24 it redraws to fit, lanes still labelled"
+T resize-window -t v -x 12 -y 4
+wait_for v "too small"; ok $? "a tiny window gets a message"
+T resize-window -t v -x 120 -y 40
+wait_for v "Partition logs"; ok $? "back at 120x40 the inspector returns"
+
+keys v q
+wait_file "$tmp/v.rc"; ok $? "q quits"
+[ "$(cat "$tmp/v.rc" 2>/dev/null)" = 0 ]; ok $? "with exit code 0"
+cmp -s "$tmp/v.before" "$tmp/v.after"; ok $? "the terminal settings are restored after q"
+
+# ---- SIGTERM ----
+start s
+wait_for s "broker-1" >/dev/null
+kill -TERM "$(cat "$tmp/s.pid")"
+wait_file "$tmp/s.rc"; ok $? "SIGTERM ends the viewer"
+[ "$(cat "$tmp/s.rc" 2>/dev/null)" = 143 ]; ok $? "with exit code 128+15 ($(cat "$tmp/s.rc" 2>/dev/null))"
+cmp -s "$tmp/s.before" "$tmp/s.after"; ok $? "the terminal settings are restored after SIGTERM"
+
+# ---- fallbacks ----
+VIEW_ENV="NO_COLOR=1" start c
+wait_for c "broker-1" >/dev/null
+! T capture-pane -e -p -t c | grep -q $'\e\\[3[0-7]m\|\e\\[4[0-7]m\|38;5;'
+ok $? "NO_COLOR: no colours, only attributes"
+keys c q
+start a --ascii
+wait_for a "x Produce resp payments-0 @0"; ok $? "--ascii: the drop is an x"
+! screen a | grep -q "[│─✗┄]"; ok $? "--ascii: no box drawing"
+keys a q
+
+# ---- ksim run --tui ----
+cat >"$tmp/run.sh" <<EOF
+"$KSIM" run scenarios/01-lost-ack-duplicate.lua --tui
+echo \$? >"$tmp/run.rc"
+sleep 600
+EOF
+T new-session -d -x 120 -y 40 -s r -c "$PWD" "env LANG=C.UTF-8 LC_ALL=C.UTF-8 sh $tmp/run.sh"
+wait_for r "State at 0.000 ms"; ok $? "ksim run --tui opens the viewer on the run"
+keys r q
+wait_file "$tmp/run.rc"
+[ "$(cat "$tmp/run.rc")" = 0 ] && wait_for r "digest " && screen r | grep -qE '^digest [0-9a-f]{16}$' &&
+  screen r | grep -q "^ok 3 - the partition holds two records"
+ok $? "after q the terminal shows the run's checks and digest"
+
+echo "1..$n"
+exit $fail

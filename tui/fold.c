@@ -1,0 +1,318 @@
+/* fold: how each kind of event changes the state the inspector shows. Every function
+ * reads the event's fields (docs/trace-format.md) and records changes in the histories
+ * of state.h, keyed by section and entity name:
+ *   node     NAME                 role, status (up / crashed / paused)
+ *   log      "NODE TOPIC-P"       the records (st_log_*), HW
+ *   producer, consumer, client    requests in flight, counters, producer id and epoch,
+ *                                 positions and assignment
+ *   topic, network, fault, run    what the world set up and how it ended */
+#include "model.h"
+
+#include "../sim/trace.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *node_of(const cJSON *ev)
+{
+    const char *n = trace_str(ev, "node");
+    return n ? n : "?";
+}
+
+/* The section a client's entity lives in: its role, when it is a client's. */
+static const char *client_section(const model_t *m, const char *name)
+{
+    uint16_t id = model_find_node(m, name);
+    const char *role = id == NODE_NONE || id == NODE_WORLD ? "" : model_node_role(m, id);
+    if (strcmp(role, "producer") == 0 || strcmp(role, "consumer") == 0)
+        return role;
+    if (strcmp(role, "broker") == 0 || strcmp(role, "controller") == 0)
+        return NULL;
+    return "client";
+}
+
+static uint32_t client(model_t *m, const char *name, uint32_t i)
+{
+    const char *sec = client_section(m, name);
+    return sec ? st_entity(&m->st, sec, name, i) : ST_NEVER;
+}
+
+static uint32_t log_entity(model_t *m, const cJSON *ev, uint32_t i)
+{
+    char name[256];
+    const char *tp = trace_str(ev, "tp");
+    snprintf(name, sizeof name, "%s %s", node_of(ev), tp ? tp : "?");
+    return st_entity(&m->st, "log", name, i);
+}
+
+static uint64_t req_key(uint16_t node, int64_t corr)
+{
+    return ((uint64_t)node << 48) ^ (uint64_t)corr;
+}
+
+/* ---- nodes ---- */
+
+void fold_node(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *name = node_of(ev), *role = trace_str(ev, "role");
+    uint16_t id = model_find_node(m, name);
+    if (id < m->nnodes && role)
+        m->nodes[id].role = intern_id(&m->strs, role);
+    uint32_t e = st_entity(&m->st, "node", name, i);
+    st_set_str(&m->st, e, "role", i, role ? role : "?");
+    st_set_str(&m->st, e, "status", i, "up");
+    client(m, name, i);
+}
+
+void fold_status(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *name = node_of(ev), *kind = trace_str(ev, "kind");
+    const char *status = strcmp(kind, "crash") == 0   ? "crashed"
+                         : strcmp(kind, "pause") == 0 ? "paused"
+                                                      : "up";
+    st_set_str(&m->st, st_entity(&m->st, "node", name, i), "status", i, status);
+    uint32_t c = strcmp(kind, "crash") == 0 ? client(m, name, i) : ST_NEVER;
+    if (c != ST_NEVER) /* its requests died with it */
+        st_req_close_all(&m->st, c, i, NULL);
+}
+
+/* ---- the network ---- */
+
+static void names(char *buf, size_t n, const cJSON *arr)
+{
+    size_t len = strlen(buf);
+    const cJSON *e;
+    int k = 0;
+    cJSON_ArrayForEach(e, arr) {
+        if (cJSON_IsString(e) && len + 1 < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", k++ ? "," : "", e->valuestring);
+        if (len >= n)
+            len = n - 1;
+    }
+}
+
+void fold_partition(model_t *m, uint32_t i, const cJSON *ev)
+{
+    char name[64], cut[512] = "";
+    snprintf(name, sizeof name, "partition %lld", (long long)trace_int(ev, "partition", 0));
+    names(cut, sizeof cut, cJSON_GetObjectItemCaseSensitive(ev, "a"));
+    bool oneway = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "oneway"));
+    strncat(cut, oneway ? " -/-> " : " <-/-> ", sizeof cut - strlen(cut) - 1);
+    names(cut, sizeof cut, cJSON_GetObjectItemCaseSensitive(ev, "b"));
+    st_set_str(&m->st, st_entity(&m->st, "network", name, i), "cut", i, cut);
+}
+
+void fold_heal(model_t *m, uint32_t i, const cJSON *ev)
+{
+    char name[64];
+    snprintf(name, sizeof name, "partition %lld", (long long)trace_int(ev, "partition", 0));
+    st_unset(&m->st, st_entity(&m->st, "network", name, i), "cut", i);
+}
+
+void fold_disconnect(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c != ST_NEVER)
+        st_req_close_all(&m->st, c, i, trace_str(ev, "peer"));
+}
+
+/* ---- messages: the requests clients wait for ---- */
+
+static void fold_produce_ids(model_t *m, uint32_t c, uint32_t i, const cJSON *ev)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(ev, "parts")) {
+        int64_t pid = trace_int(p, "producer_id", -1);
+        if (pid < 0)
+            continue;
+        st_set_int(&m->st, c, "producer id", i, pid);
+        st_set_int(&m->st, c, "epoch", i, trace_int(p, "producer_epoch", -1));
+        return;
+    }
+}
+
+void fold_send(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *dir = trace_str(ev, "dir"), *from = trace_str(ev, "from");
+    if (!from || !dir || strcmp(dir, "request") != 0)
+        return;
+    uint32_t c = client(m, from, i);
+    if (c == ST_NEVER)
+        return;
+    uint32_t req = st_req_open(&m->st, c, i, trace_str(ev, "to"));
+    u64map_put(&m->reqs, req_key(m->ev[i].node, trace_int(ev, "corr", -1)), req);
+    const char *api = trace_str(ev, "api");
+    if (api && strcmp(api, "Produce") == 0)
+        fold_produce_ids(m, c, i, ev);
+}
+
+static void close_request(model_t *m, uint32_t i, const char *client_name, int64_t corr)
+{
+    uint16_t node = model_find_node(m, client_name);
+    uint64_t key = req_key(node, corr);
+    uint32_t req = u64map_get(&m->reqs, key);
+    const char *sec = client_section(m, client_name);
+    if (req == INTERN_NONE || !sec)
+        return;
+    st_req_close(&m->st, st_find(&m->st, sec, client_name), req, i);
+    u64map_del(&m->reqs, key);
+}
+
+void fold_deliver(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *dir = trace_str(ev, "dir"), *to = trace_str(ev, "to");
+    if (dir && to && strcmp(dir, "response") == 0)
+        close_request(m, i, to, trace_int(ev, "corr", -1));
+}
+
+void fold_request_timeout(model_t *m, uint32_t i, const cJSON *ev)
+{
+    close_request(m, i, node_of(ev), trace_int(ev, "corr", -1));
+}
+
+/* ---- the log ---- */
+
+void fold_append(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = log_entity(m, ev, i);
+    int64_t pid = trace_int(ev, "producer_id", -1);
+    uint32_t flags = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "transactional"))
+                         ? ST_REC_TXN
+                         : 0;
+    const char *control = trace_str(ev, "control");
+    if (control)
+        flags |= ST_REC_CONTROL;
+    const cJSON *r;
+    uint32_t k = 0;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
+        st_rec_t rec = { trace_int(r, "offset", -1), pid, i, ST_NEVER, ST_NEVER, k++, flags };
+        st_log_append(&m->st, e, &rec);
+    }
+    if (control && pid >= 0)
+        st_log_end_txn(&m->st, e, i, pid, strcmp(control, "ABORT") == 0);
+}
+
+void fold_hw(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_set_int(&m->st, log_entity(m, ev, i), "HW", i, trace_int(ev, "hw", -1));
+}
+
+void fold_topic(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *name = trace_str(ev, "topic");
+    uint32_t e = st_entity(&m->st, "topic", name ? name : "?", i);
+    st_set_int(&m->st, e, "partitions", i, trace_int(ev, "partitions", 0));
+    st_set_int(&m->st, e, "replication factor", i, trace_int(ev, "replication_factor", 1));
+    char leaders[256] = "";
+    names(leaders, sizeof leaders, cJSON_GetObjectItemCaseSensitive(ev, "leaders"));
+    st_set_str(&m->st, e, "leaders", i, leaders);
+}
+
+/* ---- clients ---- */
+
+void fold_record(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c != ST_NEVER)
+        st_add(&m->st, c, "records sent", i, 1);
+}
+
+void fold_retry(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c == ST_NEVER)
+        return;
+    st_add(&m->st, c, "retries", i, 1);
+    st_set_str(&m->st, c, "last error", i, trace_str(ev, "error") ? trace_str(ev, "error") : "?");
+}
+
+void fold_batch_done(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c == ST_NEVER)
+        return;
+    const char *err = trace_str(ev, "error");
+    if (err && strcmp(err, "NONE") != 0) {
+        st_add(&m->st, c, "batches failed", i, 1);
+        st_set_str(&m->st, c, "last error", i, err);
+        return;
+    }
+    st_add(&m->st, c, "batches acked", i, 1);
+}
+
+void fold_assign(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    char buf[512] = "";
+    names(buf, sizeof buf, cJSON_GetObjectItemCaseSensitive(ev, "partitions"));
+    if (c != ST_NEVER)
+        st_set_str(&m->st, c, "assigned", i, buf[0] ? buf : "(none)");
+}
+
+static void set_position(model_t *m, uint32_t c, uint32_t i, const char *tp, int64_t pos)
+{
+    char field[256];
+    snprintf(field, sizeof field, "position %s", tp ? tp : "?");
+    st_set_int(&m->st, c, field, i, pos);
+}
+
+void fold_position(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    int64_t off = trace_int(ev, "offset", -1);
+    if (c != ST_NEVER && off >= 0)
+        set_position(m, c, i, trace_str(ev, "tp"), off);
+}
+
+void fold_poll(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c == ST_NEVER)
+        return;
+    st_add(&m->st, c, "records polled", i, trace_int(ev, "count", 0));
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records"))
+        set_position(m, c, i, trace_str(r, "tp"), trace_int(r, "offset", -1) + 1);
+}
+
+/* ---- faults and the run ---- */
+
+static uint32_t fault_entity(model_t *m, const cJSON *ev, uint32_t i)
+{
+    char name[64];
+    snprintf(name, sizeof name, "fault %lld", (long long)trace_int(ev, "fault", 0));
+    return st_entity(&m->st, "fault", name, i);
+}
+
+void fold_fault_rule(model_t *m, uint32_t i, const cJSON *ev)
+{
+    char body[512];
+    uint32_t e = fault_entity(m, ev, i);
+    const char *text = text_format_body(ev, body, sizeof body);
+    const char *colon = text ? strchr(text, ':') : NULL;
+    st_set_str(&m->st, e, "rule", i, colon ? colon + 2 : "?");
+    st_set_int(&m->st, e, "fired", i, 0);
+}
+
+void fold_fault(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_add(&m->st, fault_entity(m, ev, i), "fired", i, 1);
+}
+
+void fold_drop(model_t *m, uint32_t i, const cJSON *ev)
+{
+    if (trace_int(ev, "fault", -1) >= 0)
+        st_add(&m->st, fault_entity(m, ev, i), "fired", i, 1);
+}
+
+void fold_fault_cleared(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_set_str(&m->st, fault_entity(m, ev, i), "cleared", i, "yes");
+}
+
+void fold_run_end(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *status = trace_str(ev, "status");
+    st_set_str(&m->st, st_entity(&m->st, "run", "run", i), "ended", i, status ? status : "?");
+}

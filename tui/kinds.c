@@ -1,0 +1,51 @@
+/* kinds: the table of event kinds the viewer draws and folds (docs/trace-format.md lists
+ * them). Kept sorted by name only for the reader: look-up is linear over a few dozen. */
+#include "kinds.h"
+
+#include <string.h>
+
+static const kind_info_t table[] = {
+    { "append", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_append },
+    { "assign", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_assign },
+    { "batch_done", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, fold_batch_done },
+    { "check", KS_WORLD, KF_CHECK, G_CHECK, SS_OK, label_check, NULL },
+    { "config_adjusted", KS_LANE, 0, G_DOT, SS_DIM, NULL, NULL },
+    { "crash", KS_LANE, KF_FAULT, G_CROSS, SS_DROP, label_crash, fold_status },
+    { "deliver", KS_HIDDEN, 0, G_DOT, SS_NORMAL, NULL, fold_deliver },
+    { "disconnect", KS_LANE, 0, G_DOT, SS_ERROR, NULL, fold_disconnect },
+    { "drop", KS_MESSAGE, KF_FAULT, G_CROSS, SS_DROP, label_message, fold_drop },
+    { "fault", KS_WORLD, KF_FAULT, G_CROSS, SS_FAULT, label_world, fold_fault },
+    { "fault_cleared", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_fault_cleared },
+    { "fault_rule", KS_WORLD, 0, G_DOT, SS_FAULT, label_world, fold_fault_rule },
+    { "heal", KS_WORLD, 0, G_DOT, SS_STATE, label_world, fold_heal },
+    { "hw", KS_LANE, 0, G_HW, SS_STATE, label_hw, fold_hw },
+    { "metadata_timeout", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
+    { "node", KS_LANE, 0, G_UP, SS_STATE, NULL, fold_node },
+    { "note", KS_WORLD, KF_NOTE, G_DOT, SS_NOTE, label_note, NULL },
+    { "offset_reset", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_position },
+    { "partition", KS_WORLD, KF_FAULT, G_CROSS, SS_FAULT, label_world, fold_partition },
+    { "pause", KS_LANE, KF_FAULT, G_PAUSE, SS_FAULT, NULL, fold_status },
+    { "poll", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, fold_poll },
+    { "record", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, fold_record },
+    { "request_timeout", KS_LANE, 0, G_DOT, SS_ERROR, NULL, fold_request_timeout },
+    { "response_ignored", KS_LANE, 0, G_DOT, SS_DIM, NULL, NULL },
+    { "restart", KS_LANE, 0, G_UP, SS_STATE, NULL, fold_status },
+    { "resume", KS_LANE, 0, G_PLAY, SS_STATE, NULL, fold_status },
+    { "retry", KS_LANE, 0, G_DOT, SS_ERROR, NULL, fold_retry },
+    { "run_end", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_run_end },
+    { "seek", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_position },
+    { "send", KS_MESSAGE, 0, G_DOT, SS_REQUEST, label_message, fold_send },
+    { "simplification", KS_LANE, 0, G_DOT, SS_DIM, NULL, NULL },
+    { "topic", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_topic },
+};
+
+/* A kind this viewer does not know yet: most new kinds are state changes on a node. */
+static const kind_info_t generic = { "", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL };
+
+const kind_info_t *kinds_lookup(const char *kind)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].kind, kind) == 0)
+            return &table[i];
+    return &generic;
+}
