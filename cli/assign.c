@@ -1,0 +1,564 @@
+/* assign: `ksim assign`, Kafka's assignors on group descriptions. JSON Lines in (one group
+ * per line), JSON Lines out (one assignment per line, in input order). A bad line is
+ * reported on stderr with its number and skipped; the others go on. */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/client/assignors/assignor.h"
+#include "../sim/client/assignors/java_order.h"
+#include "../sim/core/suggest.h"
+#include "commands.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IO = 4 };
+
+static const char *usage_assign =
+    "usage: ksim assign [--input FILE]\n"
+    "\n"
+    "Runs Kafka's consumer-group partition assignors (Kafka 3.9's exact answers) on group\n"
+    "descriptions: JSON Lines in (one group per line, from standard input or FILE), JSON\n"
+    "Lines out (one assignment per line, in input order).\n"
+    "\n"
+    "a group:\n"
+    "  {\"id\":\"g1\",\"assignor\":\"range\",\"topics\":{\"t0\":3,\"t1\":5},\n"
+    "   \"members\":[{\"id\":\"c1\",\"topics\":[\"t0\",\"t1\"],\"owned\":[[\"t0\",0]],\n"
+    "                \"generation\":3,\"instance\":null,\"rack\":null},\n"
+    "              {\"id\":\"c2\",\"topics\":[\"t0\"]}],\n"
+    "   \"partition_racks\":{\"t0\":[[\"r1\",\"r2\"],[\"r2\",\"r3\"],[\"r3\",\"r1\"]]}}\n"
+    "  id               any JSON value, copied to the answer (optional)\n"
+    "  assignor         " ASSIGN_NAMES "\n"
+    "  topics           topic name: partition count\n"
+    "  members          in JoinGroup order (the sticky assignors' ties depend on it), each:\n"
+    "    id             member.id\n"
+    "    topics         the topics it subscribes to\n"
+    "    owned          [topic, partition] pairs it owns (optional; partitions of topics\n"
+    "                   not in \"topics\" are ignored, as Kafka ignores deleted topics)\n"
+    "    generation     the generation it owns them from (optional, -1 or null: none)\n"
+    "    instance       group.instance.id (optional, null: a dynamic member)\n"
+    "    rack           client.rack (optional)\n"
+    "  partition_racks  per topic, per partition, the racks of its replicas (optional;\n"
+    "                   rack-aware assignment needs these and members' racks)\n"
+    "\n"
+    "an answer:\n"
+    "  {\"id\":\"g1\",\"assignment\":{\"c1\":[[\"t0\",0],[\"t0\",1],[\"t1\",0],[\"t1\",1],\n"
+    "   [\"t1\",2],[\"t1\",3],[\"t1\",4]],\"c2\":[[\"t0\",2]]}}    (the answer to the group above)\n"
+    "  every member, sorted by id; partitions sorted by topic, then partition. With\n"
+    "  cooperative-sticky, a partition another member still has to revoke is left out:\n"
+    "  it follows in the next rebalance.\n"
+    "\n"
+    "options:\n"
+    "  --input FILE   read the groups from FILE\n"
+    "  --help         this help\n"
+    "\n"
+    "exit codes: 0 every group assigned, 1 some line failed (stderr names each line and\n"
+    "            what is wrong), 2 usage error, 4 I/O error\n";
+
+static const char *const group_fields[] = { "id", "assignor", "topics", "members",
+                                            "partition_racks" };
+static const char *const member_fields[] = { "id",         "topics",   "owned",
+                                             "generation", "instance", "rack" };
+static const char *const assignor_names[] = { "range", "roundrobin", "sticky",
+                                              "cooperative-sticky" };
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+struct named {
+    const char *name;
+    int32_t index;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+static int cmp_named_java(const void *a, const void *b)
+{
+    return jorder_strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* One input line being turned into an assign_group_t. Strings point into `json`. */
+typedef struct line {
+    cJSON *json;
+    const char *assignor;
+    assign_group_t g;
+    assign_topic_t *topics;
+    struct named *by_name; /* topics sorted by name, for look-ups */
+    assign_member_t *members;
+    int32_t **subs;
+    assign_tp_t **owned;
+    assign_replicas_t **replicas; /* per topic, NULL without racks */
+    const char ***racks;          /* per topic, the flattened rack names */
+    char err[512];
+} line_t;
+
+static bool fail(line_t *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->err, sizeof l->err, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static void line_free(line_t *l)
+{
+    for (int32_t m = 0; l->members && m < l->g.nmembers; m++) {
+        free(l->subs[m]);
+        free(l->owned[m]);
+    }
+    for (int32_t t = 0; l->replicas && t < l->g.ntopics; t++) {
+        free(l->replicas[t]);
+        free(l->racks[t]);
+    }
+    free(l->topics);
+    free(l->by_name);
+    free(l->members);
+    free(l->subs);
+    free(l->owned);
+    free(l->replicas);
+    free(l->racks);
+    cJSON_Delete(l->json);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fputs("ksim assign: out of memory\n", stderr);
+        exit(EXIT_IO);
+    }
+    return p;
+}
+
+/* ---- fields ---- */
+
+static void list_names(char *buf, size_t n, const char *const *names, size_t count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+static bool check_fields(line_t *l, const cJSON *obj, const char *const *fields, size_t n,
+                         const char *where)
+{
+    for (const cJSON *f = obj->child; f; f = f->next) {
+        size_t i = 0;
+        while (i < n && strcmp(f->string, fields[i]) != 0)
+            i++;
+        if (i < n)
+            continue;
+        char known[256], hint[160] = "";
+        list_names(known, sizeof known, fields, n);
+        const char *near = suggest_closest(f->string, fields, n);
+        if (near)
+            snprintf(hint, sizeof hint, "did you mean '%s'? ", near);
+        return fail(l, "unknown field '%s' in %s (%sfields: %s)", f->string, where, hint, known);
+    }
+    return true;
+}
+
+/* A JSON number that is a whole int32, or null (then *out keeps its default). */
+static bool get_int(const cJSON *v, int32_t *out)
+{
+    if (cJSON_IsNull(v))
+        return true;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < INT32_MIN || v->valuedouble > INT32_MAX)
+        return false;
+    *out = (int32_t)v->valuedouble;
+    return true;
+}
+
+static int32_t find_topic(const line_t *l, const char *name)
+{
+    struct named key = { name, -1 };
+    const struct named *hit =
+        bsearch(&key, l->by_name, (size_t)l->g.ntopics, sizeof key, cmp_named);
+    return hit ? hit->index : -1;
+}
+
+/* ---- parsing a group ---- */
+
+static bool parse_topics(line_t *l, const cJSON *topics)
+{
+    if (!cJSON_IsObject(topics))
+        return fail(l, "\"topics\" must be an object of topic name: partition count");
+    int32_t n = cJSON_GetArraySize(topics), i = 0;
+    l->topics = xcalloc((size_t)n, sizeof *l->topics);
+    l->by_name = xcalloc((size_t)n, sizeof *l->by_name);
+    for (const cJSON *t = topics->child; t; t = t->next, i++) {
+        int32_t count = -1;
+        if (!cJSON_IsNumber(t) || !get_int(t, &count))
+            return fail(l, "topic '%s': the partition count must be a whole number", t->string);
+        if (count < 0)
+            return fail(l, "topic '%s' has a negative partition count (%d)", t->string, count);
+        l->topics[i] = (assign_topic_t){ t->string, count, NULL };
+        l->by_name[i] = (struct named){ t->string, i };
+    }
+    l->g.topics = l->topics;
+    l->g.ntopics = n;
+    qsort(l->by_name, (size_t)n, sizeof *l->by_name, cmp_named);
+    return true;
+}
+
+static const char *topic_list(const line_t *l, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int32_t i = 0; i < l->g.ntopics && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "",
+                                 l->by_name[i].name);
+    return l->g.ntopics ? buf : "none";
+}
+
+static bool parse_subscription(line_t *l, int32_t m, const cJSON *topics)
+{
+    assign_member_t *mb = &l->members[m];
+    if (!cJSON_IsArray(topics))
+        return fail(l, "member '%s': \"topics\" must be an array of topic names", mb->id);
+    int32_t n = cJSON_GetArraySize(topics), i = 0;
+    l->subs[m] = xcalloc((size_t)n, sizeof *l->subs[m]);
+    for (const cJSON *t = topics->child; t; t = t->next, i++) {
+        if (!cJSON_IsString(t))
+            return fail(l, "member '%s': \"topics\" must hold topic names (strings)", mb->id);
+        int32_t idx = find_topic(l, t->valuestring);
+        if (idx < 0) {
+            char known[300];
+            return fail(l, "member '%s' subscribes to topic '%s', which is not in \"topics\" "
+                           "(topics: %s)", mb->id, t->valuestring,
+                        topic_list(l, known, sizeof known));
+        }
+        l->subs[m][i] = idx;
+    }
+    mb->topics = l->subs[m];
+    mb->ntopics = n;
+    return true;
+}
+
+/* Owned partitions of topics not in "topics" are dropped: Kafka ignores partitions of
+ * topics that no longer exist. */
+static bool parse_owned(line_t *l, int32_t m, const cJSON *owned)
+{
+    assign_member_t *mb = &l->members[m];
+    if (!owned || cJSON_IsNull(owned))
+        return true;
+    if (!cJSON_IsArray(owned))
+        return fail(l, "member '%s': \"owned\" must be an array of [topic, partition] pairs",
+                    mb->id);
+    l->owned[m] = xcalloc((size_t)cJSON_GetArraySize(owned), sizeof *l->owned[m]);
+    int32_t n = 0;
+    for (const cJSON *o = owned->child; o; o = o->next) {
+        const cJSON *t = cJSON_GetArrayItem(o, 0), *p = cJSON_GetArrayItem(o, 1);
+        int32_t part = -1;
+        if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != 2 || !cJSON_IsString(t) ||
+            !cJSON_IsNumber(p) || !get_int(p, &part))
+            return fail(l, "member '%s': each owned partition is a [topic, partition] pair, "
+                           "like [\"t0\", 2]", mb->id);
+        int32_t idx = find_topic(l, t->valuestring);
+        if (idx >= 0)
+            l->owned[m][n++] = (assign_tp_t){ idx, part };
+    }
+    mb->owned = l->owned[m];
+    mb->nowned = n;
+    return true;
+}
+
+static bool parse_member(line_t *l, int32_t m, const cJSON *js)
+{
+    assign_member_t *mb = &l->members[m];
+    mb->generation = ASSIGN_NO_GENERATION;
+    if (!cJSON_IsObject(js))
+        return fail(l, "member %d must be an object", m + 1);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(js, "id");
+    if (!cJSON_IsString(id))
+        return fail(l, "member %d needs an \"id\" (a string)", m + 1);
+    mb->id = id->valuestring;
+    char where[300];
+    snprintf(where, sizeof where, "member '%s'", mb->id);
+    if (!check_fields(l, js, member_fields, COUNT(member_fields), where))
+        return false;
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(js, "topics");
+    if (!topics)
+        return fail(l, "member '%s' needs \"topics\" (the topics it subscribes to)", mb->id);
+    if (!parse_subscription(l, m, topics) ||
+        !parse_owned(l, m, cJSON_GetObjectItemCaseSensitive(js, "owned")))
+        return false;
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(js, "generation");
+    if (gen && !get_int(gen, &mb->generation))
+        return fail(l, "member '%s': \"generation\" must be a whole number or null", mb->id);
+    const cJSON *inst = cJSON_GetObjectItemCaseSensitive(js, "instance");
+    const cJSON *rack = cJSON_GetObjectItemCaseSensitive(js, "rack");
+    if (inst && !cJSON_IsNull(inst) && !cJSON_IsString(inst))
+        return fail(l, "member '%s': \"instance\" must be a string or null", mb->id);
+    if (rack && !cJSON_IsNull(rack) && !cJSON_IsString(rack))
+        return fail(l, "member '%s': \"rack\" must be a string or null", mb->id);
+    mb->instance = cJSON_IsString(inst) ? inst->valuestring : NULL;
+    mb->rack = cJSON_IsString(rack) ? rack->valuestring : NULL;
+    return true;
+}
+
+static bool parse_members(line_t *l, const cJSON *members)
+{
+    if (!cJSON_IsArray(members))
+        return fail(l, "\"members\" must be an array of members");
+    int32_t n = cJSON_GetArraySize(members), m = 0;
+    l->members = xcalloc((size_t)n, sizeof *l->members);
+    l->subs = xcalloc((size_t)n, sizeof *l->subs);
+    l->owned = xcalloc((size_t)n, sizeof *l->owned);
+    l->g.members = l->members;
+    l->g.nmembers = n;
+    for (const cJSON *js = members->child; js; js = js->next, m++)
+        if (!parse_member(l, m, js))
+            return false;
+    return true;
+}
+
+static bool parse_topic_racks(line_t *l, int32_t t, const cJSON *parts)
+{
+    const char *name = l->topics[t].name;
+    int32_t np = l->topics[t].partitions;
+    if (!cJSON_IsArray(parts) || cJSON_GetArraySize(parts) != np)
+        return fail(l, "partition_racks of '%s' must list the racks of each of its %d "
+                       "partitions", name, np);
+    int32_t total = 0, p = 0;
+    for (const cJSON *r = parts->child; r; r = r->next)
+        total += cJSON_GetArraySize(r);
+    l->replicas[t] = xcalloc((size_t)np, sizeof *l->replicas[t]);
+    l->racks[t] = xcalloc((size_t)total, sizeof *l->racks[t]);
+    total = 0;
+    for (const cJSON *r = parts->child; r; r = r->next, p++) {
+        if (!cJSON_IsArray(r))
+            return fail(l, "partition_racks of %s-%d must be an array of rack names", name, p);
+        l->replicas[t][p] = (assign_replicas_t){ l->racks[t] + total, cJSON_GetArraySize(r) };
+        for (const cJSON *x = r->child; x; x = x->next) {
+            if (!cJSON_IsString(x) && !cJSON_IsNull(x))
+                return fail(l, "partition_racks of %s-%d: a rack is a string (or null for a "
+                               "broker without one)", name, p);
+            l->racks[t][total++] = cJSON_IsString(x) ? x->valuestring : NULL;
+        }
+    }
+    l->topics[t].replicas = l->replicas[t];
+    return true;
+}
+
+static bool parse_racks(line_t *l, const cJSON *pr)
+{
+    if (!pr || cJSON_IsNull(pr))
+        return true;
+    if (!cJSON_IsObject(pr))
+        return fail(l, "\"partition_racks\" must be an object of topic name: racks per partition");
+    l->replicas = xcalloc((size_t)l->g.ntopics, sizeof *l->replicas);
+    l->racks = xcalloc((size_t)l->g.ntopics, sizeof *l->racks);
+    for (const cJSON *t = pr->child; t; t = t->next) {
+        int32_t idx = find_topic(l, t->string);
+        if (idx < 0) {
+            char known[300];
+            return fail(l, "partition_racks names topic '%s', which is not in \"topics\" "
+                           "(topics: %s)", t->string, topic_list(l, known, sizeof known));
+        }
+        if (l->replicas[idx])
+            return fail(l, "partition_racks lists topic '%s' twice", t->string);
+        if (!parse_topic_racks(l, idx, t))
+            return false;
+    }
+    return true;
+}
+
+/* Where cJSON stopped, as a column of the line. */
+static bool parse_json(line_t *l, const char *text, size_t len)
+{
+    l->json = cJSON_ParseWithLength(text, len);
+    if (l->json)
+        return true;
+    const char *at = cJSON_GetErrorPtr();
+    if (at && at >= text && at <= text + len)
+        return fail(l, "not valid JSON (at column %d)", (int)(at - text) + 1);
+    return fail(l, "not valid JSON");
+}
+
+static bool parse_assignor(line_t *l, const cJSON *a)
+{
+    if (!cJSON_IsString(a))
+        return fail(l, "\"assignor\" is missing (one of: %s)", ASSIGN_NAMES);
+    if (assign_known(a->valuestring)) {
+        l->assignor = a->valuestring;
+        return true;
+    }
+    const char *near = suggest_closest(a->valuestring, assignor_names, COUNT(assignor_names));
+    if (near)
+        return fail(l, "unknown assignor '%s' (did you mean '%s'? known: %s)", a->valuestring,
+                    near, ASSIGN_NAMES);
+    return fail(l, "unknown assignor '%s' (known: %s)", a->valuestring, ASSIGN_NAMES);
+}
+
+static bool parse_group(line_t *l, const char *text, size_t len)
+{
+    if (!parse_json(l, text, len))
+        return false;
+    if (!cJSON_IsObject(l->json))
+        return fail(l, "a group is a JSON object, like {\"assignor\":\"range\",\"topics\":{...},"
+                       "\"members\":[...]}");
+    if (!check_fields(l, l->json, group_fields, COUNT(group_fields), "the group"))
+        return false;
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(l->json, "topics");
+    const cJSON *members = cJSON_GetObjectItemCaseSensitive(l->json, "members");
+    if (!parse_assignor(l, cJSON_GetObjectItemCaseSensitive(l->json, "assignor")))
+        return false;
+    if (!topics)
+        return fail(l, "\"topics\" is missing (topic name: partition count)");
+    if (!members)
+        return fail(l, "\"members\" is missing");
+    return parse_topics(l, topics) && parse_members(l, members) &&
+           parse_racks(l, cJSON_GetObjectItemCaseSensitive(l->json, "partition_racks"));
+}
+
+/* ---- writing an answer ---- */
+
+static void put_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void print_answer(FILE *out, const line_t *l, const assign_result_t *r)
+{
+    const assign_group_t *g = &l->g;
+    struct named *order = xcalloc((size_t)g->nmembers, sizeof *order);
+    for (int32_t m = 0; m < g->nmembers; m++)
+        order[m] = (struct named){ g->members[m].id, m };
+    qsort(order, (size_t)g->nmembers, sizeof *order, cmp_named_java); /* ids are unique */
+    fputc('{', out);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, "id");
+    if (id) {
+        char *text = cJSON_PrintUnformatted(id);
+        fprintf(out, "\"id\":%s,", text);
+        cJSON_free(text);
+    }
+    fputs("\"assignment\":{", out);
+    for (int32_t i = 0; i < g->nmembers; i++) {
+        int32_t m = order[i].index;
+        fputs(i ? "," : "", out);
+        put_string(out, g->members[m].id);
+        fputs(":[", out);
+        for (int64_t k = r->first[m]; k < r->first[m + 1]; k++) {
+            fputs(k > r->first[m] ? ",[" : "[", out);
+            put_string(out, g->topics[r->tps[k].topic].name);
+            fprintf(out, ",%d]", r->tps[k].partition);
+        }
+        fputc(']', out);
+    }
+    fputs("}}\n", out);
+    free(order);
+}
+
+/* ---- the command ---- */
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+/* Assigns one line's group; false (with the message on stderr) when the line is bad. */
+static bool assign_line(const char *text, size_t len, long lineno, FILE *out)
+{
+    line_t l = { 0 };
+    assign_result_t r;
+    bool ok = parse_group(&l, text, len) && assign_run(l.assignor, &l.g, &r, l.err, sizeof l.err);
+    if (ok) {
+        print_answer(out, &l, &r);
+        assign_result_free(&r);
+    } else {
+        fprintf(stderr, "ksim assign: line %ld: %s\n", lineno, l.err);
+    }
+    line_free(&l);
+    return ok;
+}
+
+static int usage(const char *fmt, const char *arg)
+{
+    fputs("ksim assign: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\ntry 'ksim assign --help'\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, const char **input)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            fputs(usage_assign, stdout);
+            return EXIT_OK;
+        }
+        if (strncmp(a, "--input=", 8) == 0) {
+            *input = a + 8;
+        } else if (strcmp(a, "--input") == 0) {
+            if (i + 1 >= argc)
+                return usage("option '%s' needs a file name", a);
+            *input = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            return usage("unknown option '%s'", a);
+        } else {
+            return usage("unexpected argument '%s' (groups come on standard input or "
+                         "with --input FILE)", a);
+        }
+        if (!**input)
+            return usage("option '%s' needs a file name", "--input");
+    }
+    return -1;
+}
+
+int cmd_assign(int argc, char **argv)
+{
+    const char *path = NULL;
+    int rc = parse_args(argc, argv, &path);
+    if (rc >= 0)
+        return rc;
+    FILE *in = path ? fopen(path, "r") : stdin;
+    if (!in) {
+        fprintf(stderr, "ksim assign: cannot read '%s': %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    bool all_ok = true;
+    while ((n = getline(&buf, &cap, in)) >= 0) {
+        lineno++;
+        if (!blank(buf, (size_t)n))
+            all_ok = assign_line(buf, (size_t)n, lineno, stdout) && all_ok;
+    }
+    bool read_error = ferror(in);
+    free(buf);
+    if (path)
+        fclose(in);
+    if (read_error) {
+        fprintf(stderr, "ksim assign: error reading %s\n", path ? path : "standard input");
+        return EXIT_IO;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ksim assign: cannot write the answers: %s\n", strerror(errno));
+        return EXIT_IO;
+    }
+    return all_ok ? EXIT_OK : EXIT_FAILED;
+}
