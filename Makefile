@@ -73,7 +73,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 $(KSIM): $(CLI_OBJ) $(BUILD)/libksim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/kafka_fixture.h tests/unit/tui_fixture.h $(BUILD)/libksim.a | $(DEPS_OK)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libksim.a | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libksim.a $(LDFLAGS) $(LDLIBS)
 
@@ -116,4 +116,4 @@ bench: $(KSIM) $(BENCH_BIN)
 clean:
 	rm -rf build build-san ksim
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)

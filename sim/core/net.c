@@ -8,7 +8,7 @@
 #include "../kafka/api.h"
 
 typedef struct link {
-    int64_t last_arrival; /* FIFO: nothing overtakes an earlier message */
+    int64_t last_arrival; /* FIFO: nothing overtakes an earlier message of the connection */
     latency_t lat;
     bool has_lat;
     int32_t cuts;         /* partitions currently cutting this link */
@@ -343,13 +343,15 @@ uint32_t net_conn(const net_t *net, int32_t a, int32_t b)
     return link_of(net, a, b)->conn;
 }
 
-/* Ends the current connection between a and b; returns the number it had. */
+/* Ends the current connection between a and b; returns the number it had. Order holds
+ * within a connection: the next one does not queue behind what the old one still carries. */
 static uint32_t close_conn(net_t *net, int32_t a, int32_t b)
 {
     link_t *ab = link_of(net, a, b), *ba = link_of(net, b, a);
     uint32_t old = ab->conn;
     ab->conn = ba->conn = old + 1;
     ab->open = ba->open = false;
+    ab->last_arrival = ba->last_arrival = 0;
     return old;
 }
 

@@ -304,15 +304,26 @@ static void send_bg(broker_t *b, msg_t *m)
     broker_send(b, b->controller, m);
 }
 
+static void md_fetch_timeout(void *a, void *bb, int64_t corr)
+{
+    broker_t *b = a;
+    if (b->md_fetching && b->md_fetch_corr == corr)
+        send_md_fetch(b);
+}
+
+/* A long poll of the metadata log; unanswered after controller.quorum.request.timeout.ms,
+ * it is sent again. */
 static void send_md_fetch(broker_t *b)
 {
     md_fetch_t *f = proto_calloc(1, sizeof *f);
     f->broker_id = b->id;
     f->offset = b->img.offset;
-    f->max_wait_ms = 500;
+    f->max_wait_ms = MD_FETCH_MAX_WAIT_MS;
     b->md_fetching = true;
-    b->md_fetch_sent = b->w->now;
-    send_bg(b, msg_new(b->w, API_FETCH, false, f, &md_fetch_req_ops));
+    msg_t *m = msg_new(b->w, API_FETCH, false, f, &md_fetch_req_ops);
+    send_bg(b, m);
+    b->md_fetch_corr = m->corr;
+    node_timer_bg(b->node, MD_REQUEST_TIMEOUT_MS * US_PER_MS, md_fetch_timeout, b, NULL, m->corr);
 }
 
 static void md_fetch_first(void *a, void *bb, int64_t arg)
@@ -330,6 +341,8 @@ static void md_fetch_retry(void *a, void *bb, int64_t inc)
 static void md_fetch_response(broker_t *b, const msg_t *m)
 {
     const md_fetch_t *f = m->body;
+    if (!b->md_fetching || m->corr != b->md_fetch_corr)
+        return; /* an answer given up on */
     b->md_fetching = false;
     if (f->offset == b->img.offset)
         replay_records(b, f->recs, f->n);
@@ -366,7 +379,7 @@ static void heartbeat_tick(void *a, void *bb, int64_t arg)
         send_registration(b);
     else
         send_heartbeat(b);
-    if (!b->md_fetching || b->w->now - b->md_fetch_sent >= b->socket_timeout)
+    if (!b->md_fetching)
         send_md_fetch(b);
     node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
 }

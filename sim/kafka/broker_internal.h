@@ -36,6 +36,7 @@ typedef struct bpartition {
     int32_t n_followers;
     int64_t epoch_start;     /* log end when this leader epoch began */
     bool pending;            /* an AlterPartition is in flight */
+    int32_t alter_from;      /* the ISR size it changes */
     int32_t pending_isr[MD_MAX_REPLICAS];
     int32_t n_pending_isr;
     ev_handle_t pending_timer;
@@ -93,7 +94,7 @@ struct broker {
     int32_t next_corr;
     int32_t registration_corr; /* of the latest BrokerRegistration sent */
     bool md_fetching;
-    int64_t md_fetch_sent;
+    int32_t md_fetch_corr;   /* of the metadata Fetch in flight */
     delayed_list_t fetches, produces;
     bool completing_fetches, fetches_again;
     fetcher_t *fetchers;     /* by leader broker id - 1 */

@@ -398,8 +398,6 @@ static void handle_alter_partition(controller_t *c, msg_t *m)
 
 /* ---- the metadata log, fetched by brokers ---- */
 
-/* Long polls wait at most this long (KafkaRaftClient's fetch wait). */
-#define MD_FETCH_WAIT_US (500 * US_PER_MS)
 #define MD_FETCH_MAX_RECORDS 4096
 
 static void respond_md_fetch(controller_t *c, msg_t *m)
@@ -471,8 +469,7 @@ static void handle_md_fetch(controller_t *c, msg_t *m)
     msg_ref(m);
     int64_t wait = (int64_t)req->max_wait_ms * US_PER_MS;
     c->parked[c->n_parked++] = (parked_t){
-        m, node_timer_bg(c->node, wait < MD_FETCH_WAIT_US ? wait : MD_FETCH_WAIT_US,
-                         md_fetch_expired, c, m, 0) };
+        m, node_timer_bg(c->node, wait, md_fetch_expired, c, m, 0) };
 }
 
 static void on_message(node_t *n, msg_t *m)

@@ -12,6 +12,9 @@
 
 /* The metadata log's name in the trace, as Kafka names the partition. */
 #define MD_LOG_TOPIC "__cluster_metadata"
+/* KafkaRaftClient's long-poll wait, and controller.quorum.request.timeout.ms (default). */
+#define MD_FETCH_MAX_WAIT_MS 500
+#define MD_REQUEST_TIMEOUT_MS 2000
 
 typedef struct broker_registration {
     int32_t broker_id;

@@ -124,6 +124,7 @@ static void diverged(broker_t *b, bpartition_t *part, int32_t leader_epoch, int6
 
 static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_resp_t *pr)
 {
+    int64_t from = part->log.leo;
     for (int32_t i = 0; i < pr->n_batches; i++) {
         const log_batch_t *batch = &pr->batches[i];
         if (batch->base_offset < part->log.leo)
@@ -132,6 +133,15 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
             break;
         plog_append_copy(&part->log, pr->recs + batch->first, batch->n, batch->size);
     }
+    if (part->log.leo == from)
+        return;
+    cJSON *ev = world_trace(b->w, b->node, "replicated");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "base_offset", from);
+    trace_add_int(ev, "last_offset", part->log.leo - 1);
+    world_emit(b->w, ev);
 }
 
 static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t *pr)

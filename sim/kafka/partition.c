@@ -117,6 +117,7 @@ static void send_alter(broker_t *b, bpartition_t *part, const int32_t *isr, int3
     req->n_isr = n;
     memcpy(req->isr, isr, (size_t)n * sizeof *isr);
     part->pending = true;
+    part->alter_from = part->reg.n_isr;
     part->n_pending_isr = n;
     memcpy(part->pending_isr, isr, (size_t)n * sizeof *isr);
     /* Unanswered, the change is given up after the socket timeout and asked again. */
@@ -194,21 +195,21 @@ void part_alter_response(broker_t *b, const msg_t *m)
 {
     const alter_partition_t *r = m->body;
     bpartition_t *part = broker_partition(b, r->topic, r->partition);
-    if (!part || !part->leading || !part->pending || r->leader_epoch != part->reg.leader_epoch)
+    if (!part || !part->leading || r->leader_epoch != part->reg.leader_epoch ||
+        r->error != KERR_NONE || r->state.leader_epoch != part->reg.leader_epoch)
+        return; /* errors (a stale partition epoch, a fenced leader) wait for the metadata log */
+    /* Counted on success (IsrChangeListener), even when the metadata log told first. */
+    if (r->state.n_isr < part->alter_from)
+        b->m.isr_shrinks++;
+    else if (r->state.n_isr > part->alter_from)
+        b->m.isr_expands++;
+    if (!part->pending || r->state.partition_epoch <= part->reg.partition_epoch)
         return;
     part->pending = false;
     world_cancel(b->w, part->pending_timer);
-    /* Errors (a stale partition epoch, a fenced leader) wait for the metadata log. */
-    if (r->error != KERR_NONE || r->state.leader_epoch != part->reg.leader_epoch)
-        return;
-    if (r->state.n_isr < part->reg.n_isr)
-        b->m.isr_shrinks++;
-    else if (r->state.n_isr > part->reg.n_isr)
-        b->m.isr_expands++;
     part->reg = r->state;
-    if (part_maybe_advance_hw(b, part)) {
+    if (part_maybe_advance_hw(b, part))
         fetch_try_complete(b);
-    }
     produce_try_complete(b);
 }
 
