@@ -683,6 +683,9 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
     } else if (strcmp(kind, "broker_started") == 0) {
         sb_printf(&b, "%s  serving its partitions (broker epoch %lld)", node,
                   num(ev, "broker_epoch", -1));
+    } else if (strcmp(kind, "replicated") == 0) {
+        sb_printf(&b, "%s  replicated %s offsets %lld..%lld", node, str(ev, "tp", "?"),
+                  num(ev, "base_offset", -1), num(ev, "last_offset", -1));
     } else if (strcmp(kind, "truncate") == 0) {
         sb_printf(&b, "%s  truncated %s from %lld to %lld: %lld record%s removed (%s)", node,
                   str(ev, "tp", "?"), num(ev, "from", -1), num(ev, "to", -1),
