@@ -1,10 +1,14 @@
 /* bench_producer: records per second through the whole Kafka slice: a producer sending
  * 1,000,000 records to a 3-broker cluster with 1% of Produce responses lost, the retries
- * that follow, and the log appends. Wall-clock timing is allowed here, never in sim/. */
+ * that follow, and the log appends; then the same records replicated three times with
+ * acks=all and no faults. Each case runs in its own process, for its own peak memory.
+ * Wall-clock timing is allowed here, never in sim/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/client/producer.h"
 #include "sim/core/net.h"
@@ -50,7 +54,12 @@ static void feed(void *a, void *b, int64_t arg)
                        NULL, 0);
 }
 
-int main(void)
+typedef struct bench_case {
+    const char *rf, *acks;
+    double lost;   /* share of Produce responses dropped */
+} bench_case_t;
+
+static int run_case(const bench_case_t *bcase)
 {
     char err[256];
     trace_t *tr = trace_new();
@@ -61,8 +70,9 @@ int main(void)
     config_init(&tc, &topic_config_schema);
     config_init(&pc, &producer_config_schema);
     set(&tc, "partitions", "6");
+    set(&tc, "replication.factor", bcase->rf);
     set(&pc, "enable.idempotence", "false");
-    set(&pc, "acks", "1");
+    set(&pc, "acks", bcase->acks);
     set(&pc, "linger.ms", "5");
     set(&pc, "request.timeout.ms", "1000");
     cluster_t *c = cluster_new(w, "main", 3, &bc, err, sizeof err);
@@ -71,12 +81,14 @@ int main(void)
         return 1;
     }
     producer_t *p = cluster_producer(c, "p1", &pc, err, sizeof err);
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = DIR_RESPONSE;
-    f.api = API_PRODUCE;
-    f.probability = 0.01;
-    net_add_fault(w->net, &f);
+    if (bcase->lost > 0) {
+        fault_spec_t f;
+        fault_spec_init(&f, FAULT_DROP);
+        f.dir = DIR_RESPONSE;
+        f.api = API_PRODUCE;
+        f.probability = bcase->lost;
+        net_add_fault(w->net, &f);
+    }
 
     feeder_t fd = { p, 0 };
     double t0 = wall();
@@ -92,9 +104,10 @@ int main(void)
         failed += producer_result(p, i)->error != KERR_NONE;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("producer: %d records (acks=1, linger.ms=5, 1%% lost ACKs) in %.2f s = %.0f records/s"
-           ", %llu engine events\n",
-           RECORDS, dt, RECORDS / dt, (unsigned long long)w->events_run);
+    printf("producer: %d records (replication factor %s, acks=%s, linger.ms=5, %g%% lost ACKs) "
+           "in %.2f s = %.0f records/s, %llu engine events\n",
+           RECORDS, bcase->rf, bcase->acks, bcase->lost * 100, dt, RECORDS / dt,
+           (unsigned long long)w->events_run);
     printf("producer: %lld records in the logs (%lld duplicates from retries), %d failed, "
            "%.1f s virtual\n",
            (long long)stored, (long long)(stored - RECORDS), failed, (double)w->now / 1e6);
@@ -105,5 +118,24 @@ int main(void)
     config_free(&bc);
     config_free(&tc);
     config_free(&pc);
+    return 0;
+}
+
+int main(void)
+{
+    static const bench_case_t cases[] = { { "1", "1", 0.01 }, { "3", "all", 0 } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int rc = run_case(&cases[i]);
+            fflush(stdout);
+            _exit(rc);
+        }
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0)
+            return 1;
+    }
     return 0;
 }
