@@ -259,6 +259,23 @@ static void test_acks_1(void)
     env_free(e);
 }
 
+static void test_acks_0(void)
+{
+    env_t *e = env_warm("0", "1", NULL);
+    int64_t h = send_value(e, "a");
+    run_for(e, 1 * US_PER_S);
+    int answers = 0;
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        answers += str_is(e->f.ev[i], "kind", "send") && str_is(e->f.ev[i], "api", "Produce") &&
+                   str_is(e->f.ev[i], "dir", "response");
+    ok(answers == 0, "acks=0: the broker sends no Produce response at all");
+    ok(res(e, h)->done && res(e, h)->error == KERR_NONE && res(e, h)->offset == -1,
+       "the record counts as sent once it left, its offset unknown (-1)");
+    ok(replica(e, 1)->leo == 2 && replica(e, 2)->leo == 2,
+       "it is appended and replicated all the same");
+    env_free(e);
+}
+
 /* A follower stops fetching: after replica.lag.time.max.ms the leader asks the controller
  * to drop it from the ISR; back, it catches up and is added again. */
 static void test_isr_shrink_expand(void)
@@ -289,6 +306,15 @@ static void test_isr_shrink_expand(void)
     env_free(e);
 }
 
+/* Whether the producer retried after this error. */
+static bool retried_after(const env_t *e, const char *error)
+{
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        if (str_is(e->f.ev[i], "kind", "retry") && str_is(e->f.ev[i], "error", error))
+            return true;
+    return false;
+}
+
 static void test_not_enough_replicas(void)
 {
     env_t *e = env_new("all", "2", NULL);
@@ -297,11 +323,7 @@ static void test_not_enough_replicas(void)
     run_for(e, 12 * US_PER_S);
     int64_t h = send_value(e, "a");
     run_for(e, 2 * US_PER_S);
-    bool refused = false;
-    for (size_t i = 0; i < e->f.n_ev; i++)
-        refused |= str_is(e->f.ev[i], "kind", "retry") &&
-                   str_is(e->f.ev[i], "error", "NOT_ENOUGH_REPLICAS");
-    ok(refused, "two of three brokers down: acks=all is refused with NOT_ENOUGH_REPLICAS "
+    ok(retried_after(e, "NOT_ENOUGH_REPLICAS"), "two of three brokers down: acks=all is refused with NOT_ENOUGH_REPLICAS "
                 "(retriable: the producer retries)");
     is_int(replica(e, 1)->leo, 0, "nothing is appended: the check comes before the append");
     ok(!res(e, h)->done, "nothing is acknowledged");
@@ -316,11 +338,7 @@ static void test_not_enough_after_append(void)
     world_pause(e->f.w, cluster_broker(e->f.c, 3));
     int64_t h = send_value(e, "a");
     run_for(e, 8 * US_PER_S);
-    bool after = false;
-    for (size_t i = 0; i < e->f.n_ev; i++)
-        after |= str_is(e->f.ev[i], "kind", "retry") &&
-                 str_is(e->f.ev[i], "error", "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
-    ok(after, "the ISR shrank below min.insync.replicas while the request waited: "
+    ok(retried_after(e, "NOT_ENOUGH_REPLICAS_AFTER_APPEND"), "the ISR shrank below min.insync.replicas while the request waited: "
               "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
     ok(replica(e, 1)->leo >= 2 && !res(e, h)->done,
        "the record stays in the leader's log, unacknowledged");
@@ -367,6 +385,7 @@ int main(void)
     test_truncate();
     test_election();
     test_hw_and_acks_all();
+    test_acks_0();
     test_acks_1();
     test_isr_shrink_expand();
     test_not_enough_replicas();
