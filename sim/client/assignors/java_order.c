@@ -17,6 +17,10 @@ enum {
     NIL = -1,
 };
 
+/* A tree node's children are kid[LEFT] and kid[RIGHT]: each mirrored pair of cases of
+ * HashMap.TreeNode is one piece of code here, with the side as a parameter. */
+enum { LEFT = 0, RIGHT = 1 };
+
 /* ---- String.compareTo ---- */
 
 static uint32_t utf8_decode(const unsigned char *p)
@@ -117,7 +121,7 @@ static int32_t new_node(jorder_map_t *m, int32_t hash, int32_t key)
         }
         x = m->nnode++;
     }
-    N(m, x) = (jorder_node_t){ NIL, NIL, NIL, NIL, NIL, hash, key, 0 };
+    N(m, x) = (jorder_node_t){ NIL, NIL, NIL, { NIL, NIL }, hash, key, 0 };
     return x;
 }
 
@@ -151,48 +155,31 @@ static int tree_dir(const jorder_map_t *m, int32_t x, int32_t p)
 
 /* ---- red-black tree bins (HashMap.TreeNode) ---- */
 
-static int32_t rotate_left(jorder_map_t *m, int32_t root, int32_t p)
+/* rotateLeft (d = LEFT) and rotateRight (d = RIGHT): p's child on the other side takes
+ * its place. */
+static int32_t rotate(jorder_map_t *m, int32_t root, int32_t p, int d)
 {
-    int32_t r = p == NIL ? NIL : N(m, p).right;
-    if (r == NIL)
+    int32_t c = p == NIL ? NIL : N(m, p).kid[!d];
+    if (c == NIL)
         return root;
-    int32_t rl = N(m, p).right = N(m, r).left;
-    if (rl != NIL)
-        N(m, rl).parent = p;
-    int32_t pp = N(m, r).parent = N(m, p).parent;
+    int32_t inner = N(m, p).kid[!d] = N(m, c).kid[d];
+    if (inner != NIL)
+        N(m, inner).parent = p;
+    int32_t pp = N(m, c).parent = N(m, p).parent;
     if (pp == NIL) {
-        root = r;
-        N(m, r).red = 0;
-    } else if (N(m, pp).left == p) {
-        N(m, pp).left = r;
+        root = c;
+        N(m, c).red = 0;
     } else {
-        N(m, pp).right = r;
+        N(m, pp).kid[N(m, pp).kid[LEFT] == p ? LEFT : RIGHT] = c;
     }
-    N(m, r).left = p;
-    N(m, p).parent = r;
+    N(m, c).kid[d] = p;
+    N(m, p).parent = c;
     return root;
 }
 
-static int32_t rotate_right(jorder_map_t *m, int32_t root, int32_t p)
+static bool is_red(const jorder_map_t *m, int32_t x)
 {
-    int32_t l = p == NIL ? NIL : N(m, p).left;
-    if (l == NIL)
-        return root;
-    int32_t lr = N(m, p).left = N(m, l).right;
-    if (lr != NIL)
-        N(m, lr).parent = p;
-    int32_t pp = N(m, l).parent = N(m, p).parent;
-    if (pp == NIL) {
-        root = l;
-        N(m, l).red = 0;
-    } else if (N(m, pp).right == p) {
-        N(m, pp).right = l;
-    } else {
-        N(m, pp).left = l;
-    }
-    N(m, l).right = p;
-    N(m, p).parent = l;
-    return root;
+    return x != NIL && N(m, x).red;
 }
 
 static int32_t balance_insertion(jorder_map_t *m, int32_t root, int32_t x)
@@ -206,48 +193,26 @@ static int32_t balance_insertion(jorder_map_t *m, int32_t root, int32_t x)
         }
         if (!N(m, xp).red || (xpp = N(m, xp).parent) == NIL)
             return root;
-        int32_t xppl = N(m, xpp).left, xppr = N(m, xpp).right;
-        if (xp == xppl) {
-            if (xppr != NIL && N(m, xppr).red) {
-                N(m, xppr).red = 0;
-                N(m, xp).red = 0;
+        int side = xp == N(m, xpp).kid[LEFT] ? LEFT : RIGHT; /* where the parent hangs */
+        int32_t uncle = N(m, xpp).kid[!side];
+        if (is_red(m, uncle)) {
+            N(m, uncle).red = 0;
+            N(m, xp).red = 0;
+            N(m, xpp).red = 1;
+            x = xpp;
+            continue;
+        }
+        if (x == N(m, xp).kid[!side]) {
+            x = xp;
+            root = rotate(m, root, x, side);
+            xp = N(m, x).parent;
+            xpp = xp == NIL ? NIL : N(m, xp).parent;
+        }
+        if (xp != NIL) {
+            N(m, xp).red = 0;
+            if (xpp != NIL) {
                 N(m, xpp).red = 1;
-                x = xpp;
-                continue;
-            }
-            if (x == N(m, xp).right) {
-                x = xp;
-                root = rotate_left(m, root, x);
-                xp = N(m, x).parent;
-                xpp = xp == NIL ? NIL : N(m, xp).parent;
-            }
-            if (xp != NIL) {
-                N(m, xp).red = 0;
-                if (xpp != NIL) {
-                    N(m, xpp).red = 1;
-                    root = rotate_right(m, root, xpp);
-                }
-            }
-        } else {
-            if (xppl != NIL && N(m, xppl).red) {
-                N(m, xppl).red = 0;
-                N(m, xp).red = 0;
-                N(m, xpp).red = 1;
-                x = xpp;
-                continue;
-            }
-            if (x == N(m, xp).left) {
-                x = xp;
-                root = rotate_right(m, root, x);
-                xp = N(m, x).parent;
-                xpp = xp == NIL ? NIL : N(m, xp).parent;
-            }
-            if (xp != NIL) {
-                N(m, xp).red = 0;
-                if (xpp != NIL) {
-                    N(m, xpp).red = 1;
-                    root = rotate_left(m, root, xpp);
-                }
+                root = rotate(m, root, xpp, !side);
             }
         }
     }
@@ -257,7 +222,7 @@ static int32_t balance_insertion(jorder_map_t *m, int32_t root, int32_t x)
 static int32_t balance_deletion(jorder_map_t *m, int32_t root, int32_t x)
 {
     for (;;) {
-        int32_t xp, xpl, xpr;
+        int32_t xp;
         if (x == NIL || x == root)
             return root;
         if ((xp = N(m, x).parent) == NIL) {
@@ -268,84 +233,46 @@ static int32_t balance_deletion(jorder_map_t *m, int32_t root, int32_t x)
             N(m, x).red = 0;
             return root;
         }
-        if ((xpl = N(m, xp).left) == x) {
-            if ((xpr = N(m, xp).right) != NIL && N(m, xpr).red) {
-                N(m, xpr).red = 0;
-                N(m, xp).red = 1;
-                root = rotate_left(m, root, xp);
-                xp = N(m, x).parent;
-                xpr = xp == NIL ? NIL : N(m, xp).right;
-            }
-            if (xpr == NIL) {
-                x = xp;
-                continue;
-            }
-            int32_t sl = N(m, xpr).left, sr = N(m, xpr).right;
-            if ((sr == NIL || !N(m, sr).red) && (sl == NIL || !N(m, sl).red)) {
-                N(m, xpr).red = 1;
-                x = xp;
-                continue;
-            }
-            if (sr == NIL || !N(m, sr).red) {
-                if (sl != NIL)
-                    N(m, sl).red = 0;
-                N(m, xpr).red = 1;
-                root = rotate_right(m, root, xpr);
-                xp = N(m, x).parent;
-                xpr = xp == NIL ? NIL : N(m, xp).right;
-            }
-            if (xpr != NIL) {
-                N(m, xpr).red = xp == NIL ? 0 : N(m, xp).red;
-                if ((sr = N(m, xpr).right) != NIL)
-                    N(m, sr).red = 0;
-            }
-            if (xp != NIL) {
-                N(m, xp).red = 0;
-                root = rotate_left(m, root, xp);
-            }
-            x = root;
-        } else {
-            if (xpl != NIL && N(m, xpl).red) {
-                N(m, xpl).red = 0;
-                N(m, xp).red = 1;
-                root = rotate_right(m, root, xp);
-                xp = N(m, x).parent;
-                xpl = xp == NIL ? NIL : N(m, xp).left;
-            }
-            if (xpl == NIL) {
-                x = xp;
-                continue;
-            }
-            int32_t sl = N(m, xpl).left, sr = N(m, xpl).right;
-            if ((sl == NIL || !N(m, sl).red) && (sr == NIL || !N(m, sr).red)) {
-                N(m, xpl).red = 1;
-                x = xp;
-                continue;
-            }
-            if (sl == NIL || !N(m, sl).red) {
-                if (sr != NIL)
-                    N(m, sr).red = 0;
-                N(m, xpl).red = 1;
-                root = rotate_left(m, root, xpl);
-                xp = N(m, x).parent;
-                xpl = xp == NIL ? NIL : N(m, xp).left;
-            }
-            if (xpl != NIL) {
-                N(m, xpl).red = xp == NIL ? 0 : N(m, xp).red;
-                if ((sl = N(m, xpl).left) != NIL)
-                    N(m, sl).red = 0;
-            }
-            if (xp != NIL) {
-                N(m, xp).red = 0;
-                root = rotate_right(m, root, xp);
-            }
-            x = root;
+        int side = N(m, xp).kid[LEFT] == x ? LEFT : RIGHT; /* where x hangs */
+        int32_t sib = N(m, xp).kid[!side];
+        if (is_red(m, sib)) {
+            N(m, sib).red = 0;
+            N(m, xp).red = 1;
+            root = rotate(m, root, xp, side);
+            xp = N(m, x).parent;
+            sib = xp == NIL ? NIL : N(m, xp).kid[!side];
         }
+        if (sib == NIL) {
+            x = xp;
+            continue;
+        }
+        int32_t near = N(m, sib).kid[side], far = N(m, sib).kid[!side];
+        if (!is_red(m, near) && !is_red(m, far)) {
+            N(m, sib).red = 1;
+            x = xp;
+            continue;
+        }
+        if (!is_red(m, far)) {
+            if (near != NIL)
+                N(m, near).red = 0;
+            N(m, sib).red = 1;
+            root = rotate(m, root, sib, !side);
+            xp = N(m, x).parent;
+            sib = xp == NIL ? NIL : N(m, xp).kid[!side];
+        }
+        if (sib != NIL) {
+            N(m, sib).red = xp == NIL ? 0 : N(m, xp).red;
+            if ((far = N(m, sib).kid[!side]) != NIL)
+                N(m, far).red = 0;
+        }
+        if (xp != NIL) {
+            N(m, xp).red = 0;
+            root = rotate(m, root, xp, side);
+        }
+        x = root;
     }
 }
 
-/* Makes the tree's root the first node of its bin's `next` chain: this is what changes a
- * tree bin's iteration order. */
 static void move_root_to_front(jorder_map_t *m, int32_t root)
 {
     int32_t index = N(m, root).hash & (m->cap - 1);
@@ -370,7 +297,7 @@ static void treeify(jorder_map_t *m, int32_t index)
     int32_t root = NIL, next;
     for (int32_t x = m->bin[index]; x != NIL; x = next) {
         next = N(m, x).next;
-        N(m, x).left = N(m, x).right = NIL;
+        N(m, x).kid[LEFT] = N(m, x).kid[RIGHT] = NIL;
         if (root == NIL) {
             N(m, x).parent = NIL;
             N(m, x).red = 0;
@@ -380,13 +307,10 @@ static void treeify(jorder_map_t *m, int32_t index)
         for (int32_t p = root;;) {
             int dir = tree_dir(m, x, p);
             int32_t xp = p;
-            p = dir <= 0 ? N(m, p).left : N(m, p).right;
+            p = N(m, p).kid[dir > 0];
             if (p == NIL) {
                 N(m, x).parent = xp;
-                if (dir <= 0)
-                    N(m, xp).left = x;
-                else
-                    N(m, xp).right = x;
+                N(m, xp).kid[dir > 0] = x;
                 root = balance_insertion(m, root, x);
                 break;
             }
@@ -411,15 +335,12 @@ static void tree_put(jorder_map_t *m, int32_t index, int32_t x)
     for (int32_t p = root;;) {
         int dir = tree_dir(m, x, p);
         int32_t xp = p;
-        p = dir <= 0 ? N(m, p).left : N(m, p).right;
+        p = N(m, p).kid[dir > 0];
         if (p != NIL)
             continue;
         int32_t xpn = N(m, xp).next;
         N(m, x).next = xpn;
-        if (dir <= 0)
-            N(m, xp).left = x;
-        else
-            N(m, xp).right = x;
+        N(m, xp).kid[dir > 0] = x;
         N(m, xp).next = x;
         N(m, x).parent = N(m, x).prev = xp;
         if (xpn != NIL)
@@ -434,38 +355,38 @@ static void tree_put(jorder_map_t *m, int32_t index, int32_t x)
  * replacement node for p's new position. */
 static int32_t swap_with_successor(jorder_map_t *m, int32_t *root, int32_t p)
 {
-    int32_t pl = N(m, p).left, pr = N(m, p).right, s = pr, sl;
-    while ((sl = N(m, s).left) != NIL)
+    int32_t pl = N(m, p).kid[LEFT], pr = N(m, p).kid[RIGHT], s = pr, sl;
+    while ((sl = N(m, s).kid[LEFT]) != NIL)
         s = sl;
     uint8_t c = N(m, s).red;
     N(m, s).red = N(m, p).red;
     N(m, p).red = c;
-    int32_t sr = N(m, s).right, pp = N(m, p).parent;
+    int32_t sr = N(m, s).kid[RIGHT], pp = N(m, p).parent;
     if (s == pr) {
         N(m, p).parent = s;
-        N(m, s).right = p;
+        N(m, s).kid[RIGHT] = p;
     } else {
         int32_t sp = N(m, s).parent;
         if ((N(m, p).parent = sp) != NIL) {
-            if (s == N(m, sp).left)
-                N(m, sp).left = p;
+            if (s == N(m, sp).kid[LEFT])
+                N(m, sp).kid[LEFT] = p;
             else
-                N(m, sp).right = p;
+                N(m, sp).kid[RIGHT] = p;
         }
-        if ((N(m, s).right = pr) != NIL)
+        if ((N(m, s).kid[RIGHT] = pr) != NIL)
             N(m, pr).parent = s;
     }
-    N(m, p).left = NIL;
-    if ((N(m, p).right = sr) != NIL)
+    N(m, p).kid[LEFT] = NIL;
+    if ((N(m, p).kid[RIGHT] = sr) != NIL)
         N(m, sr).parent = p;
-    if ((N(m, s).left = pl) != NIL)
+    if ((N(m, s).kid[LEFT] = pl) != NIL)
         N(m, pl).parent = s;
     if ((N(m, s).parent = pp) == NIL)
         *root = s;
-    else if (p == N(m, pp).left)
-        N(m, pp).left = s;
+    else if (p == N(m, pp).kid[LEFT])
+        N(m, pp).kid[LEFT] = s;
     else
-        N(m, pp).right = s;
+        N(m, pp).kid[RIGHT] = s;
     return sr != NIL ? sr : p;
 }
 
@@ -486,11 +407,12 @@ static void tree_remove(jorder_map_t *m, int32_t index, int32_t p)
     }
     root = root_of(m, root);
     int32_t rl;
-    if (N(m, root).right == NIL || (rl = N(m, root).left) == NIL || N(m, rl).left == NIL) {
+    if (N(m, root).kid[RIGHT] == NIL || (rl = N(m, root).kid[LEFT]) == NIL ||
+        N(m, rl).kid[LEFT] == NIL) {
         m->tree[index] = 0; /* too small: the chain (already without p) becomes plain */
         return;
     }
-    int32_t pl = N(m, p).left, pr = N(m, p).right, replacement;
+    int32_t pl = N(m, p).kid[LEFT], pr = N(m, p).kid[RIGHT], replacement;
     if (pl != NIL && pr != NIL)
         replacement = swap_with_successor(m, &root, p);
     else if (pl != NIL)
@@ -504,22 +426,22 @@ static void tree_remove(jorder_map_t *m, int32_t index, int32_t p)
         if (pp == NIL) {
             root = replacement;
             N(m, replacement).red = 0;
-        } else if (p == N(m, pp).left) {
-            N(m, pp).left = replacement;
+        } else if (p == N(m, pp).kid[LEFT]) {
+            N(m, pp).kid[LEFT] = replacement;
         } else {
-            N(m, pp).right = replacement;
+            N(m, pp).kid[RIGHT] = replacement;
         }
-        N(m, p).left = N(m, p).right = N(m, p).parent = NIL;
+        N(m, p).kid[LEFT] = N(m, p).kid[RIGHT] = N(m, p).parent = NIL;
     }
     int32_t r = N(m, p).red ? root : balance_deletion(m, root, replacement);
     if (replacement == p) {
         int32_t pp = N(m, p).parent;
         N(m, p).parent = NIL;
         if (pp != NIL) {
-            if (p == N(m, pp).left)
-                N(m, pp).left = NIL;
-            else if (p == N(m, pp).right)
-                N(m, pp).right = NIL;
+            if (p == N(m, pp).kid[LEFT])
+                N(m, pp).kid[LEFT] = NIL;
+            else if (p == N(m, pp).kid[RIGHT])
+                N(m, pp).kid[RIGHT] = NIL;
         }
     }
     move_root_to_front(m, r);

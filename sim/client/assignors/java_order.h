@@ -36,7 +36,7 @@ int jorder_strcmp(const char *a, const char *b);
 typedef int (*jorder_cmp_fn)(int32_t a, int32_t b, const void *ctx);
 
 typedef struct jorder_node {
-    int32_t next, prev, parent, left, right;
+    int32_t next, prev, parent, kid[2]; /* kid[0] left, kid[1] right */
     int32_t hash; /* spread hash: h ^ (h >>> 16) */
     int32_t key;
     uint8_t red;
