@@ -1,7 +1,9 @@
 /* bench_viewer: the timeline viewer on a 1,000,000-event trace. It writes a trace through
- * the trace API (three brokers, two producers, a consumer; Produce and Fetch exchanges,
- * appends, HW moves, 1% lost answers with their retries, notes, checks, a crash and a
- * network partition), indexes it as `ksim view` does, and times each keypress the way
+ * the trace API (three brokers and a controller, two producers, a consumer; Produce and
+ * Fetch exchanges, appends copied by two followers, HW moves, 1% lost answers with their
+ * retries, heartbeats as background traffic, notes, checks, a crash with its fencing,
+ * elections, ISR changes and truncation, and a network partition), indexes it as
+ * `ksim view` does, and times each keypress the way
  * the viewer handles it: the key, then a full redraw into the screen buffer (timeline and
  * inspector), at 80×24 and 200×60. Wall-clock timing is allowed here, never in sim/. */
 #include <locale.h>
@@ -90,10 +92,92 @@ static void part(cJSON *ev, const char *tp, const char *field, int64_t v, const 
     cJSON_AddItemToArray(parts, p);
 }
 
-/* One Produce exchange: request, append, HW, answer (lost 1% of the time, then retried). */
+static const char *const brokers[] = { "broker-1", "broker-2", "broker-3" };
+
+static void add_tp(cJSON *ev, int p)
+{
+    char tp[32];
+    snprintf(tp, sizeof tp, "payments-%d", p);
+    add_str(ev, "tp", tp);
+}
+
+/* The two followers of partition p copy what its leader appended. */
+static void replicate(gen_t *g, int p, int64_t base, int64_t last)
+{
+    for (int f = 1; f <= 2; f++) {
+        cJSON *ev = ev_begin(g, brokers[(p + f) % 3], "replicated");
+        add_tp(ev, p);
+        trace_add_int(ev, "base_offset", base);
+        trace_add_int(ev, "last_offset", last);
+        trace_emit(g->tr, ev);
+    }
+}
+
+/* A broker's heartbeat to the controller and its answer: routine background traffic. */
+static void heartbeat(gen_t *g, int k)
+{
+    const char *b = brokers[k % 3];
+    int64_t msg = ++g->msg, corr = ++g->corr;
+    for (int resp = 0; resp < 2; resp++) {
+        const char *from = resp ? "controller" : b, *to = resp ? b : "controller";
+        cJSON *ev = message(g, "send", "BrokerHeartbeat", resp, from, to, msg + resp, corr);
+        cJSON_AddBoolToObject(ev, "bg", 1);
+        trace_emit(g->tr, ev);
+        ev = message(g, "deliver", "BrokerHeartbeat", resp, from, to, msg + resp, corr);
+        cJSON_AddBoolToObject(ev, "bg", 1);
+        trace_emit(g->tr, ev);
+    }
+    ++g->msg;
+}
+
+static void role(gen_t *g, const char *broker, int p, const char *leader, int64_t epoch)
+{
+    cJSON *ev = ev_begin(g, broker, "role");
+    add_tp(ev, p);
+    add_str(ev, "role", strcmp(broker, leader) == 0 ? "leader" : "follower");
+    trace_add_int(ev, "leader_epoch", epoch);
+    add_str(ev, "leader", leader);
+    trace_add_int(ev, "leo", g->offset[p]);
+    trace_add_int(ev, "hw", g->offset[p]);
+    trace_emit(g->tr, ev);
+}
+
+/* broker-3 crashes or comes back: the controller fences it and moves or restores the
+ * ISR of its partitions (2 and 5); back, it truncates what it had not flushed. */
+static void fence(gen_t *g, bool crash, int k)
+{
+    cJSON *ev = ev_begin(g, "controller", crash ? "broker_fenced" : "broker_unfenced");
+    add_str(ev, "broker", "broker-3");
+    trace_emit(g->tr, ev);
+    for (int p = 2; p < 6; p += 3) {
+        ev = ev_begin(g, "controller", "isr_changed");
+        add_tp(ev, p);
+        cJSON_AddItemToObject(ev, "isr", cJSON_CreateStringArray(brokers, crash ? 2 : 3));
+        cJSON_AddItemToObject(ev, "was", cJSON_CreateStringArray(brokers, crash ? 3 : 2));
+        add_str(ev, "change", crash ? "shrink" : "expand");
+        trace_emit(g->tr, ev);
+        ev = ev_begin(g, "controller", "leader_elected");
+        add_tp(ev, p);
+        add_str(ev, "leader", crash ? "broker-1" : "broker-3");
+        trace_add_int(ev, "leader_epoch", k);
+        cJSON_AddItemToObject(ev, "isr", cJSON_CreateStringArray(brokers, crash ? 2 : 3));
+        cJSON_AddBoolToObject(ev, "unclean", 0);
+        trace_emit(g->tr, ev);
+        if (crash)
+            continue;
+        ev = ev_begin(g, "broker-3", "truncate");
+        add_tp(ev, p);
+        trace_add_int(ev, "from", g->offset[p]);
+        trace_add_int(ev, "to", g->offset[p] > 2 ? g->offset[p] - 2 : 0);
+        trace_emit(g->tr, ev);
+        role(g, "broker-3", p, "broker-3", k);
+    }
+}
+
+/* One Produce exchange: request, append, copies, HW, answer (lost 1% of the time, then
+ * retried). */
 static void produce(gen_t *g, int k)
 {
-    static const char *const brokers[] = { "broker-1", "broker-2", "broker-3" };
     const char *prod = k % 2 ? "p2" : "p1", *broker = brokers[k % 3];
     int p = k % 6, n = 1 + k % 4;
     char tp[32], key[32], value[48];
@@ -122,6 +206,7 @@ static void produce(gen_t *g, int k)
             cJSON_AddItemToArray(recs, rec);
         }
         trace_emit(g->tr, ev);
+        replicate(g, p, g->offset[p], g->offset[p] + n - 1);
         g->offset[p] += n;
         ev = ev_begin(g, broker, "hw");
         add_str(ev, "tp", tp);
@@ -167,6 +252,9 @@ static void world_event(gen_t *g, int k)
         add_str(ev, "where", "bench.lua:1");
     } else if (k % 50000 == 11) {
         ev = ev_begin(g, "broker-3", k % 100000 == 11 ? "crash" : "restart");
+        trace_emit(g->tr, ev);
+        fence(g, k % 100000 == 11, k);
+        return;
     } else if (k % 30000 == 13) {
         ev = ev_begin(g, "world", k % 60000 == 13 ? "partition" : "heal");
         trace_add_int(ev, "partition", 1 + k / 60000);
@@ -204,6 +292,21 @@ static uint64_t write_trace(const char *path)
     node(&g, "broker-1", "broker");
     node(&g, "broker-2", "broker");
     node(&g, "broker-3", "broker");
+    node(&g, "controller", "controller");
+    cJSON *ev = trace_begin(g.tr, 0, "controller", "topic");
+    add_str(ev, "topic", "payments");
+    trace_add_int(ev, "partitions", 6);
+    trace_add_int(ev, "replication_factor", 3);
+    cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
+    cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
+    for (int p = 0; p < 6; p++) {
+        cJSON_AddItemToArray(leaders, cJSON_CreateString(brokers[p % 3]));
+        cJSON_AddItemToArray(replicas, cJSON_CreateStringArray(brokers, 3));
+    }
+    trace_emit(g.tr, ev);
+    for (int p = 0; p < 6; p++)
+        for (int b = 0; b < 3; b++)
+            role(&g, brokers[b], p, brokers[p % 3], 0);
     node(&g, "p1", "producer");
     node(&g, "p2", "producer");
     node(&g, "c1", "consumer");
@@ -212,6 +315,8 @@ static uint64_t write_trace(const char *path)
         produce(&g, k);
         if (k % 8 == 0)
             consume(&g, k);
+        if (k % 4 == 0)
+            heartbeat(&g, k);
         g.t += 250;
     }
     uint64_t n = trace_count(g.tr);
@@ -275,6 +380,9 @@ static stats_t session(model_t *m, int w, int h)
     presses(v, s, 'j', 30, "scroll inspector", &st);
     press(v, s, VK_TAB, "switch pane", &st);
     presses(v, s, VK_PGUP, 20, "page up", &st);
+    press(v, s, 'b', "show background", &st);
+    presses(v, s, 'j', 20, "move with background", &st);
+    press(v, s, 'b', "hide background", &st);
     viewer_free(v);
     scr_free(s);
     return st;

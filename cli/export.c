@@ -28,6 +28,8 @@ static const char *usage_export =
     "  --from MS            leave out events before MS milliseconds of virtual time\n"
     "  --to MS              leave out events after MS milliseconds\n"
     "  --nodes A,B          only events that involve these nodes (names or prefixes)\n"
+    "  --all                SVG and Mermaid: background traffic too (heartbeats, idle\n"
+    "                       fetches), which is left out by default as in the viewer\n"
     "  --help               this help\n"
     "\n"
     "exit codes: 0 ok, 1 the trace is not valid, 2 usage error (also: cannot read the\n"
@@ -106,6 +108,10 @@ static int parse_args(export_cli_t *c, int argc, char **argv)
                 return r;
             continue;
         }
+        if (strcmp(name, "--all") == 0 && !eq) {
+            c->opts.all = true;
+            continue;
+        }
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             known = known || strcmp(name, with_value[k]) == 0;
@@ -122,6 +128,9 @@ static int parse_args(export_cli_t *c, int argc, char **argv)
         return usage("export needs a trace file%s", "");
     if (c->format == FMT_NONE)
         return usage("choose what to write: --svg OUT.svg, --mermaid OUT.mmd or --text%s", "");
+    if (c->format == FMT_TEXT && c->opts.all)
+        return usage("--all is for --svg and --mermaid: --text is the timeline `ksim run` "
+                     "printed, which leaves background traffic out%s", "");
     return -1;
 }
 
@@ -170,7 +179,7 @@ static int write_out(export_cli_t *c, model_t *m)
 
 int cmd_export(int argc, char **argv)
 {
-    export_cli_t c = { .opts = { 0, -1, NULL } };
+    export_cli_t c = { .opts = { 0, -1, NULL, false } };
     int rc = parse_args(&c, argc, argv);
     if (rc >= 0)
         return rc;

@@ -59,7 +59,7 @@ int cmd_view_stream(FILE *f, const char *name, bool ascii, bool color)
     int code = 0;
     if (!isatty(0) || !isatty(1)) {
         fprintf(stderr, "ksim: not a terminal: printing the text timeline of %s instead\n", name);
-        export_opts_t o = { 0, -1, NULL };
+        export_opts_t o = { 0, -1, NULL, false };
         code = export_text(m, &o, stdout, err, sizeof err) ? 0 : 4;
     } else {
         viewer_t *v = viewer_new(m);

@@ -205,12 +205,6 @@ int64_t trace_item_int(const cJSON *v, int64_t dflt)
     return (int64_t)d;
 }
 
-static bool fail(char *err, size_t errlen, const char *name, size_t line, const char *what)
-{
-    snprintf(err, errlen, "%s:%zu: %s", name, line, what);
-    return false;
-}
-
 static bool check_header(const cJSON *h, char *msg, size_t n)
 {
     const char *fmt = trace_str(h, "format");
@@ -230,8 +224,8 @@ static bool check_header(const cJSON *h, char *msg, size_t n)
 
 static bool check_event(const cJSON *ev, char *msg, size_t n)
 {
-    static const char *num_fields[] = { "t", "seq" };
-    static const char *str_fields[] = { "node", "kind" };
+    static const char *const num_fields[] = { "t", "seq" };
+    static const char *const str_fields[] = { "node", "kind" };
     for (size_t i = 0; i < 2; i++) {
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ev, num_fields[i]))) {
             snprintf(msg, n, "event has no numeric \"%s\" field", num_fields[i]);
@@ -245,42 +239,43 @@ static bool check_event(const cJSON *ev, char *msg, size_t n)
     return true;
 }
 
+cJSON *trace_parse_line(const char *line, size_t len, const char *file, long lineno, char *err,
+                        size_t errlen)
+{
+    char msg[256];
+    cJSON *obj = NULL;
+    if (len == 0)
+        snprintf(msg, sizeof msg, "%s", lineno == 1 ? "empty trace: no header line"
+                                                    : "empty line (every line must be one JSON object)");
+    else if (!cJSON_IsObject(obj = cJSON_ParseWithLength(line, len)))
+        snprintf(msg, sizeof msg, "not a JSON object");
+    else if (lineno == 1 ? check_header(obj, msg, sizeof msg) : check_event(obj, msg, sizeof msg))
+        return obj;
+    cJSON_Delete(obj);
+    snprintf(err, errlen, "%s:%ld: %s", file, lineno, msg);
+    return NULL;
+}
+
 bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, size_t errlen)
 {
     memset(doc, 0, sizeof *doc);
-    size_t cap = 0, lineno = 0;
+    size_t cap = 0;
+    long lineno = 0;
     char *line = NULL;
     size_t linecap = 0;
     ssize_t len;
-    char msg[256];
     bool ok = true;
     while ((len = getline(&line, &linecap, f)) != -1) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (len == 0) {
-            ok = fail(err, errlen, name, lineno, "empty line (every line must be one JSON object)");
+        cJSON *obj = trace_parse_line(line, (size_t)len, name, lineno, err, errlen);
+        ok = obj != NULL;
+        if (!obj)
             break;
-        }
-        cJSON *obj = cJSON_ParseWithLength(line, (size_t)len);
-        if (!cJSON_IsObject(obj)) {
-            cJSON_Delete(obj);
-            ok = fail(err, errlen, name, lineno, "not a JSON object");
-            break;
-        }
-        if (!doc->header) {
-            if (!check_header(obj, msg, sizeof msg)) {
-                cJSON_Delete(obj);
-                ok = fail(err, errlen, name, lineno, msg);
-                break;
-            }
+        if (lineno == 1) {
             doc->header = obj;
             continue;
-        }
-        if (!check_event(obj, msg, sizeof msg)) {
-            cJSON_Delete(obj);
-            ok = fail(err, errlen, name, lineno, msg);
-            break;
         }
         if (doc->n == cap) {
             cap = cap ? cap * 2 : 1024;
@@ -292,8 +287,10 @@ bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, s
         doc->events[doc->n++] = obj;
     }
     free(line);
-    if (ok && !doc->header)
-        ok = fail(err, errlen, name, lineno ? lineno : 1, "empty trace: no header line");
+    if (ok && lineno == 0) { /* an empty file: checked as an empty first line */
+        trace_parse_line("", 0, name, 1, err, errlen);
+        ok = false;
+    }
     if (!ok)
         trace_doc_free(doc);
     return ok;

@@ -52,6 +52,13 @@ typedef struct trace_doc {
     size_t n;
 } trace_doc_t;
 
+/* One line of a trace file, without its line end: line 1 must be the header (format and
+ * version), every later line an event with t, seq, node and kind. Returns the parsed
+ * object (the caller frees it), or NULL with "FILE:LINE: what is wrong" in err. A file
+ * with no line at all is checked as an empty line 1 ("empty trace"). Every reader of
+ * trace files goes through here, so that they all reject the same files in the same words. */
+cJSON *trace_parse_line(const char *line, size_t len, const char *file, long lineno, char *err,
+                        size_t errlen);
 /* Loads a JSON Lines trace. On a malformed file returns false and writes
  * "FILE:LINE: what is wrong" into err. */
 bool trace_load(const char *path, trace_doc_t *doc, char *err, size_t errlen);

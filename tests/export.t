@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # export.t: `ksim export` and the viewer's fallbacks. The SVG is well-formed (xmllint),
 # names the lanes and labels the messages, and is the same bytes twice; Mermaid text
-# passes a line-by-line grammar check; --text is exactly the timeline `ksim run` prints;
+# passes a line-by-line grammar check; background traffic is left out unless --all; --text
+# is exactly the timeline `ksim run` prints;
 # off a terminal `ksim view` and `ksim run --tui` print text; malformed traces and bad
 # options give file:line messages and the documented exit codes.
 set -u
@@ -64,6 +65,19 @@ grep -qE '^    n[0-9]+--xn[0-9]+: Produce resp payments-0 @0 \(lost: fault 1\)$'
 ok $? "the lost answer is a dotted arrow ending in a cross"
 grep -qE '^    n[0-9]+->>n0: Produce payments-0 \[1\]$' "$tmp/a.mmd"; ok $? "requests are solid arrows"
 "$KSIM" export "$tmp/t.jsonl" --mermaid - | cmp -s - "$tmp/a.mmd"; ok $? "Mermaid output is the same twice"
+
+# ---- background traffic ----
+! grep -q "BrokerHeartbeat\|__cluster_metadata" "$tmp/a.mmd" && ! grep -q "BrokerHeartbeat" "$tmp/a.svg"
+ok $? "heartbeats and idle metadata fetches are left out of Mermaid and SVG"
+run export "$tmp/t.jsonl" --mermaid - --all
+[ "$rc" = 0 ] && grep -q "BrokerHeartbeat" "$tmp/out" && grep -q "Fetch __cluster_metadata-0@" "$tmp/out"
+ok $? "--all puts them in"
+run export "$tmp/t.jsonl" --svg - --all
+[ "$rc" = 0 ] && grep -q 'class="bg"' "$tmp/out" && grep -q '>BrokerHeartbeat' "$tmp/out"
+ok $? "--all in SVG: greyed arrows"
+run export "$tmp/t.jsonl" --text --all
+[ "$rc" = 2 ] && grep -q -- "--all is for --svg and --mermaid" "$tmp/err"
+ok $? "--all with --text is a usage error: the text is what ksim run printed"
 
 # ---- text ----
 for f in $(find scenarios -name '*.lua' | LC_ALL=C sort); do

@@ -2,9 +2,12 @@
 # viewer.t: the real viewer in a real terminal. tmux runs `ksim view` on the lost-ACK
 # scenario's trace; keys are sent, and the screen is read back with capture-pane to check
 # what a student sees: the lane headers, the dropped ACK, the duplicate record in the
-# inspector after the retry and one record again after moving back, the help, resizes
-# down to a tiny window, colours off with NO_COLOR, --ascii, and a terminal restored
-# after q and after SIGTERM. Skipped only where tmux is not installed.
+# inspector after the retry and one record again after moving back, background traffic
+# hidden until `b`, the help, resizes down to a tiny window, colours off with NO_COLOR,
+# --ascii, and a terminal restored after q and after SIGTERM. On a replication story
+# (tests/tui/divergent-tail.lua): the new leader and its epoch, and the old leader's
+# divergent tail gone at its truncation and back when moving up. Skipped only where tmux
+# is not installed.
 set -u
 cd "$(dirname "$0")/.."
 KSIM=${KSIM:-./ksim}
@@ -52,20 +55,21 @@ keys() { T send-keys -t "$1" "${@:2}"; }
 "$KSIM" run --quiet --trace "$tmp/t.jsonl" scenarios/01-lost-ack-duplicate.lua >/dev/null 2>&1
 [ -s "$tmp/t.jsonl" ]; ok $? "the demo scenario writes a trace"
 
-# start NAME ARGS...: the viewer in its own session, 120x40, recording the terminal's
-# settings before and after, its exit code and its process id.
+# start NAME ARGS...: the viewer in its own session, 120x40 (or $HEIGHT rows) on the
+# trace $TRACE (the demo's by default), recording the terminal's settings before and
+# after, its exit code and its process id.
 start() {
   local name=$1; shift
   cat >"$tmp/$name.sh" <<EOF
 stty -g >"$tmp/$name.before"
-"$KSIM" view "$tmp/t.jsonl" $* </dev/tty &
+"$KSIM" view "${TRACE:-$tmp/t.jsonl}" $* </dev/tty &
 echo \$! >"$tmp/$name.pid"
 wait \$!
 echo \$? >"$tmp/$name.rc"
 stty -g >"$tmp/$name.after"
 sleep 600
 EOF
-  T new-session -d -x 120 -y 40 -s "$name" "env LANG=C.UTF-8 LC_ALL=C.UTF-8 ${VIEW_ENV:-} sh $tmp/$name.sh"
+  T new-session -d -x 120 -y "${HEIGHT:-40}" -s "$name" "env LANG=C.UTF-8 LC_ALL=C.UTF-8 ${VIEW_ENV:-} sh $tmp/$name.sh"
 }
 
 # ---- what a student sees ----
@@ -85,25 +89,53 @@ keys v k k
 wait_for v "     1  k1" absent; ok $? "moving back before the retry rewinds the log"
 screen v | grep -qF "     0  k1"; ok $? "to the one record written before it"
 
+keys v g
+wait_for v "row 1/" >/dev/null
+! screen v | grep -qF "Fetch __clust"
+ok $? "the demo opens without background traffic (the brokers' idle fetches from the controller)"
+keys v b
+wait_for v "+background"; ok $? "b shows background traffic, and the title says so"
+screen v | grep -qF "Fetch __clust"; ok $? "the idle metadata fetches appear"
+keys v b
+wait_for v "+background" absent; ok $? "b again hides them"
+
 keys v '?'
 wait_for v "next / previous note"; ok $? "? shows the keys"
+screen v | grep -qF "background traffic"; ok $? "the help lists b"
 keys v Escape
 wait_for v "next / previous note" absent; ok $? "any key closes the help"
 
 T resize-window -t v -x 80 -y 24
-wait_for v "Partition logs" absent # at 80 columns the inspector leaves the timeline alone
+wait_for v "State at" absent # at 80 columns the inspector leaves the timeline alone
 [ "$(screen v | LC_ALL=C.UTF-8 wc -L)" -le 80 ] && screen v | sed -n 2p | grep -q "broker-1" &&
   screen v | sed -n 1p | grep -q "? help"
 ok $? "resized to 80x24 it redraws to fit, lanes still labelled"
 T resize-window -t v -x 12 -y 4
 wait_for v "too small"; ok $? "a tiny window gets a message"
 T resize-window -t v -x 120 -y 40
-wait_for v "Partition logs"; ok $? "back at 120x40 the inspector returns"
+wait_for v "State at"; ok $? "back at 120x40 the inspector returns"
 
 keys v q
 wait_file "$tmp/v.rc"; ok $? "q quits"
 [ "$(cat "$tmp/v.rc" 2>/dev/null)" = 0 ]; ok $? "with exit code 0"
 cmp -s "$tmp/v.before" "$tmp/v.after"; ok $? "the terminal settings are restored after q"
+
+# ---- replication: a divergent tail truncated ----
+"$KSIM" run --quiet --trace "$tmp/d.jsonl" tests/tui/divergent-tail.lua >/dev/null 2>&1
+TRACE=$tmp/d.jsonl HEIGHT=50 start d
+wait_for d "broker-3" >/dev/null
+keys d / ; keys d -l "truncate"; keys d Enter
+wait_for d "truncate 5→3 payments-0"; ok $? "the truncation is marked on broker-1's lane"
+screen d | grep -qF "payments-0  leader broker-2 · epoch 1"
+ok $? "the inspector: broker-2 leads payments-0 in leader epoch 1"
+screen d | grep -qF "ISR broker-2,broker-3" && screen d | grep -qF "was broker-1,broker-2,broker-3 (shrink)"
+ok $? "the ISR without broker-1, and what it was"
+screen d | grep -qE "broker-1 +follower +log end 3 " && ! screen d | grep -qF "  lost4 "
+ok $? "broker-1 follows with log end 3: its divergent tail is gone"
+keys d k k
+wait_for d "     3  lost4"; ok $? "moving up before the truncation shows the tail again"
+screen d | grep -qE "broker-1 +follower +log end 5 "; ok $? "with log end 5"
+keys d q
 
 # ---- SIGTERM ----
 start s

@@ -62,6 +62,8 @@ bool export_select(model_t *m, const export_opts_t *o, export_sel_t *sel, char *
     rows_init(&sel->rows, m);
     if (on)
         rows_filter(&sel->rows, on);
+    if (o->all)
+        rows_show_bg(&sel->rows, true);
     free(on);
     const rows_t *r = &sel->rows;
     sel->a = 0;

@@ -1,7 +1,8 @@
 /* export: a trace written out for documents. It owns what the three formats share (the
- * events chosen by a time window and a node filter, and the lanes they need) and the
- * text format, which is the timeline `ksim run` prints; svg.c and mermaid.c own theirs.
- * The output depends on the trace and the options only: same input, same bytes. */
+ * events chosen by a time window, a node filter and whether background traffic is in,
+ * and the lanes they need) and the text format, which is the timeline `ksim run` prints;
+ * svg.c and mermaid.c own theirs. The output depends on the trace and the options only:
+ * same input, same bytes. */
 #ifndef KSIM_EXPORT_H
 #define KSIM_EXPORT_H
 
@@ -17,6 +18,7 @@ typedef struct export_opts {
     int64_t from;      /* µs; events before are left out */
     int64_t to;        /* µs; events after are left out (< 0: none) */
     const char *nodes; /* names or prefixes, separated by commas or spaces; NULL: all */
+    bool all;          /* background traffic too (heartbeats, idle fetches); not for text */
 } export_opts_t;
 
 /* The chosen events: shown positions [a, b) of rows, and the lanes (node ids, lane

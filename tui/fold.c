@@ -1,11 +1,17 @@
 /* fold: how each kind of event changes the state the inspector shows. Every function
  * reads the event's fields (docs/trace-format.md) and records changes in the histories
  * of state.h, keyed by section and entity name:
- *   node     NAME                 role, status (up / crashed / paused)
- *   log      "NODE TOPIC-P"       the records (st_log_*), HW
- *   producer, consumer, client    requests in flight, counters, producer id and epoch,
- *                                 positions and assignment
- *   topic, network, fault, run    what the world set up and how it ended */
+ *   node      NAME                 role, status (up / crashed / paused), and for a broker
+ *                                  the controller's view (registered / fenced / unfenced)
+ *   partition "CONTROLLER TOPIC-P" the controller's view: leader (empty: offline), leader
+ *                                  epoch, ISR and the ISR before its last change, whether
+ *                                  the leader was elected uncleanly, the replicas, the
+ *                                  cluster
+ *   log       "NODE TOPIC-P"       one replica: its records (st_log_*; a follower's are
+ *                                  copies of its leader's), HW, role, leader epoch
+ *   producer, consumer, client     requests in flight, counters, producer id and epoch,
+ *                                  positions and assignment
+ *   topic, network, fault, run     what the world set up and how it ended */
 #include "model.h"
 
 #include "../sim/trace.h"
@@ -44,6 +50,14 @@ static uint32_t log_entity(model_t *m, const cJSON *ev, uint32_t i)
     const char *tp = trace_str(ev, "tp");
     snprintf(name, sizeof name, "%s %s", node_of(ev), tp ? tp : "?");
     return st_entity(&m->st, "log", name, i);
+}
+
+/* A partition as its cluster's controller sees it. */
+static uint32_t partition_entity(model_t *m, const char *controller, const char *tp, uint32_t i)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s %s", controller, tp ? tp : "?");
+    return st_entity(&m->st, "partition", name, i);
 }
 
 static uint64_t req_key(uint16_t node, int64_t corr)
@@ -182,20 +196,67 @@ void fold_append(model_t *m, uint32_t i, const cJSON *ev)
                          : 0;
     const char *control = trace_str(ev, "control");
     if (control)
-        flags |= ST_REC_CONTROL;
+        flags |= ST_REC_CONTROL | (strcmp(control, "ABORT") == 0 ? ST_REC_ABORT : 0);
     const cJSON *r;
     uint32_t k = 0;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
-        st_rec_t rec = { trace_int(r, "offset", -1), pid, i, ST_NEVER, ST_NEVER, k++, flags };
+        st_rec_t rec = { trace_int(r, "offset", -1), pid, i, ST_NEVER, ST_NEVER, k++, flags, i };
         st_log_append(&m->st, e, &rec);
     }
-    if (control && pid >= 0)
-        st_log_end_txn(&m->st, e, i, pid, strcmp(control, "ABORT") == 0);
+    if (control && pid >= 0 && k > 0)
+        st_log_end_txn(&m->st, e, i, pid, flags & ST_REC_ABORT);
 }
 
 void fold_hw(model_t *m, uint32_t i, const cJSON *ev)
 {
     st_set_int(&m->st, log_entity(m, ev, i), "HW", i, trace_int(ev, "hw", -1));
+}
+
+/* ---- replication: the controller's view, and each replica's ---- */
+
+/* The ISR the controller starts a partition with: its replicas that are unfenced, or the
+ * first of them when none is (QuorumController's placement; the event does not list it). */
+static void initial_isr(model_t *m, const cJSON *replicas, char *buf, size_t n)
+{
+    char b[32];
+    size_t len = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, replicas) {
+        uint32_t e = cJSON_IsString(r) ? st_find(&m->st, "node", r->valuestring) : ST_NEVER;
+        const char *view = st_field(&m->st, e, "controller", ST_NEVER, b, sizeof b);
+        if (view && strcmp(view, "unfenced") == 0 && len + 1 < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", r->valuestring);
+    }
+    if (len == 0 && replicas && cJSON_IsString(replicas->child))
+        snprintf(buf, n, "%s", replicas->child->valuestring);
+}
+
+/* Each partition of a new topic: its leader, replicas and ISR, at leader epoch 0. */
+static void fold_topic_partitions(model_t *m, uint32_t i, const cJSON *ev, const char *topic)
+{
+    const cJSON *leader = cJSON_GetObjectItemCaseSensitive(ev, "leaders")->child;
+    const cJSON *replicas = cJSON_GetObjectItemCaseSensitive(ev, "replicas");
+    replicas = replicas ? replicas->child : NULL;
+    int64_t parts = trace_int(ev, "partitions", 0);
+    const char *cluster = trace_str(ev, "cluster");
+    for (int64_t p = 0; p < parts; p++) {
+        char tp[256], list[512] = "";
+        snprintf(tp, sizeof tp, "%s-%lld", topic, (long long)p);
+        uint32_t e = partition_entity(m, node_of(ev), tp, i);
+        if (cluster)
+            st_set_str(&m->st, e, "cluster", i, cluster);
+        if (leader && cJSON_IsString(leader))
+            st_set_str(&m->st, e, "leader", i, leader->valuestring);
+        if (cJSON_IsArray(replicas)) {
+            names(list, sizeof list, replicas);
+            st_set_str(&m->st, e, "replicas", i, list);
+            initial_isr(m, replicas, list, sizeof list);
+            st_set_str(&m->st, e, "ISR", i, list);
+            st_set_int(&m->st, e, "leader epoch", i, 0);
+        }
+        leader = leader ? leader->next : NULL;
+        replicas = replicas ? replicas->next : NULL;
+    }
 }
 
 void fold_topic(model_t *m, uint32_t i, const cJSON *ev)
@@ -204,9 +265,91 @@ void fold_topic(model_t *m, uint32_t i, const cJSON *ev)
     uint32_t e = st_entity(&m->st, "topic", name ? name : "?", i);
     st_set_int(&m->st, e, "partitions", i, trace_int(ev, "partitions", 0));
     st_set_int(&m->st, e, "replication factor", i, trace_int(ev, "replication_factor", 1));
-    char leaders[256] = "";
-    names(leaders, sizeof leaders, cJSON_GetObjectItemCaseSensitive(ev, "leaders"));
-    st_set_str(&m->st, e, "leaders", i, leaders);
+    int64_t min_isr = trace_int(ev, "min_insync_replicas", -1);
+    if (min_isr >= 0)
+        st_set_int(&m->st, e, "min.insync.replicas", i, min_isr);
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ev, "leaders")))
+        fold_topic_partitions(m, i, ev, name ? name : "?");
+}
+
+static void set_names(model_t *m, uint32_t e, const char *field, uint32_t i, const cJSON *arr)
+{
+    char list[512] = "";
+    names(list, sizeof list, arr);
+    st_set_str(&m->st, e, field, i, list);
+}
+
+void fold_leader_elected(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = partition_entity(m, node_of(ev), trace_str(ev, "tp"), i);
+    const char *leader = trace_str(ev, "leader");
+    bool unclean = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "unclean"));
+    st_set_str(&m->st, e, "leader", i, leader ? leader : ""); /* none: offline */
+    st_set_int(&m->st, e, "leader epoch", i, trace_int(ev, "leader_epoch", -1));
+    set_names(m, e, "ISR", i, cJSON_GetObjectItemCaseSensitive(ev, "isr"));
+    if (unclean)
+        st_set_int(&m->st, e, "unclean", i, 1);
+    else
+        st_unset(&m->st, e, "unclean", i);
+    if (unclean || !leader) /* drawn in red: data may be lost, or nobody serves it */
+        m->ev[i].flags |= MF_ERROR;
+}
+
+void fold_isr_changed(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = partition_entity(m, node_of(ev), trace_str(ev, "tp"), i);
+    set_names(m, e, "ISR", i, cJSON_GetObjectItemCaseSensitive(ev, "isr"));
+    set_names(m, e, "was", i, cJSON_GetObjectItemCaseSensitive(ev, "was"));
+    const char *change = trace_str(ev, "change");
+    st_set_str(&m->st, e, "change", i, change ? change : "?");
+}
+
+/* broker_registered, broker_fenced, broker_unfenced: the controller's word on a broker. */
+void fold_broker(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *broker = trace_str(ev, "broker"), *kind = trace_str(ev, "kind");
+    if (broker && kind && strncmp(kind, "broker_", 7) == 0)
+        st_set_str(&m->st, st_entity(&m->st, "node", broker, i), "controller", i, kind + 7);
+}
+
+/* A broker's own view of one of its replicas: leader or follower, of whom, in which epoch.
+ * Records past the log end it reports are gone (a restart keeps only what was flushed). */
+void fold_role(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = log_entity(m, ev, i);
+    const char *role = trace_str(ev, "role"), *leader = trace_str(ev, "leader");
+    st_set_str(&m->st, e, "role", i, role ? role : "?");
+    st_set_int(&m->st, e, "leader epoch", i, trace_int(ev, "leader_epoch", -1));
+    if (leader)
+        st_set_str(&m->st, e, "leader", i, leader);
+    else
+        st_unset(&m->st, e, "leader", i);
+    int64_t hw = trace_int(ev, "hw", -1), leo = trace_int(ev, "leo", -1);
+    if (hw >= 0)
+        st_set_int(&m->st, e, "HW", i, hw);
+    if (leo >= 0)
+        st_log_remove(&m->st, e, i, leo, false);
+}
+
+void fold_truncate(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_log_remove(&m->st, log_entity(m, ev, i), i, trace_int(ev, "to", 0), false);
+}
+
+/* A follower copied records from its leader: the leader's records at those offsets. */
+void fold_replicated(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = log_entity(m, ev, i);
+    char buf[256], name[512];
+    const char *leader = st_field(&m->st, e, "leader", ST_NEVER, buf, sizeof buf);
+    const char *tp = trace_str(ev, "tp");
+    uint32_t from = ST_NEVER;
+    if (leader) {
+        snprintf(name, sizeof name, "%s %s", leader, tp ? tp : "?");
+        from = st_find(&m->st, "log", name);
+    }
+    st_log_copy(&m->st, e, from == e ? ST_NEVER : from, i, trace_int(ev, "base_offset", 0),
+                trace_int(ev, "last_offset", -1));
 }
 
 /* ---- clients ---- */

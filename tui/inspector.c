@@ -107,11 +107,23 @@ static void section_title(insp_t *I)
          (long long)(ev ? trace_int(ev, "seq", I->at) : I->at));
 }
 
+/* The widest node name (at least 12 columns, at most 24), so that roles line up. */
+static int node_name_width(const insp_t *I)
+{
+    int w = 12;
+    for (uint16_t i = 0; i < I->m->nnodes; i++) {
+        int k = scr_width(I->s, model_node_name(I->m, i));
+        w = k > w ? k : w;
+    }
+    return w > 24 ? 24 : w;
+}
+
 static void section_nodes(insp_t *I)
 {
     model_t *m = I->m;
     bool any = false;
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[32], padded[256];
+    int namew = node_name_width(I);
     for (uint16_t i = 0; i < m->nlanes; i++) {
         const char *name = model_node_name(m, m->lanes[i]);
         uint32_t e = st_find(&m->st, "node", name);
@@ -122,10 +134,18 @@ static void section_nodes(insp_t *I)
         any = true;
         const char *status = st_field(&m->st, e, "status", I->at, b1, sizeof b1);
         const char *role = st_field(&m->st, e, "role", I->at, b2, sizeof b2);
+        /* a broker as its controller sees it: registered, fenced or unfenced */
+        const char *view = st_field(&m->st, e, "controller", I->at, b3, sizeof b3);
         scr_style_t st = status && strcmp(status, "crashed") == 0  ? SS_DROP
                          : status && strcmp(status, "paused") == 0 ? SS_PAUSED
+                         : view && strcmp(view, "fenced") == 0     ? SS_FAULT
                                                                    : SS_NORMAL;
-        putf(I, 2, st, "%-12s %-10s %s", name, role ? role : "", status ? status : "?");
+        pad(I, name, namew, padded, sizeof padded);
+        if (view)
+            putf(I, 2, st, "%s %-10s %-7s %s", padded, role ? role : "", status ? status : "?",
+                 view);
+        else
+            putf(I, 2, st, "%s %-10s %s", padded, role ? role : "", status ? status : "?");
     }
 }
 
@@ -172,21 +192,36 @@ static bool has_value(const insp_t *I, uint32_t ent)
     return false;
 }
 
-/* Entities of one section that exist at the moment and say something then. */
-static void section_generic(insp_t *I, const char *section, const char *title)
+typedef void (*entity_fn)(insp_t *I, uint32_t ent);
+
+/* Every entity of one section that exists at the moment (and says something then, when
+ * need_value is set), in order of creation, under the section's title. */
+static void each_entity(insp_t *I, const char *section, const char *title, bool need_value,
+                        entity_fn fn)
 {
     const state_t *S = &I->m->st;
     uint32_t sec = intern_find(&S->strs, section);
     bool any = false;
     for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++) {
-        if (S->ents[i].section != sec || !st_exists(S, i, I->at) || !has_value(I, i))
+        if (S->ents[i].section != sec || !st_exists(S, i, I->at) ||
+            (need_value && !has_value(I, i)))
             continue;
         if (!any)
             heading(I, title);
         any = true;
-        putf(I, 2, SS_NORMAL, "%s", st_str(S, S->ents[i].name));
-        entity_fields(I, i, 4, SS_NORMAL);
+        fn(I, i);
     }
+}
+
+static void generic_entry(insp_t *I, uint32_t ent)
+{
+    putf(I, 2, SS_NORMAL, "%s", st_str(&I->m->st, I->m->st.ents[ent].name));
+    entity_fields(I, ent, 4, SS_NORMAL);
+}
+
+static void section_generic(insp_t *I, const char *section, const char *title)
+{
+    each_entity(I, section, title, true, generic_entry);
 }
 
 static void request_line(insp_t *I, const st_req_t *q)
@@ -203,26 +238,141 @@ static void request_line(insp_t *I, const st_req_t *q)
     putf(I, 4, SS_REQUEST, "in flight: %s to %s since %s", label, st_str(&I->m->st, q->peer), t);
 }
 
-static void section_clients(insp_t *I, const char *section, const char *title)
+/* A client: its fields, then its requests in flight. */
+static void client_entry(insp_t *I, uint32_t ent)
+{
+    generic_entry(I, ent);
+    const st_req_t *reqs[INFLIGHT_MAX];
+    size_t n = st_inflight(&I->m->st, ent, I->at, reqs, INFLIGHT_MAX);
+    if (n == 0)
+        put(I, 4, SS_DIM, "no requests in flight");
+    for (size_t k = n; k-- > 0;)
+        request_line(I, reqs[k]);
+}
+
+/* ---- partitions: the controller's view, and each replica's ---- */
+
+/* One replica: its broker's role, log end and HW (a crashed broker's is down). */
+static void replica_line(insp_t *I, const char *broker, size_t blen, const char *tp, int namew)
+{
+    if (!visible(I)) {
+        I->line++;
+        return;
+    }
+    const state_t *S = &I->m->st;
+    char name[512], node[256], b1[32], b2[32], hw[32] = "-";
+    snprintf(node, sizeof node, "%.*s", (int)blen, broker);
+    snprintf(name, sizeof name, "%s %s", node, tp);
+    uint32_t log = st_find(S, "log", name);
+    const char *status = st_field(S, st_find(S, "node", node), "status", I->at, b1, sizeof b1);
+    const char *role = st_field(S, log, "role", I->at, b2, sizeof b2);
+    bool down = status && strcmp(status, "crashed") == 0;
+    int64_t end = st_log_end(S, log, I->at), h = st_field_int(S, log, "HW", I->at, -1);
+    if (h >= 0)
+        snprintf(hw, sizeof hw, "%lld", (long long)h);
+    char padded[512];
+    putf(I, 4, down ? SS_DROP : SS_NORMAL, "%s %-9s log end %-4lld HW %s",
+         pad(I, node, namew, padded, sizeof padded), down ? "down" : role ? role : "-",
+         (long long)(end < 0 ? 0 : end), hw);
+}
+
+/* The display width of the widest name in a comma-separated list. */
+static int widest_name(const insp_t *I, const char *list)
+{
+    char name[256];
+    int widest = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        int w = scr_width(I->s, name);
+        widest = w > widest ? w : widest;
+        p += len + (p[len] == ',');
+    }
+    return widest;
+}
+
+/* The brokers holding a replica of tp: the topic's assignment, or every log of tp. */
+static void replica_lines(insp_t *I, uint32_t ent, const char *tp)
 {
     const state_t *S = &I->m->st;
-    uint32_t sec = intern_find(&S->strs, section);
-    bool any = false;
-    for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++) {
-        if (S->ents[i].section != sec || !st_exists(S, i, I->at))
-            continue;
-        if (!any)
-            heading(I, title);
-        any = true;
-        putf(I, 2, SS_NORMAL, "%s", st_str(S, S->ents[i].name));
-        entity_fields(I, i, 4, SS_NORMAL);
-        const st_req_t *reqs[INFLIGHT_MAX];
-        size_t n = st_inflight(S, i, I->at, reqs, INFLIGHT_MAX);
-        if (n == 0)
-            put(I, 4, SS_DIM, "no requests in flight");
-        for (size_t k = n; k-- > 0;)
-            request_line(I, reqs[k]);
+    char b[512];
+    const char *list = st_field(S, ent, "replicas", I->at, b, sizeof b);
+    if (list) {
+        int namew = widest_name(I, list);
+        for (const char *p = list; *p;) {
+            size_t len = strcspn(p, ",");
+            replica_line(I, p, len, tp, namew);
+            p += len + (p[len] == ',');
+        }
+        return;
     }
+    uint32_t sec = intern_find(&S->strs, "log");
+    size_t k = strlen(tp);
+    for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++) {
+        const char *log = st_str(S, S->ents[i].name);
+        size_t n = strlen(log);
+        if (S->ents[i].section == sec && st_exists(S, i, I->at) && n > k + 1 &&
+            log[n - k - 1] == ' ' && strcmp(log + n - k, tp) == 0)
+            replica_line(I, log, n - k - 1, tp, 12);
+    }
+}
+
+static int controller_count(const model_t *m)
+{
+    int n = 0;
+    for (uint16_t i = 0; i < m->nnodes; i++)
+        n += strcmp(model_node_role(m, i), "controller") == 0;
+    return n;
+}
+
+/* "payments-0  leader broker-2 · epoch 1", or OFFLINE in red. */
+static void partition_title(insp_t *I, uint32_t ent, const char *title)
+{
+    if (!visible(I)) {
+        I->line++;
+        return;
+    }
+    const state_t *S = &I->m->st;
+    char b[256], epoch[32] = "";
+    const char *leader = st_field(S, ent, "leader", I->at, b, sizeof b);
+    int64_t e = st_field_int(S, ent, "leader epoch", I->at, -1);
+    bool unclean = st_field_int(S, ent, "unclean", I->at, 0) == 1;
+    if (e >= 0)
+        snprintf(epoch, sizeof epoch, " · epoch %lld", (long long)e);
+    if (!leader)
+        putf(I, 2, SS_HEADER, "%s%s", title, epoch);
+    else if (!leader[0])
+        putf(I, 2, SS_DROP, "%s  OFFLINE (no leader)%s", title, epoch);
+    else
+        putf(I, 2, unclean ? SS_DROP : SS_HEADER, "%s  leader %s%s", title, leader, epoch);
+}
+
+/* One partition: its leader and epoch, the ISR and what it was, then its replicas. */
+static void partition_entry(insp_t *I, uint32_t ent)
+{
+    const state_t *S = &I->m->st;
+    char b1[512], b2[512], b3[32], b4[256], title[512];
+    const char *name = st_str(S, S->ents[ent].name), *tp = strrchr(name, ' ');
+    tp = tp ? tp + 1 : name;
+    /* several clusters: say whose ("CONTROLLER TP" when the trace does not name it) */
+    const char *cluster = st_field(S, ent, "cluster", I->at, b4, sizeof b4);
+    if (controller_count(I->m) <= 1)
+        snprintf(title, sizeof title, "%s", tp);
+    else if (cluster)
+        snprintf(title, sizeof title, "%s (%s)", tp, cluster);
+    else
+        snprintf(title, sizeof title, "%s (%.*s)", tp, (int)(tp - name - 1), name);
+    partition_title(I, ent, title);
+    if (st_field_int(S, ent, "unclean", I->at, 0) == 1)
+        put(I, 4, SS_DROP, "UNCLEAN election: acknowledged records may be lost");
+    const char *isr = st_field(S, ent, "ISR", I->at, b1, sizeof b1);
+    const char *was = st_field(S, ent, "was", I->at, b2, sizeof b2);
+    const char *change = st_field(S, ent, "change", I->at, b3, sizeof b3);
+    if (isr)
+        putf(I, 4, SS_NORMAL, "ISR %s", isr);
+    if (was)
+        putf(I, 4, SS_DIM, "was %s (%s)", was, change ? change : "changed");
+    replica_lines(I, ent, tp);
 }
 
 /* ---- partition logs ---- */
@@ -238,12 +388,15 @@ static void record_line(insp_t *I, const st_rec_t *r)
         I->line++;
         return;
     }
-    const cJSON *ev = model_json(I->m, r->ev_add);
+    /* a follower's copy: the key and value are in its leader's append */
+    const cJSON *ev = r->ev_src == ST_NEVER ? NULL : model_json(I->m, r->ev_src);
     const cJSON *recs = ev ? cJSON_GetObjectItemCaseSensitive(ev, "records") : NULL;
     const cJSON *rec = cJSON_GetArrayItem(recs, (int)r->rec_i);
     char kb[VALUE_CHARS * 4 + 32], vb[VALUE_CHARS * 4 + 32], prod[96] = "", mark[32] = "";
-    const char *key = bytes_text(cJSON_GetObjectItemCaseSensitive(rec, "key"), kb, sizeof kb);
-    const char *val = bytes_text(cJSON_GetObjectItemCaseSensitive(rec, "value"), vb, sizeof vb);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "key");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "value");
+    const char *key = rec ? bytes_text(k, kb, sizeof kb) : "?";
+    const char *val = rec ? bytes_text(v, vb, sizeof vb) : "?";
     if (r->producer_id >= 0) {
         int64_t seq = trace_int(ev, "base_seq", -1);
         snprintf(prod, sizeof prod, "  pid %lld e%lld", (long long)r->producer_id,
@@ -318,20 +471,30 @@ static void log_body(insp_t *I, uint32_t ent)
         marker_line(I, mk + next, nmk - next);
 }
 
-static void section_logs(insp_t *I)
+/* "broker-1 payments-0", and the replica's role as its broker sees it. */
+static void log_heading(insp_t *I, uint32_t ent)
 {
-    const state_t *S = &I->m->st;
-    uint32_t sec = intern_find(&S->strs, "log");
-    bool any = false;
-    for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++) {
-        if (S->ents[i].section != sec || !st_exists(S, i, I->at))
-            continue;
-        if (!any)
-            heading(I, "Partition logs");
-        any = true;
-        putf(I, 2, SS_HEADER, "%s", st_str(S, S->ents[i].name));
-        log_body(I, i);
+    if (!visible(I)) {
+        I->line++;
+        return;
     }
+    const state_t *S = &I->m->st;
+    char b1[32], b2[256];
+    const char *role = st_field(S, ent, "role", I->at, b1, sizeof b1);
+    const char *leader = st_field(S, ent, "leader", I->at, b2, sizeof b2);
+    const char *name = st_str(S, S->ents[ent].name);
+    if (role && strcmp(role, "follower") == 0 && leader)
+        putf(I, 2, SS_HEADER, "%s  follower of %s", name, leader);
+    else if (role)
+        putf(I, 2, SS_HEADER, "%s  %s", name, role);
+    else
+        putf(I, 2, SS_HEADER, "%s", name);
+}
+
+static void log_entry(insp_t *I, uint32_t ent)
+{
+    log_heading(I, ent);
+    log_body(I, ent);
 }
 
 /* ---- checks ---- */
@@ -367,8 +530,8 @@ static void section_checks(insp_t *I)
 
 /* ---- the order of sections ---- */
 
-static const char *const known[] = { "node", "network", "topic", "log", "producer",
-                                     "consumer", "client", "fault", "run" };
+static const char *const known[] = { "node",     "network", "topic",  "partition", "log",
+                                     "producer", "consumer", "client", "fault",     "run" };
 
 static bool is_known(const state_t *S, uint32_t sec)
 {
@@ -401,10 +564,11 @@ int insp_draw(scr_t *s, const insp_view_t *v, int x, int y, int w, int h)
     section_nodes(&I);
     section_generic(&I, "network", "Network partitions");
     section_generic(&I, "topic", "Topics");
-    section_logs(&I);
-    section_clients(&I, "producer", "Producers");
-    section_clients(&I, "consumer", "Consumers");
-    section_clients(&I, "client", "Clients");
+    each_entity(&I, "partition", "Partitions", false, partition_entry);
+    each_entity(&I, "log", "Partition logs", false, log_entry);
+    each_entity(&I, "producer", "Producers", false, client_entry);
+    each_entity(&I, "consumer", "Consumers", false, client_entry);
+    each_entity(&I, "client", "Clients", false, client_entry);
     section_others(&I);
     section_generic(&I, "fault", "Fault rules");
     section_checks(&I);

@@ -1,9 +1,12 @@
 /* inspector: the state at the cursor's moment, as text lines in a screen region: nodes
- * and their status, network partitions in force, topics, each partition log (offset,
- * key, value, producer id/epoch/sequence, transactional and control marks, aborted
- * records greyed) with its HW and log-end markers, producers and consumers (ids, counters,
- * requests in flight), any other section later kinds fold (groups, transactions …),
- * fault rules, and the checks so far. Only the lines on screen are formatted. */
+ * and their status (brokers also as their controller sees them), network partitions in
+ * force, topics, each partition as its controller sees it (leader or OFFLINE, leader
+ * epoch, an unclean election, the ISR and what it was) with each replica's role, log end
+ * and HW, each replica's log (offset, key, value, producer id/epoch/sequence,
+ * transactional and control marks, aborted records greyed) with its HW and log-end
+ * markers, producers and consumers (ids, counters, requests in flight), any other section
+ * later kinds fold (groups, transactions …), fault rules, and the checks so far. Only the
+ * lines on screen are formatted. */
 #ifndef KSIM_INSPECTOR_H
 #define KSIM_INSPECTOR_H
 

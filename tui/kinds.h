@@ -47,6 +47,9 @@ typedef struct kind_info {
 /* The entry for a kind name; kinds not in the table get a generic lane entry. */
 const kind_info_t *kinds_lookup(const char *kind);
 
+/* The text timeline's sentence for ev (text_format_body), background traffic included. */
+const char *label_sentence(const cJSON *ev, char *buf, size_t n);
+
 /* Label functions (label.c). */
 void label_default(const cJSON *ev, char *buf, size_t n);
 void label_message(const cJSON *ev, char *buf, size_t n);
@@ -55,6 +58,12 @@ void label_crash(const cJSON *ev, char *buf, size_t n);
 void label_world(const cJSON *ev, char *buf, size_t n);
 void label_note(const cJSON *ev, char *buf, size_t n);
 void label_check(const cJSON *ev, char *buf, size_t n);
+void label_leader(const cJSON *ev, char *buf, size_t n);
+void label_isr(const cJSON *ev, char *buf, size_t n);
+void label_broker(const cJSON *ev, char *buf, size_t n);
+void label_role(const cJSON *ev, char *buf, size_t n);
+void label_truncate(const cJSON *ev, char *buf, size_t n);
+void label_replicated(const cJSON *ev, char *buf, size_t n);
 
 /* Fold functions (fold.c). */
 void fold_node(struct model *m, uint32_t i, const cJSON *ev);
@@ -79,5 +88,11 @@ void fold_fault_rule(struct model *m, uint32_t i, const cJSON *ev);
 void fold_fault(struct model *m, uint32_t i, const cJSON *ev);
 void fold_fault_cleared(struct model *m, uint32_t i, const cJSON *ev);
 void fold_run_end(struct model *m, uint32_t i, const cJSON *ev);
+void fold_leader_elected(struct model *m, uint32_t i, const cJSON *ev);
+void fold_isr_changed(struct model *m, uint32_t i, const cJSON *ev);
+void fold_broker(struct model *m, uint32_t i, const cJSON *ev);
+void fold_role(struct model *m, uint32_t i, const cJSON *ev);
+void fold_truncate(struct model *m, uint32_t i, const cJSON *ev);
+void fold_replicated(struct model *m, uint32_t i, const cJSON *ev);
 
 #endif

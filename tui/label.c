@@ -1,7 +1,9 @@
 /* label: the short text written on an arrow or beside a lane mark. Arrows carry the API
- * and its essentials (`Produce payments-0 [1] seq=4..7`); everything else borrows the
- * text timeline's sentence (text.c) without the node's name, which the lane already
- * says. Labels are ASCII apart from the trace's own text, so --ascii needs no second set. */
+ * and its essentials (`Produce payments-0 [1] seq=4..7`); replication says what changed
+ * first and the partition last (`leader broker-2 e1 payments-0`, `ISR shrink [2,3] …`,
+ * `HW→12 …`, `truncate 3→1 …`); everything else borrows the text timeline's sentence
+ * (text.c) without the node's name, which the lane already says. Labels are ASCII apart
+ * from the trace's own text and `→`, which the screen draws as `>` under --ascii. */
 #include "kinds.h"
 
 #include "../sim/trace.h"
@@ -27,12 +29,26 @@ static bool is_error(const char *e)
     return e && strcmp(e, "NONE") != 0;
 }
 
+/* The text timeline leaves background traffic out; the viewer shows it when asked (`b`),
+ * with the sentence the event would have without its "bg" mark. */
+const char *label_sentence(const cJSON *ev, char *buf, size_t n)
+{
+    const char *body = text_format_body(ev, buf, n);
+    if (body || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "bg")))
+        return body;
+    cJSON *copy = cJSON_Duplicate(ev, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "bg");
+    body = text_format_body(copy, buf, n);
+    cJSON_Delete(copy);
+    return body;
+}
+
 /* The text timeline's sentence without "NODE  " at its start. */
 void label_default(const cJSON *ev, char *buf, size_t n)
 {
     char tmp[1024];
     buf[0] = '\0';
-    const char *body = text_format_body(ev, tmp, sizeof tmp);
+    const char *body = label_sentence(ev, tmp, sizeof tmp);
     if (!body)
         return;
     const char *node = trace_str(ev, "node");
@@ -45,7 +61,7 @@ void label_default(const cJSON *ev, char *buf, size_t n)
 void label_world(const cJSON *ev, char *buf, size_t n)
 {
     char tmp[1024];
-    const char *body = text_format_body(ev, tmp, sizeof tmp);
+    const char *body = label_sentence(ev, tmp, sizeof tmp);
     snprintf(buf, n, "%s", body ? body : "");
 }
 
@@ -67,10 +83,84 @@ void label_check(const cJSON *ev, char *buf, size_t n)
             *p = ' ';
 }
 
-void label_hw(const cJSON *ev, char *buf, size_t n)
+static const char *tp_of(const cJSON *ev)
 {
     const char *tp = trace_str(ev, "tp");
-    snprintf(buf, n, "HW %s -> %lld", tp ? tp : "?", (long long)trace_int(ev, "hw", -1));
+    return tp ? tp : "?";
+}
+
+void label_hw(const cJSON *ev, char *buf, size_t n)
+{
+    snprintf(buf, n, "HW→%lld %s", (long long)trace_int(ev, "hw", -1), tp_of(ev));
+}
+
+/* A broker in a short list: the number after its last '-' ("broker-2" -> 2), else its name. */
+static void add_short_names(char *buf, size_t n, const cJSON *arr)
+{
+    const cJSON *e;
+    int k = 0;
+    add(buf, n, "[");
+    cJSON_ArrayForEach(e, arr) {
+        if (!cJSON_IsString(e))
+            continue;
+        const char *name = e->valuestring, *dash = strrchr(name, '-');
+        if (dash && dash[1] && dash[1 + strspn(dash + 1, "0123456789")] == '\0')
+            name = dash + 1;
+        add(buf, n, "%s%s", k++ ? "," : "", name);
+    }
+    add(buf, n, "]");
+}
+
+void label_leader(const cJSON *ev, char *buf, size_t n)
+{
+    const char *leader = trace_str(ev, "leader");
+    long long epoch = (long long)trace_int(ev, "leader_epoch", -1);
+    bool unclean = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "unclean"));
+    if (leader)
+        snprintf(buf, n, "%sleader %s e%lld %s", unclean ? "UNCLEAN " : "", leader, epoch,
+                 tp_of(ev));
+    else
+        snprintf(buf, n, "OFFLINE e%lld %s", epoch, tp_of(ev));
+}
+
+void label_isr(const cJSON *ev, char *buf, size_t n)
+{
+    const char *change = trace_str(ev, "change");
+    snprintf(buf, n, "ISR %s ", change ? change : "change");
+    add_short_names(buf, n, cJSON_GetObjectItemCaseSensitive(ev, "isr"));
+    add(buf, n, " %s", tp_of(ev));
+}
+
+void label_broker(const cJSON *ev, char *buf, size_t n)
+{
+    const char *kind = trace_str(ev, "kind"), *broker = trace_str(ev, "broker");
+    snprintf(buf, n, "%s %s", kind && strlen(kind) > 7 ? kind + 7 : "?", broker ? broker : "?");
+}
+
+void label_role(const cJSON *ev, char *buf, size_t n)
+{
+    const char *role = trace_str(ev, "role"), *leader = trace_str(ev, "leader");
+    long long epoch = (long long)trace_int(ev, "leader_epoch", -1);
+    if (role && strcmp(role, "follower") == 0)
+        snprintf(buf, n, "follower of %s e%lld %s", leader ? leader : "nobody", epoch, tp_of(ev));
+    else
+        snprintf(buf, n, "%s e%lld %s", role ? role : "?", epoch, tp_of(ev));
+}
+
+void label_truncate(const cJSON *ev, char *buf, size_t n)
+{
+    snprintf(buf, n, "truncate %lld→%lld %s", (long long)trace_int(ev, "from", -1),
+             (long long)trace_int(ev, "to", -1), tp_of(ev));
+}
+
+void label_replicated(const cJSON *ev, char *buf, size_t n)
+{
+    long long base = (long long)trace_int(ev, "base_offset", -1);
+    long long last = (long long)trace_int(ev, "last_offset", -1);
+    if (base == last)
+        snprintf(buf, n, "replicated %lld %s", base, tp_of(ev));
+    else
+        snprintf(buf, n, "replicated %lld..%lld %s", base, last, tp_of(ev));
 }
 
 /* The lane's mark is already a ✗: the label just says what happened. */
@@ -108,7 +198,7 @@ static void produce_fetch_part(const cJSON *p, bool fetch, bool response, char *
 static void generic_message(const cJSON *ev, char *buf, size_t n)
 {
     char tmp[1024];
-    const char *body = text_format_body(ev, tmp, sizeof tmp);
+    const char *body = label_sentence(ev, tmp, sizeof tmp);
     const char *api = trace_str(ev, "api");
     const char *start = body && api ? strstr(body, api) : NULL;
     if (!start) {

@@ -173,6 +173,8 @@ static void on_event(void *ctx, const cJSON *ev, int64_t off, uint32_t len)
         e->shape = KS_LANE; /* a topic created by the controller: on the controller's lane */
     if (k->shape == KS_HIDDEN)
         e->flags |= MF_HIDDEN;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "bg")))
+        e->flags |= MF_BG;
     if (k->shape == KS_MESSAGE || strcmp(kind, "deliver") == 0)
         index_message(m, i, ev, kind);
     if (strcmp(kind, "partition") == 0 || strcmp(kind, "heal") == 0)

@@ -27,7 +27,8 @@ enum mev_flag {
     MF_HIDDEN = 1,   /* not a row: a delivery, or a drop shown on its message's arrow */
     MF_RESPONSE = 2, /* a response message */
     MF_DROPPED = 4,  /* a message that was lost (link: the drop event) */
-    MF_ERROR = 8,    /* a response with an error, a failed check */
+    MF_ERROR = 8,    /* a response with an error, a failed check, an unclean election */
+    MF_BG = 16,      /* routine background traffic ("bg": heartbeats, idle fetches) */
 };
 
 typedef struct mev {

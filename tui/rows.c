@@ -27,9 +27,10 @@ bool rows_event_passes(const model_t *m, const uint8_t *on, uint32_t i)
     return a == ROWS_ON || b == ROWS_ON;
 }
 
-static bool shows(const rows_t *r, uint32_t i)
+bool rows_shows(const rows_t *r, uint32_t i)
 {
-    return !(r->m->ev[i].flags & MF_HIDDEN) && rows_event_passes(r->m, r->on, i);
+    uint8_t f = r->m->ev[i].flags;
+    return !(f & MF_HIDDEN) && (r->bg || !(f & MF_BG)) && rows_event_passes(r->m, r->on, i);
 }
 
 static void rebuild(rows_t *r)
@@ -44,7 +45,7 @@ static void rebuild(rows_t *r)
             abort();
     }
     for (uint32_t i = 0; i < m->n; i++)
-        if (shows(r, i))
+        if (rows_shows(r, i))
             r->idx[r->n++] = i;
 }
 
@@ -73,6 +74,12 @@ void rows_filter(rows_t *r, const uint8_t *on)
             abort();
         memcpy(r->on, on, r->m->nnodes);
     }
+    rebuild(r);
+}
+
+void rows_show_bg(rows_t *r, bool on)
+{
+    r->bg = on;
     rebuild(r);
 }
 

@@ -1,7 +1,8 @@
 /* rows: which events the diagram shows and on which row. It owns the list of shown events
- * (deliveries and drops drawn on their message's arrow are left out; a node filter keeps
- * the events of the chosen nodes, messages with one end among them included, and drops
- * every event of an excluded node; the scenario's own lines always stay) and the zoom: one
+ * (deliveries and drops drawn on their message's arrow are left out; so is background
+ * traffic unless asked for; a node filter keeps the events of the chosen nodes, messages
+ * with one end among them included, and drops every event of an excluded node; the
+ * scenario's own lines always stay) and the zoom: one
  * row per event, or one row per fixed span of virtual time, empty rows included, so that
  * quiet periods look as long as they were. */
 #ifndef KSIM_ROWS_H
@@ -20,6 +21,7 @@ typedef struct rows {
     uint32_t n, cap;
     uint8_t *on;   /* per node id: ROWS_ON, ROWS_OFF or ROWS_EXCLUDED (NULL: all on) */
     int zoom;      /* 0: one row per event; else rows_zoom_us[zoom] µs per row */
+    bool bg;       /* background traffic (MF_BG) shown */
 } rows_t;
 
 enum { ROWS_OFF, ROWS_ON, ROWS_EXCLUDED };
@@ -30,6 +32,10 @@ void rows_init(rows_t *r, model_t *m);
 void rows_free(rows_t *r);
 /* Applies a filter made by rows_parse_nodes (copied; NULL shows everything). */
 void rows_filter(rows_t *r, const uint8_t *on);
+/* Shows or hides background traffic (heartbeats, idle fetches: MF_BG). */
+void rows_show_bg(rows_t *r, bool on);
+/* Whether event i is a row's event (or one of the events a zoomed-out row stands for). */
+bool rows_shows(const rows_t *r, uint32_t i);
 /* Whether a node has a lane under the filter. */
 bool rows_node_shown(const rows_t *r, uint16_t node);
 /* Whether event i passes the filter `on` (NULL: every event does). */

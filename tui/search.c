@@ -3,7 +3,6 @@
 #include "search.h"
 
 #include "../sim/trace.h"
-#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +55,7 @@ static bool event_matches(model_t *m, uint32_t i, const char *needle)
     if (in_values(ev->child, needle, k))
         return true;
     char body[2048];
-    const char *text = text_format_body(ev, body, sizeof body);
+    const char *text = label_sentence(ev, body, sizeof body);
     return text && contains(text, strlen(text), needle, k);
 }
 

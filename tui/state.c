@@ -164,15 +164,55 @@ void st_log_remove(state_t *st, uint32_t ent, uint32_t ev, int64_t from, bool be
 void st_log_end_txn(state_t *st, uint32_t ent, uint32_t ev, int64_t pid, bool abort)
 {
     st_entity_t *e = &st->ents[ent];
-    /* Back to the producer's previous marker: its records since then were this txn. */
-    for (uint32_t i = e->nrecs; i-- > 0;) {
+    /* From before the marker back to the producer's previous one: this txn's records. */
+    for (uint32_t i = e->nrecs ? e->nrecs - 1 : 0; i-- > 0;) {
         st_rec_t *r = &e->recs[i];
-        if (r->producer_id != pid || r->ev_add == ev)
+        if (r->producer_id != pid)
             continue;
         if (r->flags & ST_REC_CONTROL)
             break;
         if (abort && (r->flags & ST_REC_TXN))
             r->ev_abort = ev;
+    }
+}
+
+/* The first live record of `from` at or above offset base (live records are in offset
+ * order: a truncation removes a suffix, a new append continues from it), from the end,
+ * since followers copy what the leader appended last. */
+static uint32_t first_live_from(const st_entity_t *e, int64_t base)
+{
+    uint32_t start = e->nrecs;
+    for (uint32_t j = e->nrecs; j-- > 0;) {
+        if (e->recs[j].ev_del != ST_NEVER)
+            continue;
+        if (e->recs[j].offset < base)
+            break;
+        start = j;
+    }
+    return start;
+}
+
+void st_log_copy(state_t *st, uint32_t to, uint32_t from, uint32_t ev, int64_t base,
+                 int64_t last)
+{
+    int64_t next = base;
+    uint32_t j = from < st->n ? first_live_from(&st->ents[from], base) : 0;
+    for (; from < st->n && j < st->ents[from].nrecs && next <= last; j++) {
+        st_rec_t r = st->ents[from].recs[j];
+        if (r.ev_del != ST_NEVER || r.offset < next)
+            continue;
+        if (r.offset > last)
+            break;
+        r.ev_add = ev;
+        r.ev_abort = ST_NEVER;
+        st_log_append(st, to, &r);
+        if (r.flags & ST_REC_CONTROL)
+            st_log_end_txn(st, to, ev, r.producer_id, r.flags & ST_REC_ABORT);
+        next = r.offset + 1;
+    }
+    for (; next <= last; next++) {
+        st_rec_t r = { next, -1, ev, ST_NEVER, ST_NEVER, 0, 0, ST_NEVER };
+        st_log_append(st, to, &r);
     }
 }
 

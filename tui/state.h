@@ -33,18 +33,21 @@ typedef struct st_slot {
     st_change_t *ch;
 } st_slot_t;
 
-/* One record of a partition log. */
+/* One record of a partition log (a replica's: the same record copied to a follower is a
+ * record of the follower's log too, added by the event that copied it). */
 typedef struct st_rec {
     int64_t offset;
     int64_t producer_id; /* -1 when none */
-    uint32_t ev_add;     /* the append event */
+    uint32_t ev_add;     /* the event that added it to this log (an append, a copy) */
     uint32_t ev_del;     /* the event that removed it (truncation, cleaning), or ST_NEVER */
     uint32_t ev_abort;   /* the abort marker of its transaction, or ST_NEVER */
-    uint32_t rec_i;      /* its index in the append event's `records` */
+    uint32_t rec_i;      /* its index in the `records` of ev_src */
     uint32_t flags;      /* ST_REC_* */
+    uint32_t ev_src;     /* the leader's append event that holds its key and value, or
+                          * ST_NEVER when the trace does not say */
 } st_rec_t;
 
-enum { ST_REC_TXN = 1, ST_REC_CONTROL = 2 };
+enum { ST_REC_TXN = 1, ST_REC_CONTROL = 2, ST_REC_ABORT = 4 /* a control record: ABORT */ };
 
 /* One request of a client: open from its send until its answer, timeout or reset. */
 typedef struct st_req {
@@ -88,9 +91,15 @@ void st_log_append(state_t *st, uint32_t ent, const st_rec_t *rec);
 /* Removes the records at offsets >= from (a truncation), or below it when below is set
  * (the log start moved). */
 void st_log_remove(state_t *st, uint32_t ent, uint32_t ev, int64_t from, bool below);
-/* Marks the open transactional records of producer pid as aborted at ev (an abort
- * marker); a commit marker just ends the transaction. */
+/* Called right after appending a transaction marker of producer pid: an abort marker
+ * marks the producer's open transactional records aborted at ev; a commit marker just
+ * ends the transaction. */
 void st_log_end_txn(state_t *st, uint32_t ent, uint32_t ev, int64_t pid, bool abort);
+/* A follower's copy (event ev) of the records at offsets base..last that log `from` holds
+ * now, appended to log `to`; offsets `from` does not hold are appended without content
+ * (ev_src ST_NEVER), so that the log end is still right. */
+void st_log_copy(state_t *st, uint32_t to, uint32_t from, uint32_t ev, int64_t base,
+                 int64_t last);
 uint32_t st_req_open(state_t *st, uint32_t ent, uint32_t ev, const char *peer);
 void st_req_close(state_t *st, uint32_t ent, uint32_t req, uint32_t ev);
 /* Closes every open request (to `peer` only, unless it is NULL). */

@@ -113,6 +113,7 @@ static const char *style =
     ".resp{stroke:#16a085;stroke-width:1.6;stroke-dasharray:6 4}"
     ".err{stroke:#8e44ad;stroke-width:1.6;stroke-dasharray:6 4}"
     ".drop{stroke:#c0392b;stroke-width:1.6}.x{stroke:#c0392b;stroke-width:3}"
+    ".bg{stroke:#aab7c4;stroke-width:1.2}.t-bg{fill:#95a5a6}"
     ".t-req{fill:#1f2d3d}.t-resp{fill:#117a65}.t-err{fill:#8e44ad}"
     ".t-drop{fill:#c0392b;font-weight:bold}.band{fill:#fff3b0}.note{fill:#5d4037}"
     ".ok{fill:#1e8449}.fail{fill:#c0392b;font-weight:bold}.world{fill:#5d6d7e}"
@@ -252,7 +253,8 @@ static void message(svg_t *g, uint32_t e, int y, const char *label)
     int xa = lane_cx(la), xb = lane_cx(lb), dir = xb > xa ? 1 : -1;
     int span = (xb - xa) * dir - 16, mid = (xa + xb) / 2;
     bool resp = ev->flags & MF_RESPONSE, err = ev->flags & MF_ERROR;
-    const char *cls = resp ? (err ? "err" : "resp") : "req";
+    bool bg = (ev->flags & MF_BG) && !err; /* background traffic (--all): greyed */
+    const char *cls = bg ? "bg" : resp ? (err ? "err" : "resp") : "req";
     if (ev->flags & MF_DROPPED) {
         fprintf(g->out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"%s\"/>\n",
                 xa + 4 * dir, y, mid, y, cls);
@@ -269,7 +271,8 @@ static void message(svg_t *g, uint32_t e, int y, const char *label)
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"%s\" "
             "marker-end=\"url(#%s)\"/>\n",
             xa + 4 * dir, y, xb - 4 * dir, y, cls, resp ? "head-resp" : "head");
-    svg_text(g, mid, y - 5, resp ? (err ? "t-err" : "t-resp") : "t-req", "middle", label, span);
+    svg_text(g, mid, y - 5, bg ? "t-bg" : resp ? (err ? "t-err" : "t-resp") : "t-req", "middle",
+             label, span);
 }
 
 static void mark(svg_t *g, uint32_t e, int y, const char *label)
@@ -278,7 +281,7 @@ static void mark(svg_t *g, uint32_t e, int y, const char *label)
     int lane = export_lane(g->sel, g->m->ev[e].node);
     if (lane < 0)
         return;
-    bool bad = k->style == SS_DROP || k->style == SS_ERROR;
+    bool bad = k->style == SS_DROP || k->style == SS_ERROR || (g->m->ev[e].flags & MF_ERROR);
     bool warn = k->style == SS_FAULT || k->style == SS_PAUSED;
     int cx = lane_cx(lane);
     fprintf(g->out, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" class=\"%s\"/>\n", cx, y,

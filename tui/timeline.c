@@ -209,6 +209,8 @@ static scr_style_t message_style(const mev_t *e)
         return SS_DROP;
     if (e->flags & MF_ERROR)
         return SS_ERROR;
+    if (e->flags & MF_BG) /* shown after `b`: routine, so greyed */
+        return SS_DIM;
     return e->flags & MF_RESPONSE ? SS_RESPONSE : SS_REQUEST;
 }
 
@@ -278,23 +280,25 @@ static void draw_mark(scr_t *s, model_t *m, const tl_geom_t *g, int y, uint32_t 
                       const char *label)
 {
     const kind_info_t *k = model_kind(m, e);
+    /* an unclean election, an offline partition: in red whatever its kind's style */
+    scr_style_t st = m->ev[e].flags & MF_ERROR ? SS_DROP : k->style;
     int side, x = lane_x(g, m, m->ev[e].node, &side);
     if (x < 0) { /* its lane is scrolled away: name the node */
         char buf[LABEL_MAX + 64];
         snprintf(buf, sizeof buf, "%s %s: %s", scr_glyph(s, side < 0 ? G_LEFT : G_RIGHT),
                  model_node_name(m, m->ev[e].node), label);
-        scr_put_clip(s, g->lanes_x, y, buf, g->w - TL_TIME_W, k->style);
+        scr_put_clip(s, g->lanes_x, y, buf, g->w - TL_TIME_W, st);
         return;
     }
-    scr_put(s, x, y, scr_glyph(s, k->glyph), 1, k->style);
+    scr_put(s, x, y, scr_glyph(s, k->glyph), 1, st);
     scr_add_flags(s, x, y, 1, SF_BOLD);
     int right = g->x + g->w - x - 2, left = x - 1 - g->lanes_x, wd = scr_width(s, label);
     if (wd <= right || right >= left) {
-        scr_put_clip(s, x + 2, y, label, right, k->style);
+        scr_put_clip(s, x + 2, y, label, right, st);
         return;
     }
     int start = wd < left ? x - 1 - wd : g->lanes_x;
-    scr_put_clip(s, start, y, label, left, k->style);
+    scr_put_clip(s, start, y, label, left, st);
 }
 
 static void draw_world(scr_t *s, model_t *m, const tl_geom_t *g, int y, uint32_t e,

@@ -1,6 +1,6 @@
-/* tracefile: scanning a trace line by line and reading lines back by offset. The checks
- * repeat sim/trace.c's reader so that the viewer and `trace_load` reject the same files
- * with the same words. */
+/* tracefile: scanning a trace line by line and reading lines back by offset. Each line is
+ * checked by sim/trace.c's trace_parse_line, so that the viewer and `trace_load` reject
+ * the same files with the same words. */
 #include "tracefile.h"
 
 #include "../sim/trace.h"
@@ -10,82 +10,13 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static bool fail(char *err, size_t errlen, const char *name, size_t line, const char *what)
-{
-    snprintf(err, errlen, "%s:%zu: %s", name, line, what);
-    return false;
-}
-
-static bool check_header(const cJSON *h, char *msg, size_t n)
-{
-    const char *fmt = trace_str(h, "format");
-    if (!fmt || strcmp(fmt, TRACE_FORMAT) != 0) {
-        snprintf(msg, n, "not a ksim trace: the first line must be the header with "
-                 "\"format\":\"%s\"", TRACE_FORMAT);
-        return false;
-    }
-    int64_t v = trace_int(h, "version", -1);
-    if (v != TRACE_VERSION) {
-        snprintf(msg, n, "trace format version %lld is not supported (this ksim reads "
-                 "version %d)", (long long)v, TRACE_VERSION);
-        return false;
-    }
-    return true;
-}
-
-static bool check_event(const cJSON *ev, char *msg, size_t n)
-{
-    static const char *const num_fields[] = { "t", "seq" };
-    static const char *const str_fields[] = { "node", "kind" };
-    for (size_t i = 0; i < 2; i++) {
-        if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ev, num_fields[i]))) {
-            snprintf(msg, n, "event has no numeric \"%s\" field", num_fields[i]);
-            return false;
-        }
-        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, str_fields[i]))) {
-            snprintf(msg, n, "event has no string \"%s\" field", str_fields[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
-/* One line: checked, then handed to fn (events) or kept (the header). */
-static bool scan_line(char *line, size_t len, const char *name, size_t lineno, cJSON **header,
-                      tf_event_fn fn, void *ctx, int64_t off, size_t raw, char *err,
-                      size_t errlen)
-{
-    char msg[256];
-    if (len == 0)
-        return fail(err, errlen, name, lineno, "empty line (every line must be one JSON object)");
-    cJSON *obj = cJSON_ParseWithLength(line, len);
-    if (!cJSON_IsObject(obj)) {
-        cJSON_Delete(obj);
-        return fail(err, errlen, name, lineno, "not a JSON object");
-    }
-    if (!*header) {
-        if (!check_header(obj, msg, sizeof msg)) {
-            cJSON_Delete(obj);
-            return fail(err, errlen, name, lineno, msg);
-        }
-        *header = obj;
-        return true;
-    }
-    if (!check_event(obj, msg, sizeof msg)) {
-        cJSON_Delete(obj);
-        return fail(err, errlen, name, lineno, msg);
-    }
-    fn(ctx, obj, off, (uint32_t)raw);
-    cJSON_Delete(obj);
-    return true;
-}
-
 bool tf_scan(FILE *f, const char *name, cJSON **header, tf_event_fn fn, void *ctx, char *err,
              size_t errlen)
 {
     *header = NULL;
     char *line = NULL;
-    size_t linecap = 0, lineno = 0;
+    size_t linecap = 0;
+    long lineno = 0;
     ssize_t got;
     int64_t off = ftello(f);
     bool ok = true;
@@ -96,14 +27,25 @@ bool tf_scan(FILE *f, const char *name, cJSON **header, tf_event_fn fn, void *ct
         size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        ok = scan_line(line, len, name, lineno, header, fn, ctx, off, len, err, errlen);
+        cJSON *obj = trace_parse_line(line, len, name, lineno, err, errlen);
+        ok = obj != NULL;
+        if (obj && lineno == 1) {
+            *header = obj;
+        } else if (obj) {
+            fn(ctx, obj, off, (uint32_t)len);
+            cJSON_Delete(obj);
+        }
         off += got;
     }
     free(line);
-    if (ok && ferror(f))
-        ok = fail(err, errlen, name, lineno + 1, "read error");
-    if (ok && !*header)
-        ok = fail(err, errlen, name, lineno ? lineno : 1, "empty trace: no header line");
+    if (ok && ferror(f)) {
+        snprintf(err, errlen, "%s:%ld: read error", name, lineno + 1);
+        ok = false;
+    }
+    if (ok && lineno == 0) { /* an empty file: checked as an empty first line */
+        trace_parse_line("", 0, name, 1, err, errlen);
+        ok = false;
+    }
     if (!ok) {
         cJSON_Delete(*header);
         *header = NULL;

@@ -1,6 +1,6 @@
 /* tracefile: a trace file read twice over. It owns the streaming scan that checks every
- * line as trace_load does (same "FILE:LINE: what is wrong" messages) without keeping the
- * parsed events, and the later reads of single lines by file offset, parsed on demand
+ * line with trace_parse_line (the "FILE:LINE: what is wrong" messages of trace_load)
+ * without keeping the parsed events, and the later reads of single lines by file offset, parsed on demand
  * into a small cache, so that a million-event trace never lives in memory as cJSON. */
 #ifndef KSIM_TRACEFILE_H
 #define KSIM_TRACEFILE_H

@@ -6,7 +6,6 @@
 
 #include "../sim/trace.h"
 #include "inspector.h"
-#include "text.h"
 #include "timeline.h"
 
 #include <stdio.h>
@@ -27,6 +26,7 @@ static const char *const help_lines[] = {
     "  + / -              zoom in / out: a row per event ... 10 min per row",
     "  Left h / Right l   scroll the lanes sideways when they do not fit",
     "  o                  only these nodes (names or prefixes; empty: all)",
+    "  b                  background traffic: heartbeats, idle fetches (show/hide)",
     "  Tab                switch pane: timeline / inspector (state at cursor)",
     "  space              play / pause: virtual time runs at a chosen speed",
     "  < / >              slower / faster play",
@@ -74,8 +74,9 @@ static void draw_title(viewer_t *v, scr_t *s)
     const char *scenario = trace_str(v->m->header, "scenario");
     const char *seed = trace_str(v->m->header, "seed");
     int64_t count = rows_count(&v->rows);
-    snprintf(left, sizeof left, " %s  seed %s%s%s", scenario ? scenario : v->m->name,
-             seed ? seed : "?", v->filter_text[0] ? "  nodes: " : "", v->filter_text);
+    snprintf(left, sizeof left, " %s  seed %s%s%s%s", scenario ? scenario : v->m->name,
+             seed ? seed : "?", v->filter_text[0] ? "  nodes: " : "", v->filter_text,
+             v->rows.bg ? "  +background" : "");
     snprintf(right, sizeof right, "  row %lld/%lld  %.3f ms  %s  %s %s  ? help ",
              (long long)(count ? v->cur + 1 : 0),
              (long long)count, (double)rows_time(&v->rows, v->cur) / 1000.0,
@@ -95,14 +96,15 @@ static void draw_detail(viewer_t *v, scr_t *s, int y)
     uint32_t e = viewer_selected(v);
     char line[LINE_MAX], drop[LINE_MAX];
     const cJSON *ev = e == MODEL_NONE ? NULL : model_json(v->m, e);
-    if (!ev || !text_format_event(ev, line, sizeof line)) {
+    int k = snprintf(line, sizeof line, "%10.3f ms  ", (double)trace_int(ev, "t", 0) / 1000.0);
+    if (!ev || !label_sentence(ev, line + k, sizeof line - (size_t)k)) {
         scr_put(s, 0, y, e == MODEL_NONE ? " (nothing happens in this span)" : "", s->w, SS_DIM);
         return;
     }
     const mev_t *me = &v->m->ev[e];
     if ((me->flags & MF_DROPPED) && me->link != MODEL_NONE) {
         const cJSON *d = model_json(v->m, me->link);
-        const char *body = d ? text_format_body(d, drop, sizeof drop) : NULL;
+        const char *body = d ? label_sentence(d, drop, sizeof drop) : NULL;
         if (body) {
             size_t len = strlen(line);
             snprintf(line + len, sizeof line - len, "  %s", body + strspn(body, " "));
@@ -145,7 +147,7 @@ static void draw_status(viewer_t *v, scr_t *s, int y)
     }
     scr_put_clip(s, 0, y,
                  "j/k move  PgUp/PgDn page  g/G ends  n/N note  f/F fault  / search  "
-                 "o nodes  +/- zoom  space play  Tab pane  ? help  q quit",
+                 "o nodes  b background  +/- zoom  space play  Tab pane  ? help  q quit",
                  s->w, SS_DIM);
 }
 

@@ -102,10 +102,13 @@ static void jump(viewer_t *v, const uint32_t *list, uint32_t n, bool forward, co
     uint32_t k;
     if (forward) {
         k = model_lower_bound(list, n, moment_last(v) + 1);
-        while (k < n && row_of_event(v, list[k]) <= v->cur) /* filtered out: on to the next */
+        /* not shown (filtered out, background) or on this row: on to the next */
+        while (k < n && (!rows_shows(&v->rows, list[k]) || row_of_event(v, list[k]) <= v->cur))
             k++;
     } else {
         k = model_lower_bound(list, n, moment_first(v));
+        while (k > 0 && !rows_shows(&v->rows, list[k - 1]))
+            k--;
         k = k > 0 ? k - 1 : n;
     }
     if (k >= n) {
@@ -190,6 +193,18 @@ static void run_filter(viewer_t *v)
         move_to(v, row_of_event(v, e));
     }
     free(on);
+}
+
+/* Background traffic (heartbeats, idle fetches) in or out of the diagram; the state the
+ * inspector shows does not change, and neither does the moment. */
+static void toggle_bg(viewer_t *v)
+{
+    uint32_t e = moment_last(v);
+    rows_show_bg(&v->rows, !v->rows.bg);
+    move_to(v, row_of_event(v, e));
+    snprintf(v->msg, sizeof v->msg, "%s", v->rows.bg
+             ? "background traffic shown (heartbeats, idle fetches): b hides it"
+             : "background traffic hidden: b shows it");
 }
 
 /* Appends a code point to the input as UTF-8. */
@@ -289,9 +304,8 @@ bool viewer_tick(viewer_t *v, int64_t now_us)
     move_to(v, row_at_time(v, (int64_t)v->play_t));
     /* A quiet stretch longer than 1.5 s of wall time is skipped to 0.5 s before the next
      * event: play shows what happens, not the waiting. */
-    uint32_t next = moment_last(v) + 1;
-    while (next < v->m->n && (v->m->ev[next].flags & MF_HIDDEN))
-        next++;
+    uint32_t pos = rows_pos_of_event(&v->rows, moment_last(v) + 1);
+    uint32_t next = pos < v->rows.n ? v->rows.idx[pos] : v->m->n;
     if (next < v->m->n && (double)v->m->ev[next].t - v->play_t > speed * 1.5e6)
         v->play_t = (double)v->m->ev[next].t - speed * 0.5e6;
     if (next >= v->m->n && v->cur >= rows_count(&v->rows) - 1) {
@@ -355,6 +369,7 @@ static void command_key(viewer_t *v, int key)
     case 'F': jump(v, m->faults, m->nfaults, false, "fault"); break;
     case '/': open_prompt(v, PROMPT_SEARCH); break;
     case 'o': open_prompt(v, PROMPT_FILTER); break;
+    case 'b': toggle_bg(v); break;
     case '+': case '=': set_zoom(v, v->rows.zoom - 1); break;
     case '-': case '_': set_zoom(v, v->rows.zoom + 1); break;
     case ' ': toggle_play(v); break;

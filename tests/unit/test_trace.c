@@ -253,6 +253,49 @@ static void test_malformed(void)
         tap_diag("  got \"%s\"", err);
 }
 
+/* The one line check every reader uses (trace_load here, the viewer's scan in tui/). */
+static void test_parse_line(void)
+{
+    static const struct {
+        const char *line;
+        long lineno;
+        const char *err; /* NULL: parses */
+        const char *name;
+    } cases[] = {
+        { "{\"format\":\"ksim-trace\",\"version\":1}", 1, NULL, "a header parses as line 1" },
+        { "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 2, NULL, "an event parses as a later line" },
+        { "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 1,
+          "t.jsonl:1: not a ksim trace: the first line must be the header with \"format\":\"ksim-trace\"",
+          "an event where the header belongs is refused" },
+        { "{\"format\":\"ksim-trace\",\"version\":2}", 1,
+          "t.jsonl:1: trace format version 2 is not supported (this ksim reads version 1)",
+          "another format version is refused" },
+        { "", 1, "t.jsonl:1: empty trace: no header line", "nothing on line 1 is an empty trace" },
+        { "", 5, "t.jsonl:5: empty line (every line must be one JSON object)", "an empty later line is refused" },
+        { "not json", 3, "t.jsonl:3: not a JSON object", "text that is not JSON is refused" },
+        { "[1,2]", 3, "t.jsonl:3: not a JSON object", "JSON that is not an object is refused" },
+        { "{\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 4, "t.jsonl:4: event has no numeric \"t\" field",
+          "an event without t is refused" },
+        { "{\"t\":0,\"seq\":1,\"node\":7,\"kind\":\"x\"}", 4, "t.jsonl:4: event has no string \"node\" field",
+          "an event whose node is not a string is refused" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        cJSON *obj = trace_parse_line(cases[i].line, strlen(cases[i].line), "t.jsonl",
+                                      cases[i].lineno, err, sizeof err);
+        if (cases[i].err)
+            is_str(obj ? "(parsed)" : err, cases[i].err, "%s", cases[i].name);
+        else
+            ok(cJSON_IsObject(obj) && !err[0], "%s", cases[i].name);
+        cJSON_Delete(obj);
+    }
+    char err[64] = "";
+    const char *ev = "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"} trailing";
+    cJSON *obj = trace_parse_line(ev, strcspn(ev, " "), "t.jsonl", 2, err, sizeof err);
+    ok(obj != NULL, "only the first len bytes are read (the line needs no NUL)");
+    cJSON_Delete(obj);
+}
+
 static void test_big_numbers(void)
 {
     char path[64];
@@ -329,6 +372,7 @@ int main(void)
     test_digest();
     test_listener_and_disabled();
     test_malformed();
+    test_parse_line();
     test_big_numbers();
     test_stream();
     test_bytes_and_text();

@@ -43,11 +43,11 @@ static void test_log(model_t *m)
     ok(scr_contains(s, "log end 1"), "its log end is 1");
     s = inspect(m, 18, 0); /* after seq 18: the retry's append */
     ok(has_record(s, 0) && has_record(s, 1), "after the retry the log holds the payment twice");
-    int hw = scr_find_row(s, "HW 1"), one = scr_find_row(s, "     1  k1");
+    int hw = scr_find_row(s, "▸ HW 1"), one = scr_find_row(s, "     1  k1");
     ok(hw >= 0 && hw < one, "the HW marker (1) sits above the new record: it is not committed yet");
     ok(scr_contains(s, "log end 2"), "the log end is 2");
     s = inspect(m, 19, 0);
-    ok(scr_contains(s, "HW 2") && scr_find_row(s, "HW 2") > scr_find_row(s, "     1  k1"),
+    ok(scr_contains(s, "▸ HW 2") && scr_find_row(s, "▸ HW 2") > scr_find_row(s, "     1  k1"),
        "once the HW moves to 2 its marker is below both records");
     s = inspect(m, 9, 0);
     ok(has_record(s, 0) && !has_record(s, 1), "moving back rewinds: the duplicate is gone again");

@@ -1,7 +1,7 @@
-/* Unit tests for the viewer's index of a trace: the same error messages as trace_load for
- * malformed files, messages linked to their drops, the jump lists, the state histories
- * (values, truncated logs, aborted transactions) read at any moment, the interner and
- * map, search, and exporters that give the same bytes twice. */
+/* Unit tests for the viewer's index of a trace: errors for malformed files, messages
+ * linked to their drops, the jump lists, the state histories (values, truncated logs,
+ * aborted transactions) read at any moment, the interner and map, search, and exporters
+ * that give the same bytes twice. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,43 +13,24 @@
 #include "tui/search.h"
 #include "tui/state.h"
 
-/* The error of model_load and of trace_load on the same text. */
-static void both_errors(const char *text, char *mine, char *theirs, size_t n)
-{
-    FILE *f = tmpfile();
-    fputs(text, f);
-    fflush(f);
-    rewind(f);
-    model_t *m = model_load(f, "bad.jsonl", NULL, NULL, mine, n);
-    model_free(m);
-    rewind(f);
-    trace_doc_t doc;
-    if (trace_load_stream(f, "bad.jsonl", &doc, theirs, n))
-        trace_doc_free(&doc);
-    fclose(f);
-}
-
+/* Lines are checked by trace_parse_line (tested in test_trace.c): the viewer's messages
+ * name its file and line. */
 static void test_malformed(void)
 {
-    static const char *const cases[][2] = {
-        { "", "an empty file" },
-        { "not json\n", "a line that is not JSON" },
-        { "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}\n", "a missing header" },
-        { "{\"format\":\"ksim-trace\",\"version\":2}\n", "another version" },
-        { "{\"format\":\"ksim-trace\",\"version\":1}\n{\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}\n", "an event without t" },
-        { "{\"format\":\"ksim-trace\",\"version\":1}\n\n", "an empty line" },
-        { "{\"format\":\"ksim-trace\",\"version\":1}\n[1,2]\n", "an array" },
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char mine[256] = "", theirs[256] = "";
-        both_errors(cases[i][0], mine, theirs, sizeof mine);
-        ok(mine[0] && strcmp(mine, theirs) == 0, "%s: the viewer says what trace_load says (%s)",
-           cases[i][1], mine);
-    }
-    char mine[256], theirs[256];
-    both_errors("{\"format\":\"ksim-trace\",\"version\":1}\n{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}\nnope\n",
-                mine, theirs, sizeof mine);
-    is_str(mine, "bad.jsonl:3: not a JSON object", "the message names the file and line");
+    FILE *f = tmpfile();
+    fputs("{\"format\":\"ksim-trace\",\"version\":1}\n{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}\nnope\n", f);
+    fflush(f);
+    rewind(f);
+    char err[256] = "";
+    model_t *m = model_load(f, "bad.jsonl", NULL, NULL, err, sizeof err);
+    ok(m == NULL, "a malformed trace is refused");
+    is_str(err, "bad.jsonl:3: not a JSON object", "the message names the file and line");
+    fclose(f);
+    f = tmpfile();
+    m = model_load(f, "empty.jsonl", NULL, NULL, err, sizeof err);
+    ok(m == NULL && strcmp(err, "empty.jsonl:1: empty trace: no header line") == 0,
+       "an empty file is an empty trace");
+    fclose(f);
 }
 
 static void test_index(void)
@@ -96,11 +77,12 @@ static void test_state(void)
     is_str(st_field(&st, e, "state", 61, buf, sizeof buf), NULL, "an unset field has no value");
     uint32_t log = st_entity(&st, "log", "b1 t-0", 1);
     for (int64_t off = 0; off < 5; off++) {
-        st_rec_t r = { off, 7, (uint32_t)(10 + off), ST_NEVER, ST_NEVER, 0, ST_REC_TXN };
+        st_rec_t r = { off, 7, (uint32_t)(10 + off), ST_NEVER, ST_NEVER, 0, ST_REC_TXN,
+                       (uint32_t)(10 + off) };
         st_log_append(&st, log, &r);
     }
     st_log_remove(&st, log, 20, 3, false); /* a truncation to offset 3 */
-    st_rec_t again = { 3, -1, 21, ST_NEVER, ST_NEVER, 0, 0 };
+    st_rec_t again = { 3, -1, 21, ST_NEVER, ST_NEVER, 0, 0, 21 };
     st_log_append(&st, log, &again);
     const st_rec_t *out[10];
     size_t total;
@@ -112,7 +94,7 @@ static void test_state(void)
     is_int(st_log_end(&st, log, 21), 3, "the log end follows the truncation");
     is_int(st_log_tail(&st, log, 22, out, 2, &total), 2, "the tail can be shorter than the log");
     is_int(total, 4, "and still counts the whole log");
-    st_rec_t marker = { 4, 7, 30, ST_NEVER, ST_NEVER, 0, ST_REC_CONTROL };
+    st_rec_t marker = { 4, 7, 30, ST_NEVER, ST_NEVER, 0, ST_REC_CONTROL | ST_REC_ABORT, 30 };
     st_log_append(&st, log, &marker);
     st_log_end_txn(&st, log, 30, 7, true);
     n = st_log_tail(&st, log, 31, out, 10, &total);
@@ -176,41 +158,30 @@ static void test_search(void)
     fixture_close(m, f);
 }
 
-static char *export_to_string(model_t *m, bool (*fn)(model_t *, const export_opts_t *, FILE *, char *, size_t),
-                              const export_opts_t *o)
-{
-    char *buf = NULL, err[128];
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    fn(m, o, out, err, sizeof err);
-    fclose(out);
-    return buf;
-}
-
 static void test_exports(void)
 {
     FILE *f;
     model_t *m = fixture_load(lost_ack_trace, &f);
-    export_opts_t o = { 0, -1, NULL };
-    char *a = export_to_string(m, export_svg, &o), *b = export_to_string(m, export_svg, &o);
+    export_opts_t o = { 0, -1, NULL, false };
+    char *a = fixture_export(m, export_svg, &o), *b = fixture_export(m, export_svg, &o);
     ok(a && b && strcmp(a, b) == 0, "the same trace gives the same SVG bytes");
     ok(strstr(a, ">broker-1</text>") && strstr(a, ">p1</text>"), "the SVG names the lanes");
     ok(strstr(a, "Produce resp payments-0 @0") && strstr(a, "class=\"x\""), "and crosses out the lost answer");
     free(a);
     free(b);
-    a = export_to_string(m, export_mermaid, &o);
+    a = fixture_export(m, export_mermaid, &o);
     ok(strncmp(a, "sequenceDiagram\n", 16) == 0, "Mermaid text starts with sequenceDiagram");
     ok(strstr(a, "participant n0 as broker-1") && strstr(a, "n0--xn1: Produce resp payments-0 @0 (lost: fault 1)"),
        "participants are aliased and the lost answer ends in a cross");
     free(a);
-    export_opts_t w = { 5000000, 5091058, "p1" };
-    a = export_to_string(m, export_text, &w);
+    export_opts_t w = { 5000000, 5091058, "p1", false };
+    a = fixture_export(m, export_text, &w);
     ok(strstr(a, "5090.558 ms  p1 -> broker-1  Produce") && !strstr(a, "     1.000 ms"),
        "--from/--to keep the window only");
     ok(!strstr(a, "high watermark"), "--nodes p1 leaves out the broker's own events");
     free(a);
     char err[128];
-    export_opts_t bad = { 0, -1, "nobody" };
+    export_opts_t bad = { 0, -1, "nobody", false };
     FILE *out = fopen("/dev/null", "w");
     ok(!export_svg(m, &bad, out, err, sizeof err) && strstr(err, "nobody"), "an unknown node is an error");
     fclose(out);

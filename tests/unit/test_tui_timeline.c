@@ -91,7 +91,7 @@ static void test_marks_and_notes(model_t *m, const rows_t *r, scr_t *s)
     is_str(scr_cell(s, g.cx[0], y)->s, "•", "an append is a mark on the broker's lane");
     ok(strstr(text_of(s, y), "append payments-0 offsets 0..0  k1=100") != NULL, "beside its label");
     y = row_of_seq(r, 10);
-    ok(strstr(text_of(s, y), "HW payments-0 -> 1") != NULL, "a high watermark move says HW -> 1");
+    ok(strstr(text_of(s, y), "HW→1 payments-0") != NULL, "a high watermark move says HW→1");
     y = row_of_seq(r, 5);
     ok(strstr(text_of(s, y), "» 问题场景") != NULL, "a note runs across the lanes, CJK included");
     is_int(scr_cell(s, 20, y)->style, SS_NOTE, "highlighted");
