@@ -238,7 +238,8 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
                        ? config_bool(cfg, "unclean.leader.election.enable")
                        : config_bool(&c->broker_cfg, "unclean.leader.election.enable");
     const char *name = world_intern(c->w, topic);
-    controller_create_topic(c->controller, name, parts, rf, min_isr, unclean);
+    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, err, errlen))
+        return false;
     cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
     if (ev) {
         const md_topic_t *t = md_find_topic(img, name);
@@ -251,12 +252,12 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
         cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
         for (int32_t p = 0; p < parts; p++) {
             const md_partition_t *mp = &t->parts[p];
-            cJSON_AddItemToArray(leaders, cJSON_CreateString(broker_node(
-                                              c->brokers[mp->leader - 1])->name));
+            cJSON_AddItemToArray(leaders,
+                                 cJSON_CreateString(cluster_broker_name(c, mp->leader)));
             cJSON *r = cJSON_CreateArray();
             for (int32_t i = 0; i < mp->n_replicas; i++)
-                cJSON_AddItemToArray(r, cJSON_CreateString(broker_node(
-                                            c->brokers[mp->replicas[i] - 1])->name));
+                cJSON_AddItemToArray(r, cJSON_CreateString(
+                                            cluster_broker_name(c, mp->replicas[i])));
             cJSON_AddItemToArray(replicas, r);
         }
         world_emit(c->w, ev);

@@ -1,6 +1,7 @@
 #include "controller.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,38 +261,51 @@ void controller_bootstrap(controller_t *c)
     }
 }
 
-/* The placement of Kafka's AdminUtils.assignReplicasToBrokers without racks, started at
- * broker 1 with no random shift so that students can predict it. */
-static void place_replicas(int32_t p, int32_t rf, int32_t n, int32_t *out)
+/* The placement of Kafka's AdminUtils.assignReplicasToBrokers without racks over the
+ * usable (unfenced) brokers in id order, started at the first with no random shift so
+ * that students can predict it. */
+static void place_replicas(int32_t p, int32_t rf, const int32_t *usable, int32_t n,
+                           int32_t *out)
 {
     int32_t first = p % n;
     int32_t shift = n > 1 ? (p / n) % (n - 1) : 0;
-    out[0] = first + 1;
+    out[0] = usable[first];
     for (int32_t j = 0; j < rf - 1; j++)
-        out[j + 1] = (first + 1 + (shift + j) % (n - 1)) % n + 1;
+        out[j + 1] = usable[(first + 1 + (shift + j) % (n - 1)) % n];
 }
 
-void controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
-                             int32_t rf, int32_t min_isr, bool unclean)
+bool controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
+                             int32_t rf, int32_t min_isr, bool unclean, char *err,
+                             size_t errlen)
 {
-    assert(rf >= 1 && rf <= MD_MAX_REPLICAS && rf <= c->n_brokers);
+    assert(rf >= 1 && rf <= MD_MAX_REPLICAS);
+    int32_t *usable = proto_calloc((size_t)c->n_brokers, sizeof *usable);
+    int32_t n = 0;
+    for (int32_t id = 1; id <= c->n_brokers; id++)
+        if (md_unfenced(&c->img, id))
+            usable[n++] = id;
+    if (rf > n) {
+        /* KRaft's replica placer, in its own words (INVALID_REPLICATION_FACTOR). */
+        snprintf(err, errlen, "Unable to replicate the partition %d time(s): The target "
+                 "replication factor of %d cannot be reached because only %d broker(s) are "
+                 "registered.", rf, rf, n);
+        free(usable);
+        return false;
+    }
     md_record_t t = { .kind = MD_TOPIC, .topic = topic, .partitions = partitions,
                       .min_isr = min_isr, .unclean = unclean };
     append(c, &t);
     for (int32_t p = 0; p < partitions; p++) {
         md_record_t r = { .kind = MD_PARTITION, .topic = topic, .partitions = p };
-        r.part.n_replicas = rf;
-        place_replicas(p, rf, c->n_brokers, r.part.replicas);
-        /* The ISR is every replica that is up; the first of them leads. */
-        for (int32_t i = 0; i < rf; i++)
-            if (md_unfenced(&c->img, r.part.replicas[i]))
-                r.part.isr[r.part.n_isr++] = r.part.replicas[i];
-        if (r.part.n_isr == 0)
-            r.part.isr[r.part.n_isr++] = r.part.replicas[0];
-        r.part.leader = md_unfenced(&c->img, r.part.isr[0]) ? r.part.isr[0] : MD_NO_LEADER;
+        r.part.n_replicas = r.part.n_isr = rf;
+        place_replicas(p, rf, usable, n, r.part.replicas);
+        memcpy(r.part.isr, r.part.replicas, sizeof r.part.isr);
+        r.part.leader = r.part.replicas[0];
         append(c, &r);
     }
+    free(usable);
     answer_parked(c);
+    return true;
 }
 
 /* ---- requests ---- */

@@ -24,9 +24,11 @@ node_t *controller_node(const controller_t *c);
 /* Cluster formation: every broker registered and unfenced, its session starting now. */
 void controller_bootstrap(controller_t *c);
 
-/* CreateTopics as the admin client asks it: the records are written at once. */
-void controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
-                             int32_t replication_factor, int32_t min_isr, bool unclean);
+/* CreateTopics as the admin client asks it: the records are written at once, replicas
+ * placed on the unfenced brokers. False with err when too few brokers are unfenced. */
+bool controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
+                             int32_t replication_factor, int32_t min_isr, bool unclean,
+                             char *err, size_t errlen);
 
 /* The metadata log (records 0 … n-1) and its image, read-only. */
 const md_record_t *controller_log(const controller_t *c, int64_t *n);

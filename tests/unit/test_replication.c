@@ -379,6 +379,35 @@ static void test_truncation(void)
     env_free(e);
 }
 
+/* Topics are placed on the brokers the controller sees unfenced. */
+static void test_placement(void)
+{
+    env_t *e = env_new("all", "1", NULL);
+    cluster_partition_t d;
+    char err[512];
+    cluster_describe(e->f.c, TOPIC, 0, &d, err, sizeof err);
+    ok(d.reg.n_replicas == 3 && d.reg.replicas[0] == 1 && d.reg.replicas[1] == 2 &&
+       d.reg.replicas[2] == 3 && d.reg.leader == 1,
+       "partition 0 of a 3-replica topic on 3 brokers: replicas [1,2,3], broker 1 leads");
+    world_crash(e->f.w, cluster_broker(e->f.c, 1), "test");
+    world_crash(e->f.w, cluster_broker(e->f.c, 3), "test");
+    run_for(e, 12 * US_PER_S);
+    config_t tc;
+    config_init(&tc, &topic_config_schema);
+    const char *kv[] = { "partitions", "2", "replication.factor", "2", NULL };
+    fixture_config(&tc, kv);
+    ok(!cluster_create_topic(e->f.c, "two", &tc, err, sizeof err) &&
+           strstr(err, "only 1 broker(s) are registered"),
+       "two brokers fenced: a topic with 2 replicas is refused, as KRaft's placer does");
+    const char *kv1[] = { "replication.factor", "1", NULL };
+    fixture_config(&tc, kv1);
+    ok(cluster_create_topic(e->f.c, "one", &tc, err, sizeof err) &&
+           cluster_leader(e->f.c, "one", 0) == 2 && cluster_leader(e->f.c, "one", 1) == 2,
+       "with one replica, both partitions go to the one unfenced broker");
+    config_free(&tc);
+    env_free(e);
+}
+
 int main(void)
 {
     test_epoch_cache();
@@ -391,5 +420,6 @@ int main(void)
     test_not_enough_replicas();
     test_not_enough_after_append();
     test_truncation();
+    test_placement();
     return tap_done();
 }
