@@ -3,7 +3,6 @@
  * reported on stderr with its number and skipped; the others go on. */
 #include <cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,9 +11,9 @@
 #include <string.h>
 
 #include "../sim/client/assignors/assignor.h"
-#include "../sim/client/assignors/java_order.h"
 #include "../sim/core/suggest.h"
 #include "commands.h"
+#include "json_in.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IO = 4 };
 
@@ -65,30 +64,13 @@ static const char *const member_fields[] = { "id",         "topics",   "owned",
                                              "generation", "instance", "rack" };
 static const char *const assignor_names[] = { "range", "roundrobin", "sticky",
                                               "cooperative-sticky" };
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-struct named {
-    const char *name;
-    int32_t index;
-};
-
-static int cmp_named(const void *a, const void *b)
-{
-    return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
-}
-
-static int cmp_named_java(const void *a, const void *b)
-{
-    return jorder_strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
-}
 
 /* One input line being turned into an assign_group_t. Strings point into `json`. */
 typedef struct line {
     cJSON *json;
     const char *assignor;
     assign_group_t g;
-    assign_topic_t *topics;
-    struct named *by_name; /* topics sorted by name, for look-ups */
+    jin_topics_t topics;
     assign_member_t *members;
     int32_t **subs;
     assign_tp_t **owned;
@@ -116,8 +98,7 @@ static void line_free(line_t *l)
         free(l->replicas[t]);
         free(l->racks[t]);
     }
-    free(l->topics);
-    free(l->by_name);
+    jin_topics_free(&l->topics);
     free(l->members);
     free(l->subs);
     free(l->owned);
@@ -126,122 +107,7 @@ static void line_free(line_t *l)
     cJSON_Delete(l->json);
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("ksim assign: out of memory\n", stderr);
-        exit(EXIT_IO);
-    }
-    return p;
-}
-
-/* ---- fields ---- */
-
-static void list_names(char *buf, size_t n, const char *const *names, size_t count)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < count && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
-}
-
-static bool check_fields(line_t *l, const cJSON *obj, const char *const *fields, size_t n,
-                         const char *where)
-{
-    for (const cJSON *f = obj->child; f; f = f->next) {
-        size_t i = 0;
-        while (i < n && strcmp(f->string, fields[i]) != 0)
-            i++;
-        if (i < n)
-            continue;
-        char known[256], hint[160] = "";
-        list_names(known, sizeof known, fields, n);
-        const char *near = suggest_closest(f->string, fields, n);
-        if (near)
-            snprintf(hint, sizeof hint, "did you mean '%s'? ", near);
-        return fail(l, "unknown field '%s' in %s (%sfields: %s)", f->string, where, hint, known);
-    }
-    return true;
-}
-
-/* A JSON number that is a whole int32, or null (then *out keeps its default). */
-static bool get_int(const cJSON *v, int32_t *out)
-{
-    if (cJSON_IsNull(v))
-        return true;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-        v->valuedouble < INT32_MIN || v->valuedouble > INT32_MAX)
-        return false;
-    *out = (int32_t)v->valuedouble;
-    return true;
-}
-
-static int32_t find_topic(const line_t *l, const char *name)
-{
-    struct named key = { name, -1 };
-    const struct named *hit =
-        bsearch(&key, l->by_name, (size_t)l->g.ntopics, sizeof key, cmp_named);
-    return hit ? hit->index : -1;
-}
-
 /* ---- parsing a group ---- */
-
-static bool parse_topics(line_t *l, const cJSON *topics)
-{
-    if (!cJSON_IsObject(topics))
-        return fail(l, "\"topics\" must be an object of topic name: partition count");
-    int32_t n = cJSON_GetArraySize(topics), i = 0;
-    l->topics = xcalloc((size_t)n, sizeof *l->topics);
-    l->by_name = xcalloc((size_t)n, sizeof *l->by_name);
-    for (const cJSON *t = topics->child; t; t = t->next, i++) {
-        int32_t count = -1;
-        if (!cJSON_IsNumber(t) || !get_int(t, &count))
-            return fail(l, "topic '%s': the partition count must be a whole number", t->string);
-        if (count < 0)
-            return fail(l, "topic '%s' has a negative partition count (%d)", t->string, count);
-        l->topics[i] = (assign_topic_t){ t->string, count, NULL };
-        l->by_name[i] = (struct named){ t->string, i };
-    }
-    l->g.topics = l->topics;
-    l->g.ntopics = n;
-    qsort(l->by_name, (size_t)n, sizeof *l->by_name, cmp_named);
-    return true;
-}
-
-static const char *topic_list(const line_t *l, char *buf, size_t n)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int32_t i = 0; i < l->g.ntopics && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "",
-                                 l->by_name[i].name);
-    return l->g.ntopics ? buf : "none";
-}
-
-static bool parse_subscription(line_t *l, int32_t m, const cJSON *topics)
-{
-    assign_member_t *mb = &l->members[m];
-    if (!cJSON_IsArray(topics))
-        return fail(l, "member '%s': \"topics\" must be an array of topic names", mb->id);
-    int32_t n = cJSON_GetArraySize(topics), i = 0;
-    l->subs[m] = xcalloc((size_t)n, sizeof *l->subs[m]);
-    for (const cJSON *t = topics->child; t; t = t->next, i++) {
-        if (!cJSON_IsString(t))
-            return fail(l, "member '%s': \"topics\" must hold topic names (strings)", mb->id);
-        int32_t idx = find_topic(l, t->valuestring);
-        if (idx < 0) {
-            char known[300];
-            return fail(l, "member '%s' subscribes to topic '%s', which is not in \"topics\" "
-                           "(topics: %s)", mb->id, t->valuestring,
-                        topic_list(l, known, sizeof known));
-        }
-        l->subs[m][i] = idx;
-    }
-    mb->topics = l->subs[m];
-    mb->ntopics = n;
-    return true;
-}
 
 /* Owned partitions of topics not in "topics" are dropped: Kafka ignores partitions of
  * topics that no longer exist. */
@@ -253,16 +119,16 @@ static bool parse_owned(line_t *l, int32_t m, const cJSON *owned)
     if (!cJSON_IsArray(owned))
         return fail(l, "member '%s': \"owned\" must be an array of [topic, partition] pairs",
                     mb->id);
-    l->owned[m] = xcalloc((size_t)cJSON_GetArraySize(owned), sizeof *l->owned[m]);
+    l->owned[m] = jin_calloc((size_t)cJSON_GetArraySize(owned), sizeof *l->owned[m]);
     int32_t n = 0;
     for (const cJSON *o = owned->child; o; o = o->next) {
         const cJSON *t = cJSON_GetArrayItem(o, 0), *p = cJSON_GetArrayItem(o, 1);
         int32_t part = -1;
         if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != 2 || !cJSON_IsString(t) ||
-            !cJSON_IsNumber(p) || !get_int(p, &part))
+            !cJSON_IsNumber(p) || !jin_int(p, &part))
             return fail(l, "member '%s': each owned partition is a [topic, partition] pair, "
                            "like [\"t0\", 2]", mb->id);
-        int32_t idx = find_topic(l, t->valuestring);
+        int32_t idx = jin_find_topic(&l->topics, t->valuestring);
         if (idx >= 0)
             l->owned[m][n++] = (assign_tp_t){ idx, part };
     }
@@ -281,28 +147,23 @@ static bool parse_member(line_t *l, int32_t m, const cJSON *js)
     if (!cJSON_IsString(id))
         return fail(l, "member %d needs an \"id\" (a string)", m + 1);
     mb->id = id->valuestring;
-    char where[300];
-    snprintf(where, sizeof where, "member '%s'", mb->id);
-    if (!check_fields(l, js, member_fields, COUNT(member_fields), where))
+    char who[300];
+    snprintf(who, sizeof who, "member '%s'", mb->id);
+    if (!jin_fields(js, member_fields, JIN_COUNT(member_fields), who, l->err, sizeof l->err))
         return false;
     const cJSON *topics = cJSON_GetObjectItemCaseSensitive(js, "topics");
     if (!topics)
         return fail(l, "member '%s' needs \"topics\" (the topics it subscribes to)", mb->id);
-    if (!parse_subscription(l, m, topics) ||
+    if (!jin_subscription(&l->topics, topics, who, &l->subs[m], &mb->ntopics, l->err,
+                          sizeof l->err) ||
         !parse_owned(l, m, cJSON_GetObjectItemCaseSensitive(js, "owned")))
         return false;
+    mb->topics = l->subs[m];
     const cJSON *gen = cJSON_GetObjectItemCaseSensitive(js, "generation");
-    if (gen && !get_int(gen, &mb->generation))
+    if (gen && !jin_int(gen, &mb->generation))
         return fail(l, "member '%s': \"generation\" must be a whole number or null", mb->id);
-    const cJSON *inst = cJSON_GetObjectItemCaseSensitive(js, "instance");
-    const cJSON *rack = cJSON_GetObjectItemCaseSensitive(js, "rack");
-    if (inst && !cJSON_IsNull(inst) && !cJSON_IsString(inst))
-        return fail(l, "member '%s': \"instance\" must be a string or null", mb->id);
-    if (rack && !cJSON_IsNull(rack) && !cJSON_IsString(rack))
-        return fail(l, "member '%s': \"rack\" must be a string or null", mb->id);
-    mb->instance = cJSON_IsString(inst) ? inst->valuestring : NULL;
-    mb->rack = cJSON_IsString(rack) ? rack->valuestring : NULL;
-    return true;
+    return jin_opt_string(js, "instance", who, &mb->instance, l->err, sizeof l->err) &&
+           jin_opt_string(js, "rack", who, &mb->rack, l->err, sizeof l->err);
 }
 
 static bool parse_members(line_t *l, const cJSON *members)
@@ -310,9 +171,9 @@ static bool parse_members(line_t *l, const cJSON *members)
     if (!cJSON_IsArray(members))
         return fail(l, "\"members\" must be an array of members");
     int32_t n = cJSON_GetArraySize(members), m = 0;
-    l->members = xcalloc((size_t)n, sizeof *l->members);
-    l->subs = xcalloc((size_t)n, sizeof *l->subs);
-    l->owned = xcalloc((size_t)n, sizeof *l->owned);
+    l->members = jin_calloc((size_t)n, sizeof *l->members);
+    l->subs = jin_calloc((size_t)n, sizeof *l->subs);
+    l->owned = jin_calloc((size_t)n, sizeof *l->owned);
     l->g.members = l->members;
     l->g.nmembers = n;
     for (const cJSON *js = members->child; js; js = js->next, m++)
@@ -321,55 +182,16 @@ static bool parse_members(line_t *l, const cJSON *members)
     return true;
 }
 
-static bool parse_topic_racks(line_t *l, int32_t t, const cJSON *parts)
-{
-    const char *name = l->topics[t].name;
-    int32_t np = l->topics[t].partitions;
-    if (!cJSON_IsArray(parts) || cJSON_GetArraySize(parts) != np)
-        return fail(l, "partition_racks of '%s' must list the racks of each of its %d "
-                       "partitions", name, np);
-    int32_t total = 0, p = 0;
-    for (const cJSON *r = parts->child; r; r = r->next)
-        total += cJSON_GetArraySize(r);
-    l->replicas[t] = xcalloc((size_t)np, sizeof *l->replicas[t]);
-    l->racks[t] = xcalloc((size_t)total, sizeof *l->racks[t]);
-    total = 0;
-    for (const cJSON *r = parts->child; r; r = r->next, p++) {
-        if (!cJSON_IsArray(r))
-            return fail(l, "partition_racks of %s-%d must be an array of rack names", name, p);
-        l->replicas[t][p] = (assign_replicas_t){ l->racks[t] + total, cJSON_GetArraySize(r) };
-        for (const cJSON *x = r->child; x; x = x->next) {
-            if (!cJSON_IsString(x) && !cJSON_IsNull(x))
-                return fail(l, "partition_racks of %s-%d: a rack is a string (or null for a "
-                               "broker without one)", name, p);
-            l->racks[t][total++] = cJSON_IsString(x) ? x->valuestring : NULL;
-        }
-    }
-    l->topics[t].replicas = l->replicas[t];
-    return true;
-}
-
 static bool parse_racks(line_t *l, const cJSON *pr)
 {
     if (!pr || cJSON_IsNull(pr))
         return true;
-    if (!cJSON_IsObject(pr))
-        return fail(l, "\"partition_racks\" must be an object of topic name: racks per partition");
-    l->replicas = xcalloc((size_t)l->g.ntopics, sizeof *l->replicas);
-    l->racks = xcalloc((size_t)l->g.ntopics, sizeof *l->racks);
-    for (const cJSON *t = pr->child; t; t = t->next) {
-        int32_t idx = find_topic(l, t->string);
-        if (idx < 0) {
-            char known[300];
-            return fail(l, "partition_racks names topic '%s', which is not in \"topics\" "
-                           "(topics: %s)", t->string, topic_list(l, known, sizeof known));
-        }
-        if (l->replicas[idx])
-            return fail(l, "partition_racks lists topic '%s' twice", t->string);
-        if (!parse_topic_racks(l, idx, t))
-            return false;
-    }
-    return true;
+    l->replicas = jin_calloc((size_t)l->g.ntopics, sizeof *l->replicas);
+    l->racks = jin_calloc((size_t)l->g.ntopics, sizeof *l->racks);
+    for (int32_t t = 0; t < l->g.ntopics; t++)
+        l->replicas[t] = jin_calloc((size_t)l->topics.topics[t].partitions,
+                                    sizeof *l->replicas[t]);
+    return jin_racks(&l->topics, pr, l->replicas, l->racks, l->err, sizeof l->err);
 }
 
 /* Where cJSON stopped, as a column of the line. */
@@ -392,7 +214,8 @@ static bool parse_assignor(line_t *l, const cJSON *a)
         l->assignor = a->valuestring;
         return true;
     }
-    const char *near = suggest_closest(a->valuestring, assignor_names, COUNT(assignor_names));
+    const char *near = suggest_closest(a->valuestring, assignor_names,
+                                       JIN_COUNT(assignor_names));
     if (near)
         return fail(l, "unknown assignor '%s' (did you mean '%s'? known: %s)", a->valuestring,
                     near, ASSIGN_NAMES);
@@ -406,7 +229,8 @@ static bool parse_group(line_t *l, const char *text, size_t len)
     if (!cJSON_IsObject(l->json))
         return fail(l, "a group is a JSON object, like {\"assignor\":\"range\",\"topics\":{...},"
                        "\"members\":[...]}");
-    if (!check_fields(l, l->json, group_fields, COUNT(group_fields), "the group"))
+    if (!jin_fields(l->json, group_fields, JIN_COUNT(group_fields), "the group", l->err,
+                    sizeof l->err))
         return false;
     const cJSON *topics = cJSON_GetObjectItemCaseSensitive(l->json, "topics");
     const cJSON *members = cJSON_GetObjectItemCaseSensitive(l->json, "members");
@@ -416,7 +240,11 @@ static bool parse_group(line_t *l, const char *text, size_t len)
         return fail(l, "\"topics\" is missing (topic name: partition count)");
     if (!members)
         return fail(l, "\"members\" is missing");
-    return parse_topics(l, topics) && parse_members(l, members) &&
+    if (!jin_topics(&l->topics, topics, l->err, sizeof l->err))
+        return false;
+    l->g.topics = l->topics.topics;
+    l->g.ntopics = l->topics.n;
+    return parse_members(l, members) &&
            parse_racks(l, cJSON_GetObjectItemCaseSensitive(l->json, "partition_racks"));
 }
 
@@ -439,10 +267,11 @@ static void put_string(FILE *out, const char *s)
 static void print_answer(FILE *out, const line_t *l, const assign_result_t *r)
 {
     const assign_group_t *g = &l->g;
-    struct named *order = xcalloc((size_t)g->nmembers, sizeof *order);
+    const char **ids = jin_calloc((size_t)g->nmembers, sizeof *ids);
+    int32_t *order = jin_calloc((size_t)g->nmembers, sizeof *order);
     for (int32_t m = 0; m < g->nmembers; m++)
-        order[m] = (struct named){ g->members[m].id, m };
-    qsort(order, (size_t)g->nmembers, sizeof *order, cmp_named_java); /* ids are unique */
+        ids[m] = g->members[m].id;
+    jin_java_order(ids, g->nmembers, order);
     fputc('{', out);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, "id");
     if (id) {
@@ -452,7 +281,7 @@ static void print_answer(FILE *out, const line_t *l, const assign_result_t *r)
     }
     fputs("\"assignment\":{", out);
     for (int32_t i = 0; i < g->nmembers; i++) {
-        int32_t m = order[i].index;
+        int32_t m = order[i];
         fputs(i ? "," : "", out);
         put_string(out, g->members[m].id);
         fputs(":[", out);
@@ -465,6 +294,7 @@ static void print_answer(FILE *out, const line_t *l, const assign_result_t *r)
     }
     fputs("}}\n", out);
     free(order);
+    free(ids);
 }
 
 /* ---- the command ---- */

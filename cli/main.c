@@ -29,6 +29,8 @@ static const char *usage_main =
     "  run FILE.lua      run a scenario and print its timeline\n"
     "  test [PATH...]    run scenarios as tests, TAP on stdout (default: scenarios)\n"
     "  assign            run Kafka's consumer-group assignors on groups (JSON Lines)\n"
+    "  compare-assignors HISTORY.json\n"
+    "                    every assignor over the same history of group changes\n"
     "  view TRACE.jsonl  the timeline viewer on a saved trace\n"
     "  export TRACE.jsonl --svg OUT.svg | --mermaid OUT.mmd | --text\n"
     "                    the sequence diagram for slides and documents\n"

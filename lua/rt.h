@@ -211,5 +211,7 @@ int bind_world_fault(lua_State *L);
 int bind_world_clear_fault(lua_State *L);
 int bind_world_fault_hits(lua_State *L);
 void bind_clients_free(rt_t *rt);
+/* ksim.assign and ksim.compare_assignors, added to the ksim table on the top of the stack. */
+void bind_assign_open(lua_State *L);
 
 #endif

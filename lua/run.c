@@ -292,6 +292,7 @@ static int protected_main(lua_State *L)
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "version");
     bind_world_open(L);
+    bind_assign_open(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "ksim.loaded"); /* require("ksim") */
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "ksim");
