@@ -64,7 +64,8 @@ struct consumer {
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn);
-static const node_ops_t consumer_ops = { on_message, on_crash, NULL, on_disconnect };
+static const node_ops_t consumer_ops = { .on_message = on_message, .on_crash = on_crash,
+                                         .on_disconnect = on_disconnect };
 static void send_requests(consumer_t *c);
 static void try_deliver(consumer_t *c);
 

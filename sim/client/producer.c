@@ -9,8 +9,9 @@
 #include "producer_internal.h"
 
 static void on_crash(node_t *n);
-static const node_ops_t producer_ops = { sender_on_message, on_crash, NULL,
-                                          sender_on_disconnect };
+static const node_ops_t producer_ops = { .on_message = sender_on_message,
+                                          .on_crash = on_crash,
+                                          .on_disconnect = sender_on_disconnect };
 
 static int64_t linger_ms(const config_t *cfg)
 {

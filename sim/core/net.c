@@ -329,12 +329,13 @@ static void run_action(world_t *w, const msg_t *m, int fault_id)
     }
 }
 
-enum reset_kind { RESET_CRASHED, RESET_REFUSED };
+enum reset_kind { RESET_CRASHED, RESET_REFUSED, RESET_NOT_LISTENING };
 
 static const char *reset_reason(int kind)
 {
     static const char *why[] = { "connection reset: the peer crashed",
-                                 "connection refused: the peer is down" };
+                                 "connection refused: the peer is down",
+                                 "connection refused: the peer is not listening yet" };
     return why[kind];
 }
 
@@ -437,6 +438,9 @@ static void deliver(void *a, void *b, int64_t fault_id)
         event_t ev = { .t = w->now, .fn = deliver, .a = net, .b = m, .node = -1 };
         node_defer(dest, &ev);
         return;
+    } else if (dest->ops->accepts && !dest->ops->accepts(dest, m)) {
+        trace_drop(w, m, "not listening yet", 0);
+        refuse(net, dest, m, RESET_NOT_LISTENING);
     } else {
         net->delivered++;
         cJSON *ev = world_trace(w, dest, "deliver");

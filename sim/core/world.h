@@ -44,6 +44,9 @@ typedef struct node_ops {
      * crashed, or a message found it down or restarted. Requests sent on that connection
      * (or an older one) are lost; later connections are not affected. NULL: ignored. */
     void (*on_disconnect)(node_t *n, int32_t peer, uint32_t conn);
+    /* Whether the process takes this message now; one it refuses is answered with a
+     * connection reset, as a port nobody listens on is. NULL: every message. */
+    bool (*accepts)(node_t *n, const msg_t *m);
 } node_ops_t;
 
 struct node {

@@ -14,7 +14,10 @@ static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
 static void on_restart(node_t *n);
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn);
-static const node_ops_t broker_ops = { on_message, on_crash, on_restart, on_disconnect };
+static bool accepts(node_t *n, const msg_t *m);
+static const node_ops_t broker_ops = { .on_message = on_message, .on_crash = on_crash,
+                                       .on_restart = on_restart, .on_disconnect = on_disconnect,
+                                       .accepts = accepts };
 
 static void heartbeat_tick(void *a, void *bb, int64_t inc);
 static void isr_tick(void *a, void *bb, int64_t inc);
@@ -220,24 +223,18 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
     if (reg->leader == b->id) {
         if (new_epoch || !part->leading)
             part_become_leader(b, part);
-        else if (part_maybe_advance_hw(b, part))
-            produce_try_complete(b);
-        part->pending = false;
+        part_alter_settled(b, part);
     } else if (new_epoch || part->leading || part->fetch_from != reg->leader) {
         part_become_follower(b, part);
     }
 }
 
+/* The image takes the record; a topic also gets its partitions' places. */
 static void replay(broker_t *b, const md_record_t *r)
 {
     md_image_apply(&b->img, r);
-    if (r->kind == MD_TOPIC) {
+    if (r->kind == MD_TOPIC)
         add_topic(b, r);
-    } else if (r->kind == MD_PARTITION) {
-        bpartition_t *part = broker_partition(b, r->topic, r->partitions);
-        assert(part);
-        apply_role(b, part, &r->part);
-    }
 }
 
 /* Caught up with its own registration: the broker takes the roles its image gives it. */
@@ -258,12 +255,29 @@ static void start_serving(broker_t *b)
         }
 }
 
+/* A batch of the metadata log is replayed whole before the broker acts on it, as KRaft's
+ * metadata publisher does: a partition change and the fencing of a follower written
+ * together are seen together. Then each changed partition's role is applied, and every
+ * partition this broker leads recomputes its HW (a fenced follower no longer holds it). */
 static void replay_records(broker_t *b, const md_record_t *recs, int32_t n)
 {
     for (int32_t i = 0; i < n; i++)
         replay(b, &recs[i]);
-    if (b->state == BROKER_RECOVERY && b->img.offset > b->broker_epoch)
+    if (b->state == BROKER_RECOVERY && b->img.offset > b->broker_epoch) {
         start_serving(b);
+    } else if (b->state == BROKER_RUNNING) {
+        for (int32_t i = 0; i < n; i++) {
+            if (recs[i].kind != MD_PARTITION)
+                continue;
+            bpartition_t *part = broker_partition(b, recs[i].topic, recs[i].partitions);
+            assert(part);
+            apply_role(b, part, &recs[i].part);
+        }
+    }
+    for (int32_t t = 0; t < b->n_topics; t++)
+        for (int32_t p = 0; p < b->topics[t].n; p++)
+            if (b->topics[t].parts[p].leading)
+                part_maybe_advance_hw(b, &b->topics[t].parts[p]);
     produce_try_complete(b);
     fetch_try_complete(b);
 }
@@ -460,15 +474,29 @@ static void handle_list_offsets(broker_t *b, msg_t *m)
         bpartition_t *part = broker_led(b, out->topic, out->partition, &out->error);
         if (!part)
             continue;
-        /* Consumers see the latest offset as the high watermark. */
-        out->offset = out->timestamp == LIST_OFFSETS_EARLIEST ? part->log.log_start
-                                                                : part->log.hw;
+        /* Consumers see the latest offset as the high watermark; a new leader has none to
+         * give until its HW reaches the start of its epoch (fetchOffsetForTimestamp). */
+        if (out->timestamp == LIST_OFFSETS_EARLIEST)
+            out->offset = part->log.log_start;
+        else if (part->log.hw < part->epoch_start)
+            out->error = KERR_OFFSET_NOT_AVAILABLE;
+        else
+            out->offset = part->log.hw;
     }
     net_reply(b->w, b->node, m,
               msg_new(b->w, API_LIST_OFFSETS, true, resp, &list_offsets_resp_ops));
 }
 
 /* ---- dispatch ---- */
+
+/* A starting broker opens its listeners only once it has caught up with the metadata log
+ * (BrokerServer.startup): until then requests are refused; answers to its own requests
+ * come in on the connections it opened. */
+static bool accepts(node_t *n, const msg_t *m)
+{
+    const broker_t *b = n->impl;
+    return m->response || b->state == BROKER_RUNNING;
+}
 
 static void on_response(broker_t *b, msg_t *m)
 {

@@ -142,12 +142,14 @@ static bool any_error(const fetch_resp_t *resp)
     return false;
 }
 
-static void respond_fetch(broker_t *b, msg_t *m, int64_t arrived)
+/* From the purgatory (`update` false) the read does not count as the follower's fetch
+ * again (ReplicaManager.readFromLog with readFromPurgatory). */
+static void respond_fetch(broker_t *b, msg_t *m, int64_t arrived, bool update)
 {
     const fetch_req_t *req = m->body;
     fetch_resp_t *resp = proto_calloc(1, sizeof *resp);
     bool diverged = false;
-    int32_t bytes = build_fetch(b, req, resp, true, &diverged);
+    int32_t bytes = build_fetch(b, req, resp, update, &diverged);
     request_time_t *t = req->replica_id >= 0 ? &b->m.fetch_follower : &b->m.fetch_consumer;
     request_time_add(t, b->w->now - arrived);
     if (req->replica_id < 0)
@@ -176,7 +178,7 @@ static void fetch_expired(void *a, void *bb, int64_t arg)
     broker_t *b = a;
     for (size_t i = 0; i < b->fetches.n; i++) {
         if (b->fetches.v[i].req == bb) {
-            respond_fetch(b, bb, b->fetches.v[i].arrived);
+            respond_fetch(b, bb, b->fetches.v[i].arrived, false);
             delayed_remove(b->w, &b->fetches, i);
             return;
         }
@@ -197,7 +199,7 @@ void fetch_try_complete(broker_t *b)
         for (size_t i = 0; i < b->fetches.n;) {
             msg_t *m = b->fetches.v[i].req;
             if (fetch_satisfied(b, m->body)) {
-                respond_fetch(b, m, b->fetches.v[i].arrived);
+                respond_fetch(b, m, b->fetches.v[i].arrived, false);
                 delayed_remove(b->w, &b->fetches, i);
             } else {
                 i++;
@@ -211,7 +213,7 @@ void fetch_handle(broker_t *b, msg_t *m)
 {
     const fetch_req_t *req = m->body;
     if (req->max_wait_ms <= 0 || fetch_satisfied(b, req)) {
-        respond_fetch(b, m, b->w->now);
+        respond_fetch(b, m, b->w->now, true);
         return;
     }
     /* The follower's position counts from its request, not from when it is answered. */
@@ -223,7 +225,7 @@ void fetch_handle(broker_t *b, msg_t *m)
                 part_follower_fetched(b, part, req->replica_id, req->parts[i].fetch_offset);
         }
         if (fetch_satisfied(b, req)) {
-            respond_fetch(b, m, b->w->now);
+            respond_fetch(b, m, b->w->now, false);
             return;
         }
     }

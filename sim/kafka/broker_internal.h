@@ -36,7 +36,6 @@ typedef struct bpartition {
     int32_t n_followers;
     int64_t epoch_start;     /* log end when this leader epoch began */
     bool pending;            /* an AlterPartition is in flight */
-    int32_t alter_from;      /* the ISR size it changes */
     int32_t pending_isr[MD_MAX_REPLICAS];
     int32_t n_pending_isr;
     ev_handle_t pending_timer;
@@ -126,6 +125,10 @@ bool part_maybe_advance_hw(broker_t *b, bpartition_t *part);
 /* The isr-expiration task: shrinks ISRs of lagging followers. */
 void part_check_isr(broker_t *b);
 void part_alter_response(broker_t *b, const msg_t *m);
+/* The committed registration moved on: the pending change is over, the HW may move. */
+void part_alter_settled(broker_t *b, bpartition_t *part);
+/* min.insync.replicas as it binds: never more than the replicas (effectiveMinIsr). */
+int32_t part_min_isr(const broker_t *b, const bpartition_t *part);
 void part_controller_lost(broker_t *b);
 /* The ISR this leader commits to (committed, plus a pending expansion). */
 bool part_in_maximal_isr(const bpartition_t *part, int32_t broker);

@@ -59,7 +59,7 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
     if (!part)
         return err;
     /* min.insync.replicas binds acks=all only, and is checked before the append. */
-    if (acks == -1 && part->reg.n_isr < broker_min_isr(b, pp->topic))
+    if (acks == -1 && part->reg.n_isr < part_min_isr(b, part))
         return KERR_NOT_ENOUGH_REPLICAS;
     const record_batch_t *batch = pp->batch;
     log_append_t meta = { .producer_id = batch->producer_id,
@@ -87,7 +87,7 @@ static bool check_part(broker_t *b, produce_part_resp_t *pr, int64_t required)
     }
     if (part->log.hw < required)
         return false;
-    pr->error = maximal_isr_size(part) < broker_min_isr(b, pr->topic)
+    pr->error = maximal_isr_size(part) < part_min_isr(b, part)
                     ? KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND
                     : KERR_NONE;
     return true;
@@ -151,6 +151,8 @@ void produce_handle(broker_t *b, msg_t *m)
         bool waits = req->acks == -1 && pr->error == KERR_NONE;
         w->required[i] = waits ? pr->base_offset + req->parts[i].batch->n : -1;
     }
+    /* The appends may have moved HWs: earlier requests waiting on them go first. */
+    produce_try_complete(b);
     fetch_try_complete(b);
     if (req->acks == 0) { /* Kafka sends no response at all */
         produce_resp_ops.free(w->resp);

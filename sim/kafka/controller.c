@@ -42,7 +42,8 @@ struct controller {
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
 static void on_restart(node_t *n);
-static const node_ops_t controller_ops = { on_message, on_crash, on_restart, NULL };
+static const node_ops_t controller_ops = { .on_message = on_message, .on_crash = on_crash,
+                                           .on_restart = on_restart };
 
 controller_t *controller_new(world_t *w, const char *name, int32_t n_brokers,
                              const int32_t *broker_nodes, const config_t *cfg)
@@ -236,10 +237,12 @@ static void fence(controller_t *c, int32_t id, const char *reason)
     write_broker(c, id, MD_FENCE, c->img.brokers[id - 1].epoch, reason);
 }
 
+/* handleBrokerUnfenced: the unfence record, then leaders for the partitions that had
+ * none. */
 static void unfence(controller_t *c, int32_t id)
 {
-    update_partitions(c, -1, id, "broker unfenced");
     write_broker(c, id, MD_UNFENCE, c->img.brokers[id - 1].epoch, NULL);
+    update_partitions(c, -1, id, "broker unfenced");
 }
 
 static void session_expired(void *a, void *b, int64_t id)
@@ -279,6 +282,12 @@ bool controller_create_topic(controller_t *c, const char *topic, int32_t partiti
                              size_t errlen)
 {
     assert(rf >= 1 && rf <= MD_MAX_REPLICAS);
+    if (!c->node->up) {
+        /* The admin client would wait for a controller and time out. */
+        snprintf(err, errlen, "the controller (%s) is down: CreateTopics cannot complete "
+                 "(Kafka's admin client times out: TimeoutException)", c->node->name);
+        return false;
+    }
     int32_t *usable = proto_calloc((size_t)c->n_brokers, sizeof *usable);
     int32_t n = 0;
     for (int32_t id = 1; id <= c->n_brokers; id++)
@@ -361,31 +370,38 @@ static void handle_heartbeat(controller_t *c, msg_t *m)
     } else {
         touch_session(c, req->broker_id);
         /* A fenced broker that has replayed the log up to its registration comes back. */
-        if (b->fenced && req->metadata_offset >= c->sessions[req->broker_id - 1].caught_up_at) {
+        if (b->fenced && req->metadata_offset >= c->sessions[req->broker_id - 1].caught_up_at)
             unfence(c, req->broker_id);
-            answer_parked(c);
-        }
         resp->fenced = md_broker(&c->img, req->broker_id)->fenced;
     }
     reply(c, m, API_BROKER_HEARTBEAT, resp, &heartbeat_resp_ops, !resp->error);
+    answer_parked(c);
 }
 
+/* ReplicationControlManager.validateAlterPartitionData, check for check. */
 static int16_t check_alter(const controller_t *c, const alter_partition_t *req,
                            const md_partition_t *cur)
 {
     if (!cur)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (req->leader_epoch > cur->leader_epoch)
+        return KERR_NOT_CONTROLLER; /* a leader ahead of this controller */
     if (req->leader_epoch < cur->leader_epoch)
         return KERR_FENCED_LEADER_EPOCH;
-    if (cur->leader != req->broker_id || req->leader_epoch > cur->leader_epoch)
-        return KERR_NOT_LEADER_OR_FOLLOWER;
-    if (req->partition_epoch != cur->partition_epoch)
+    if (cur->leader != req->broker_id)
+        return KERR_INVALID_REQUEST;
+    if (req->partition_epoch < cur->partition_epoch)
         return KERR_INVALID_UPDATE_VERSION;
+    if (req->partition_epoch > cur->partition_epoch)
+        return KERR_NOT_CONTROLLER;
     if (!md_in(req->isr, req->n_isr, req->broker_id))
-        return KERR_INELIGIBLE_REPLICA;
-    /* KIP-841: only unfenced brokers may join the ISR. */
+        return KERR_INVALID_REQUEST;
     for (int32_t i = 0; i < req->n_isr; i++)
-        if (!md_in_isr(cur, req->isr[i]) && !md_unfenced(&c->img, req->isr[i]))
+        if (!md_is_replica(cur, req->isr[i]))
+            return KERR_INVALID_REQUEST;
+    /* KIP-841: only unfenced brokers may be in the ISR. */
+    for (int32_t i = 0; i < req->n_isr; i++)
+        if (!md_unfenced(&c->img, req->isr[i]))
             return KERR_INELIGIBLE_REPLICA;
     return KERR_NONE;
 }
@@ -398,16 +414,18 @@ static void handle_alter_partition(controller_t *c, msg_t *m)
     md_topic_t *t = md_find_topic(&c->img, req->topic);
     md_partition_t *cur = md_find_partition(&c->img, req->topic, req->partition);
     resp->error = check_alter(c, req, cur);
+    bool changed = false;
     if (resp->error == KERR_NONE) {
         acceptor_t acc = { c, -1, -1 };
         elect_result_t res = elect_change(cur, req->isr, req->n_isr, t->unclean, acceptable, &acc);
-        if (res.changed) {
+        if ((changed = res.changed))
             write_partition(c, t->name, req->partition, &res, "AlterPartition");
-            answer_parked(c);
-        }
         resp->state = *md_find_partition(&c->img, req->topic, req->partition);
     }
+    /* The leader hears first; the other brokers through the metadata log. */
     reply(c, m, API_ALTER_PARTITION, resp, &alter_partition_resp_ops, false);
+    if (changed)
+        answer_parked(c);
 }
 
 /* ---- the metadata log, fetched by brokers ---- */

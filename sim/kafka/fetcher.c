@@ -114,11 +114,9 @@ static void diverged(broker_t *b, bpartition_t *part, int32_t leader_epoch, int6
 {
     int32_t mine_epoch;
     int64_t mine_end = plog_epoch_end(&part->log, leader_epoch, &mine_epoch);
-    int64_t to;
-    if (mine_end == LOG_NO_OFFSET)
-        to = leader_end < part->log.hw ? leader_end : part->log.hw;
-    else
-        to = mine_end < leader_end ? mine_end : leader_end;
+    int64_t to = leader_end;
+    if (mine_end != LOG_NO_OFFSET && mine_end < to)
+        to = mine_end;
     truncate_to(b, part, to, "diverging epoch from the leader");
 }
 
@@ -163,9 +161,10 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
         return;
     }
     append_batches(b, part, pr);
-    /* A follower's HW is the leader's, as far as its own log reaches. */
+    /* A follower's HW is the leader's, as far as its own log reaches (it may go down: a
+     * new leader's HW can be behind; UnifiedLog.updateHighWatermark). */
     int64_t hw = pr->hw < part->log.leo ? pr->hw : part->log.leo;
-    if (hw > part->log.hw) {
+    if (hw != part->log.hw) {
         part->log.hw = hw;
         broker_trace_hw(b, part);
     }

@@ -85,10 +85,19 @@ static bool caught_up(const broker_t *b, const bpartition_t *part, const followe
     return f->leo == part->log.leo || b->w->now - f->last_caught_up <= b->lag_max;
 }
 
+int32_t part_min_isr(const broker_t *b, const bpartition_t *part)
+{
+    int32_t min = broker_min_isr(b, part->topic);
+    return min < part->reg.n_replicas ? min : part->reg.n_replicas;
+}
+
 /* Partition.maybeIncrementLeaderHW: the smallest log end among the maximal ISR, and among
- * the replicas that caught up and are about to join it (KIP-841). Never moves back. */
+ * the replicas that caught up and are about to join it (KIP-841). Never moves back, and
+ * not at all while the ISR is below min.insync.replicas (Kafka 3.7+, KAFKA-15583). */
 bool part_maybe_advance_hw(broker_t *b, bpartition_t *part)
 {
+    if (part->reg.n_isr < part_min_isr(b, part))
+        return false;
     int64_t hw = part->log.leo;
     for (int32_t i = 0; i < part->n_followers; i++) {
         const follower_t *f = &part->followers[i];
@@ -117,7 +126,6 @@ static void send_alter(broker_t *b, bpartition_t *part, const int32_t *isr, int3
     req->n_isr = n;
     memcpy(req->isr, isr, (size_t)n * sizeof *isr);
     part->pending = true;
-    part->alter_from = part->reg.n_isr;
     part->n_pending_isr = n;
     memcpy(part->pending_isr, isr, (size_t)n * sizeof *isr);
     /* Unanswered, the change is given up after the socket timeout and asked again. */
@@ -191,26 +199,40 @@ void part_check_isr(broker_t *b)
     }
 }
 
+/* The committed registration moved on (a response or the metadata log): nothing is in
+ * flight any more, and the HW may move. */
+void part_alter_settled(broker_t *b, bpartition_t *part)
+{
+    if (part->pending) {
+        world_cancel(b->w, part->pending_timer);
+        part->pending = false;
+    }
+    if (part_maybe_advance_hw(b, part))
+        fetch_try_complete(b);
+    produce_try_complete(b);
+}
+
+/* Partition.handleAlterPartitionUpdate / handleAlterPartitionError. */
 void part_alter_response(broker_t *b, const msg_t *m)
 {
     const alter_partition_t *r = m->body;
     bpartition_t *part = broker_partition(b, r->topic, r->partition);
-    if (!part || !part->leading || r->leader_epoch != part->reg.leader_epoch ||
-        r->error != KERR_NONE || r->state.leader_epoch != part->reg.leader_epoch)
-        return; /* errors (a stale partition epoch, a fenced leader) wait for the metadata log */
-    /* Counted on success (IsrChangeListener), even when the metadata log told first. */
-    if (r->state.n_isr < part->alter_from)
-        b->m.isr_shrinks++;
-    else if (r->state.n_isr > part->alter_from)
-        b->m.isr_expands++;
-    if (!part->pending || r->state.partition_epoch <= part->reg.partition_epoch)
+    if (!part || !part->leading || !part->pending || r->leader_epoch != part->reg.leader_epoch)
         return;
-    part->pending = false;
-    world_cancel(b->w, part->pending_timer);
+    if (r->error == KERR_INELIGIBLE_REPLICA) {
+        part_alter_settled(b, part); /* back to the committed ISR at once */
+        return;
+    }
+    /* Other errors (a stale epoch, a newer leader) wait for the metadata log. */
+    if (r->error != KERR_NONE || r->state.leader_epoch != part->reg.leader_epoch ||
+        r->state.partition_epoch <= part->reg.partition_epoch)
+        return;
+    if (r->state.n_isr < part->reg.n_isr)
+        b->m.isr_shrinks++;
+    else
+        b->m.isr_expands++;
     part->reg = r->state;
-    if (part_maybe_advance_hw(b, part))
-        fetch_try_complete(b);
-    produce_try_complete(b);
+    part_alter_settled(b, part);
 }
 
 /* The controller went away: requests to it are lost; changes are asked again later. */

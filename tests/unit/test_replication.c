@@ -330,18 +330,31 @@ static void test_not_enough_replicas(void)
     env_free(e);
 }
 
-static void test_not_enough_after_append(void)
+/* Kafka 3.7+ (KAFKA-15583): below min.insync.replicas the HW stands still, so a request
+ * that waits when the ISR shrinks under it is not answered NOT_ENOUGH_REPLICAS_AFTER_APPEND
+ * (as before 3.7): it waits, and completes once the ISR has grown back. */
+static void test_under_min_isr(void)
 {
     const char *bkv[] = { "replica.lag.time.max.ms", "4000", NULL };
     env_t *e = env_warm("all", "2", bkv);
-    world_pause(e->f.w, cluster_broker(e->f.c, 2));
-    world_pause(e->f.w, cluster_broker(e->f.c, 3));
+    int64_t t0 = e->f.w->now;
+    world_pause_for(e->f.w, cluster_broker(e->f.c, 2), 8 * US_PER_S);
+    world_pause_for(e->f.w, cluster_broker(e->f.c, 3), 8 * US_PER_S);
     int64_t h = send_value(e, "a");
-    run_for(e, 8 * US_PER_S);
-    ok(retried_after(e, "NOT_ENOUGH_REPLICAS_AFTER_APPEND"), "the ISR shrank below min.insync.replicas while the request waited: "
-              "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
-    ok(replica(e, 1)->leo >= 2 && !res(e, h)->done,
-       "the record stays in the leader's log, unacknowledged");
+    run_for(e, 7 * US_PER_S);
+    cluster_partition_t d;
+    char err[256];
+    cluster_describe(e->f.c, TOPIC, 0, &d, err, sizeof err);
+    ok(d.reg.n_isr == 1 && replica(e, 1)->leo == 2 && replica(e, 1)->hw == 1,
+       "both followers lag: the ISR shrinks to the leader alone, and the HW stays at 1 "
+       "below min.insync.replicas although the leader is the whole ISR");
+    ok(!res(e, h)->done && !retried_after(e, "NOT_ENOUGH_REPLICAS_AFTER_APPEND"),
+       "the waiting acks=all request is neither acknowledged nor answered "
+       "NOT_ENOUGH_REPLICAS_AFTER_APPEND: it waits");
+    run_for(e, 5 * US_PER_S);
+    ok(res(e, h)->done && res(e, h)->error == KERR_NONE && res(e, h)->offset == 1 &&
+           e->f.w->now - t0 < 30 * US_PER_S,
+       "the followers come back and rejoin the ISR: the HW moves and the request completes");
     env_free(e);
 }
 
@@ -377,6 +390,52 @@ static void test_truncation(void)
         gone &= !(l2->recs[i].value.len == 6 && memcmp(l2->recs[i].value.p, "lost-1", 6) == 0);
     ok(gone, "no replica holds lost-1");
     env_free(e);
+}
+
+/* A follower dies: when the controller fences it, the partition change and the fence
+ * record reach the leader together, and the waiting acks=all write is acknowledged at
+ * once, not at its request timeout. */
+static void test_fenced_follower_releases_hw(void)
+{
+    env_t *e = env_warm("all", "1", NULL);
+    int64_t t0 = e->f.w->now;
+    world_crash(e->f.w, cluster_broker(e->f.c, 3), "test");
+    world_crash(e->f.w, cluster_broker(e->f.c, 2), "test");
+    int64_t h = send_value(e, "a");
+    run_for(e, 12 * US_PER_S);
+    int64_t shrink = first_at(e, "isr_changed", "controller", "change", "shrink");
+    ok(res(e, h)->done && res(e, h)->error == KERR_NONE,
+       "both followers fenced: the write waiting for them is acknowledged");
+    const cJSON *done = NULL;
+    for (size_t i = 0; i < e->f.n_ev && !done; i++)
+        if (str_is(e->f.ev[i], "kind", "batch_done") && ev_t(e->f.ev[i]) > t0)
+            done = e->f.ev[i];
+    ok(done && shrink > 0 && ev_t(done) - shrink < 10 * US_PER_MS,
+       "within milliseconds of the controller's ISR change (not at request.timeout.ms)");
+    env_free(e);
+}
+
+/* min.insync.replicas above the replication factor binds as the replica count. */
+static void test_effective_min_isr(void)
+{
+    fixture_t f;
+    const char *tkv[] = { "partitions", "1", "replication.factor", "1", "min.insync.replicas",
+                          "2", NULL };
+    fixture_init_with(&f, 3, 1, NULL, tkv);
+    config_t pc;
+    config_init(&pc, &producer_config_schema);
+    const char *pkv[] = { "acks", "all", "enable.idempotence", "false", NULL };
+    fixture_config(&pc, pkv);
+    producer_t *p = cluster_producer(f.c, "p1", &pc, f.err, sizeof f.err);
+    config_free(&pc);
+    char err[256];
+    int64_t h = producer_send(p, TOPIC, 0, str("k"), str("v"), -1, err, sizeof err);
+    world_run(f.w, 2 * US_PER_S, NULL, NULL);
+    const send_result_t *r = producer_result(p, (uint32_t)h);
+    ok(r->done && r->error == KERR_NONE,
+       "one replica with min.insync.replicas=2: acks=all is accepted (effectiveMinIsr is "
+       "min(min.insync.replicas, replicas))");
+    fixture_free(&f);
 }
 
 /* Topics are placed on the brokers the controller sees unfenced. */
@@ -418,8 +477,10 @@ int main(void)
     test_acks_1();
     test_isr_shrink_expand();
     test_not_enough_replicas();
-    test_not_enough_after_append();
+    test_under_min_isr();
     test_truncation();
     test_placement();
+    test_fenced_follower_releases_hw();
+    test_effective_min_isr();
     return tap_done();
 }
