@@ -2,19 +2,8 @@
 # assign.t: `ksim assign`, Kafka's assignors on JSON Lines: answers in input order, one
 # error per bad line (with its number and what is wrong) while the other lines go on,
 # exit codes, --input and --help.
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-ok() {
-  n=$((n + 1))
-  if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir
 
 # assign [ARGS...] < input: runs `ksim assign`; sets rc, out, err.
 assign() {
@@ -135,5 +124,4 @@ assign </dev/null
 [ "$rc" = 0 ] && [ -z "$out" ]; ok $? "no input, no answers, exit 0"
 "$KSIM" --help | grep -q '^  assign '; ok $? "ksim --help lists the assign command"
 
-echo "1..$n"
-exit $fail
+tap_done

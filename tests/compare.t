@@ -4,20 +4,8 @@
 # --assignments, --strategies, the SVG chart (well-formed, the same bytes twice), bad
 # histories reported as FILE:LINE with exit 1, usage errors, --help; and the Lua API
 # (ksim.assign, ksim.compare_assignors) with its errors.
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-ok() {
-  n=$((n + 1))
-  if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir
 
 # cmp_run ARGS...: runs `ksim compare-assignors`; sets rc, out, err.
 cmp_run() {
@@ -251,5 +239,4 @@ lua_run e6 'ksim.compare_assignors{ topics = { t = 2 }, members = { { id = "C1",
 error 3 "strategies[1]: range supports only the eager protocol" \
   "ksim.compare_assignors: a strategy Kafka does not allow"
 
-echo "1..$n"
-exit $fail
+tap_done

@@ -5,17 +5,8 @@
 # is exactly the timeline `ksim run` prints;
 # off a terminal `ksim view` and `ksim run --tui` print text; malformed traces and bad
 # options give file:line messages and the documented exit codes.
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir
 run() { "$KSIM" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
 
 demo=scenarios/01-lost-ack-duplicate.lua
@@ -129,5 +120,4 @@ ok $? "view and export have --help"
 "$KSIM" --help | grep -q "view TRACE.jsonl" && "$KSIM" run --help | grep -q -- "--tui"
 ok $? "ksim --help lists view and export, run --help lists --tui"
 
-echo "1..$n"
-exit $fail
+tap_done

@@ -2,19 +2,9 @@
 # lua_errors.t: what a scenario author sees when things go wrong (syntax errors, bad
 # config, endless loops in Lua and in virtual time, the sandbox, errors in tasks, failed
 # checks) and the command line's contract (exit codes, --seed, --help, --version, digest).
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
+. "$(dirname "$0")/lib/tap.sh"
 FX=tests/lua
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-ok() {
-  n=$((n + 1))
-  if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
+tap_tmpdir
 
 # run ARGS...: runs ksim (never longer than a minute); sets rc, out, err.
 run() {
@@ -28,7 +18,6 @@ run() {
   err=$(cat "$tmp/err")
 }
 has() { grep -qF -- "$2" <<<"$1"; }
-diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
 # expect RC TEXT WHERE DESCRIPTION: exit code RC and TEXT in WHERE (out or err)
 expect() {
   local want_rc=$1 text=$2 where=$3 desc=$4 got
@@ -330,5 +319,4 @@ run test "$tmp/tree"
 ok $? "ksim test runs a symlinked file but does not follow a symlinked directory"
 [ "$rc" = 0 ] || diag "$out" "$err"
 
-echo "1..$n"
-exit $fail
+tap_done

@@ -2,12 +2,7 @@
 # Every scenario passes its checks and runs twice to the same digest; the teaching
 # scenarios of scenarios/ also match their golden digests (tests/golden/digests.txt;
 # regenerate with `make golden` after an intended change).
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/lib/tap.sh"
 
 digest_of() { "$KSIM" run --quiet "$@" 2>/dev/null | tail -n 1 | sed -n 's/^digest //p'; }
 
@@ -38,5 +33,4 @@ r2=$(digest_of --seed 2 tests/lua/random_faults.lua)
 # ksim test runs the scenarios as TAP and agrees that they pass.
 "$KSIM" test scenarios >/dev/null 2>&1; ok $? "ksim test scenarios exits 0"
 
-echo "1..$n"
-exit $fail
+tap_done

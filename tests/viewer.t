@@ -8,9 +8,7 @@
 # (tests/tui/divergent-tail.lua): the new leader and its epoch, and the old leader's
 # divergent tail gone at its truncation and back when moving up. Skipped only where tmux
 # is not installed.
-set -u
-cd "$(dirname "$0")/.."
-KSIM=${KSIM:-./ksim}
+. "$(dirname "$0")/lib/tap.sh"
 case $KSIM in /*) ;; *) KSIM=$PWD/$KSIM ;; esac
 if ! command -v tmux >/dev/null 2>&1; then
   echo "1..0 # SKIP tmux is not installed (make test installs it when it can)"
@@ -27,11 +25,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
 
 screen() { T capture-pane -p -t "$1" 2>/dev/null; }
 # wait_for SESSION TEXT [absent]: polls the screen (up to 10 s) until TEXT shows (or is gone).
@@ -170,5 +163,4 @@ wait_file "$tmp/run.rc"
   screen r | grep -q "^ok 3 - the partition holds two records"
 ok $? "after q the terminal shows the run's checks and digest"
 
-echo "1..$n"
-exit $fail
+tap_done
