@@ -323,8 +323,9 @@ static void test_not_enough_replicas(void)
     run_for(e, 12 * US_PER_S);
     int64_t h = send_value(e, "a");
     run_for(e, 2 * US_PER_S);
-    ok(retried_after(e, "NOT_ENOUGH_REPLICAS"), "two of three brokers down: acks=all is refused with NOT_ENOUGH_REPLICAS "
-                "(retriable: the producer retries)");
+    ok(retried_after(e, "NOT_ENOUGH_REPLICAS"),
+       "two of three brokers down: acks=all is refused with NOT_ENOUGH_REPLICAS "
+       "(retriable: the producer retries)");
     is_int(replica(e, 1)->leo, 0, "nothing is appended: the check comes before the append");
     ok(!res(e, h)->done, "nothing is acknowledged");
     env_free(e);
