@@ -208,8 +208,9 @@ static void update_partitions(controller_t *c, int32_t removed, int32_t added,
         md_topic_t *topic = &c->img.topics[t];
         for (int32_t p = 0; p < topic->n; p++) {
             md_partition_t *part = &topic->parts[p];
-            bool touches = removed >= 0 ? md_in_isr(part, removed) || part->leader == removed
-                                        : part->leader == MD_NO_LEADER && md_is_replica(part, added);
+            bool touches = removed >= 0
+                               ? md_in_isr(part, removed) || part->leader == removed
+                               : part->leader == MD_NO_LEADER && md_is_replica(part, added);
             if (!touches)
                 continue;
             int32_t isr[MD_MAX_REPLICAS];
