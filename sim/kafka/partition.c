@@ -9,6 +9,10 @@
 #include "controller_api.h"
 #include "protocol.h"
 
+/* Kafka starts a follower outside the ISR at lastCaughtUpTimeMs 0, long ago in wall-clock
+ * time; virtual time starts at 0, so "never" needs its own value. */
+#define NEVER_CAUGHT_UP INT64_MIN
+
 static void trace_role(broker_t *b, const bpartition_t *part, const char *role)
 {
     cJSON *ev = world_trace(b->w, b->node, "role");
@@ -41,7 +45,7 @@ void part_become_leader(broker_t *b, bpartition_t *part)
             continue;
         bool in_sync = md_in_isr(&part->reg, r);
         part->followers[part->n_followers++] = (follower_t){
-            .broker = r, .leo = -1, .last_caught_up = in_sync ? b->w->now : 0,
+            .broker = r, .leo = -1, .last_caught_up = in_sync ? b->w->now : NEVER_CAUGHT_UP,
             .last_fetch_leader_leo = part->log.leo, .last_fetch_time = b->w->now };
     }
     trace_role(b, part, "leader");
@@ -82,7 +86,8 @@ static follower_t *find_follower(bpartition_t *part, int32_t broker)
 /* ReplicaState.isCaughtUp. */
 static bool caught_up(const broker_t *b, const bpartition_t *part, const follower_t *f)
 {
-    return f->leo == part->log.leo || b->w->now - f->last_caught_up <= b->lag_max;
+    return f->leo == part->log.leo ||
+           (f->last_caught_up != NEVER_CAUGHT_UP && b->w->now - f->last_caught_up <= b->lag_max);
 }
 
 int32_t part_min_isr(const broker_t *b, const bpartition_t *part)
