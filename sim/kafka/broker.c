@@ -423,7 +423,7 @@ static void registration_response(broker_t *b, const msg_t *m)
 
 /* ---- Metadata and ListOffsets ---- */
 
-static void fill_topic(const broker_t *b, const md_topic_t *t, metadata_topic_t *out)
+static void fill_topic(const md_topic_t *t, metadata_topic_t *out)
 {
     out->n = t->n;
     out->partitions = proto_calloc((size_t)t->n, sizeof *out->partitions);
@@ -433,7 +433,6 @@ static void fill_topic(const broker_t *b, const md_topic_t *t, metadata_topic_t 
             p, reg->leader == MD_NO_LEADER ? KERR_LEADER_NOT_AVAILABLE : KERR_NONE,
             reg->leader, reg->leader_epoch };
     }
-    (void)b;
 }
 
 static void handle_metadata(broker_t *b, msg_t *m)
@@ -456,7 +455,7 @@ static void handle_metadata(broker_t *b, msg_t *m)
             out->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
             continue;
         }
-        fill_topic(b, t, out);
+        fill_topic(t, out);
     }
     net_reply(b->w, b->node, m, msg_new(b->w, API_METADATA, true, resp, &metadata_resp_ops));
 }
