@@ -194,16 +194,13 @@ static bool parse_racks(line_t *l, const cJSON *pr)
     return jin_racks(&l->topics, pr, l->replicas, l->racks, l->err, sizeof l->err);
 }
 
-/* Where cJSON stopped, as a column of the line. */
+/* Where the JSON goes wrong, as a column of the line. */
 static bool parse_json(line_t *l, const char *text, size_t len)
 {
-    l->json = cJSON_ParseWithLength(text, len);
-    if (l->json)
-        return true;
-    const char *at = cJSON_GetErrorPtr();
-    if (at && at >= text && at <= text + len)
-        return fail(l, "not valid JSON (at column %d)", (int)(at - text) + 1);
-    return fail(l, "not valid JSON");
+    const char *at;
+    char why[128];
+    l->json = jin_parse(text, len, &at, why, sizeof why);
+    return l->json || fail(l, "%s (at column %d)", why, (int)(at - text) + 1);
 }
 
 static bool parse_assignor(line_t *l, const cJSON *a)
@@ -317,7 +314,9 @@ static bool assign_line(const char *text, size_t len, long lineno, FILE *out)
         print_answer(out, &l, &r);
         assign_result_free(&r);
     } else {
-        fprintf(stderr, "ksim assign: line %ld: %s\n", lineno, l.err);
+        fprintf(stderr, "ksim assign: line %ld: ", lineno);
+        jin_put_text(stderr, l.err);
+        fputc('\n', stderr);
     }
     line_free(&l);
     return ok;

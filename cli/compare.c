@@ -351,15 +351,17 @@ static void print_tables(const history_t *hs, const compare_result_t *r, const t
     for (int32_t s = 0; s < h->nsteps; s++) {
         char label[300];
         const compare_step_info_t *in = &r->info[s];
-        printf("step %d: %s (%d member%s, %lld partition%s%s)\n", history_step_number(hs, s),
-               compare_describe_step(h, s, label, sizeof label), in->members,
-               in->members == 1 ? "" : "s", (long long)in->partitions,
-               in->partitions == 1 ? "" : "s", in->rebalance ? "" : "; no rebalance");
+        printf("step %d: ", history_step_number(hs, s));
+        jin_put_text(stdout, compare_describe_step(h, s, label, sizeof label));
+        printf(" (%d member%s, %lld partition%s%s)\n", in->members, in->members == 1 ? "" : "s",
+               (long long)in->partitions, in->partitions == 1 ? "" : "s",
+               in->rebalance ? "" : "; no rebalance");
         table_print(t, compare_at(r, s, 0));
         for (int32_t k = 0; sn->o->assignments && k < t->ns; k++) {
             char buf[64];
-            printf("    %-*s  %s\n", t->name_w, compare_strategy_name(&t->st[k], buf, sizeof buf),
-                   sn->text[(size_t)s * (size_t)t->ns + (size_t)k]);
+            printf("    %-*s  ", t->name_w, compare_strategy_name(&t->st[k], buf, sizeof buf));
+            jin_put_text(stdout, sn->text[(size_t)s * (size_t)t->ns + (size_t)k]);
+            putchar('\n');
         }
         putchar('\n');
     }
@@ -465,11 +467,13 @@ static int report(const history_t *hs, const compare_error_t *e, const compare_s
 {
     char where[800], buf[64];
     history_where(hs, e, where, sizeof where);
+    fputs("ksim compare-assignors: ", stderr);
+    jin_put_text(stderr, where);
     if (e->strategy >= 0)
-        fprintf(stderr, "ksim compare-assignors: %s: %s: %s\n", where,
-                compare_strategy_name(&st[e->strategy], buf, sizeof buf), e->msg);
-    else
-        fprintf(stderr, "ksim compare-assignors: %s: %s\n", where, e->msg);
+        fprintf(stderr, ": %s", compare_strategy_name(&st[e->strategy], buf, sizeof buf));
+    fputs(": ", stderr);
+    jin_put_text(stderr, e->msg);
+    fputc('\n', stderr);
     return EXIT_FAILED;
 }
 
@@ -520,7 +524,9 @@ int cmd_compare_assignors(int argc, char **argv)
     char err[800];
     history_status_t st = history_read(o.path, &hs, err, sizeof err);
     if (st != HISTORY_OK) {
-        fprintf(stderr, "ksim compare-assignors: %s\n", err);
+        fputs("ksim compare-assignors: ", stderr);
+        jin_put_text(stderr, err);
+        fputc('\n', stderr);
         free(chosen);
         return st == HISTORY_IO ? EXIT_IO : EXIT_FAILED;
     }

@@ -442,16 +442,25 @@ static bool any_new_racks(const cJSON *steps)
     return false;
 }
 
-/* Room for the racks of every partition a topic will have. */
-static void make_replicas(history_t *hs)
+/* Room for the racks of every partition a topic will have; false when that is more than
+ * ksim assigns (said before allocating, as compare_run would say it after). */
+static bool make_replicas(history_t *hs)
 {
     int32_t nt = hs->topics.n;
     int32_t *most = alloc(hs, (size_t)nt, sizeof *most);
     compare_history_t h = { hs->topics.topics, nt, hs->steps, hs->nsteps };
     compare_largest_counts(&h, most);
+    int64_t total = 0;
+    for (int32_t t = 0; t < nt; t++)
+        total += most[t];
+    if (total > ASSIGN_MAX_PARTITIONS)
+        return fail_at(hs, (at_t){ "topics", -1, NULL, -1 },
+                       "the topics reach %lld partitions in all, more than ksim assigns (%d)",
+                       (long long)total, ASSIGN_MAX_PARTITIONS);
     hs->replicas = alloc(hs, (size_t)nt, sizeof *hs->replicas);
     for (int32_t t = 0; t < nt; t++)
         hs->replicas[t] = alloc(hs, (size_t)most[t], sizeof *hs->replicas[t]);
+    return true;
 }
 
 /* The racks of added partitions, walking the steps with each topic's count. */
@@ -483,7 +492,8 @@ static bool parse_racks(history_t *hs, const cJSON *pr, const cJSON *steps)
 {
     if ((!pr || cJSON_IsNull(pr)) && !any_new_racks(steps))
         return true;
-    make_replicas(hs);
+    if (!make_replicas(hs))
+        return false;
     const char ***storage = alloc(hs, (size_t)hs->topics.n, sizeof *storage);
     char err[600];
     bool ok = jin_racks(&hs->topics, pr, hs->replicas, storage, err, sizeof err);
@@ -520,17 +530,16 @@ static bool parse_strategies(history_t *hs, const cJSON *arr)
 
 static bool parse_json(history_t *hs)
 {
-    hs->json = cJSON_ParseWithLength(hs->text, hs->len);
+    const char *at;
+    char why[128];
+    hs->json = jin_parse(hs->text, hs->len, &at, why, sizeof why);
     if (hs->json)
         return true;
-    const char *at = cJSON_GetErrorPtr();
-    if (!at || at < hs->text || at > hs->text + hs->len)
-        at = hs->text;
     const char *line_start = at;
     while (line_start > hs->text && line_start[-1] != '\n')
         line_start--;
-    snprintf(hs->err, sizeof hs->err, "%s:%ld:%ld: not valid JSON", hs->path, line_of(hs, at),
-             (long)(at - line_start) + 1);
+    snprintf(hs->err, sizeof hs->err, "%s:%ld:%ld: %s", hs->path, line_of(hs, at),
+             (long)(at - line_start) + 1, why);
     return false;
 }
 

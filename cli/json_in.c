@@ -9,6 +9,7 @@
 
 #include "../sim/client/assignors/java_order.h"
 #include "../sim/core/suggest.h"
+#include "../sim/core/utf8.h"
 
 void jin_out_of_memory(void)
 {
@@ -39,6 +40,65 @@ static void list_names(char *buf, size_t n, const char *const *names, size_t cou
     buf[0] = '\0';
     for (size_t i = 0; i < count && used < n; i++)
         used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* Where a NUL would enter a string: a NUL byte anywhere, or the escape \u0000 in a string
+ * (cJSON would end the string there). NULL when there is none. */
+static const char *find_nul(const char *text, size_t len)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul)
+        return nul;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        if (in_str && text[i] == '\\') {
+            if (len - i >= 6 && strncmp(text + i + 1, "u0000", 5) == 0)
+                return text + i;
+            i++; /* the escaped character */
+        } else if (text[i] == '"') {
+            in_str = !in_str;
+        }
+    }
+    return NULL;
+}
+
+cJSON *jin_parse(const char *text, size_t len, const char **at, char *err, size_t errlen)
+{
+    const char *end = NULL;
+    *at = find_nul(text, len);
+    if (*at) {
+        fail(err, errlen,
+             "a NUL character (a zero byte or \\u0000) is not allowed: no name can hold it");
+        return NULL;
+    }
+    cJSON *js = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    *at = end && end >= text && end <= text + len ? end : text;
+    if (!js) {
+        fail(err, errlen, "not valid JSON");
+        return NULL;
+    }
+    while (*at < text + len && strchr(" \t\r\n", **at))
+        (*at)++;
+    if (*at == text + len)
+        return js;
+    cJSON_Delete(js);
+    fail(err, errlen, "text after the JSON value");
+    return NULL;
+}
+
+void jin_put_text(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t k = utf8_seq(p, strnlen((const char *)p, 4));
+        bool control = (k == 1 && (*p < 0x20 || *p == 0x7F)) ||
+                       (k == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+        if (k == 0 || control)
+            fputs("\xEF\xBF\xBD", f);
+        else
+            fwrite(p, 1, k, f);
+        p += k ? k : 1;
+    }
 }
 
 bool jin_fields(const cJSON *obj, const char *const *fields, size_t n, const char *where,
@@ -85,6 +145,7 @@ bool jin_topics(jin_topics_t *t, const cJSON *obj, char *err, size_t errlen)
     if (!cJSON_IsObject(obj))
         return fail(err, errlen, "\"topics\" must be an object of topic name: partition count");
     int32_t n = cJSON_GetArraySize(obj), i = 0;
+    int64_t total = 0;
     t->topics = jin_calloc((size_t)n, sizeof *t->topics);
     t->by_name = jin_calloc((size_t)n, sizeof *t->by_name);
     for (const cJSON *x = obj->child; x; x = x->next, i++) {
@@ -97,7 +158,11 @@ bool jin_topics(jin_topics_t *t, const cJSON *obj, char *err, size_t errlen)
                         x->string, count);
         t->topics[i] = (assign_topic_t){ x->string, count, NULL };
         t->by_name[i] = (jin_named_t){ x->string, i };
+        total += count;
     }
+    if (total > ASSIGN_MAX_PARTITIONS) /* before anything is allocated per partition */
+        return fail(err, errlen, "the topics have %lld partitions in all, more than ksim "
+                                 "assigns (%d)", (long long)total, ASSIGN_MAX_PARTITIONS);
     t->n = n;
     qsort(t->by_name, (size_t)n, sizeof *t->by_name, cmp_named);
     return true;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../sim/client/assignors/assignor.h"
 
@@ -18,6 +19,15 @@
 void *jin_calloc(size_t n, size_t size);
 /* Says that memory ran out and exits with code 4. */
 void jin_out_of_memory(void);
+
+/* Writes s for a terminal: control characters and invalid UTF-8 as U+FFFD, so that names
+ * from the input (in messages and tables) cannot move the cursor or clear the screen. */
+void jin_put_text(FILE *f, const char *s);
+
+/* Parses text[0..len) as one JSON value with nothing after it but white space. NULL when
+ * it is not, with *at where it goes wrong and a sentence in err: not valid JSON, text
+ * after the value, or a NUL (as a byte or \u0000), which no name can hold. */
+cJSON *jin_parse(const char *text, size_t len, const char **at, char *err, size_t errlen);
 
 /* obj has no field outside `fields`; else "unknown field 'x' in WHERE (did you mean
  * 'y'? fields: ...)". */
@@ -38,7 +48,7 @@ typedef struct jin_topics {
     int32_t n;
 } jin_topics_t;
 
-/* Reads {"name": partitions, ...}. */
+/* Reads {"name": partitions, ...}; more than ASSIGN_MAX_PARTITIONS in all is an error. */
 bool jin_topics(jin_topics_t *t, const cJSON *obj, char *err, size_t errlen);
 void jin_topics_free(jin_topics_t *t);
 /* The topic's index, or -1. */

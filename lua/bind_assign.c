@@ -73,11 +73,22 @@ void lassign_table(lua_State *L, int idx, const char *what)
         luaL_error(L, "%s must be a table, got %s", what, luaL_typename(L, idx));
 }
 
+/* The string at idx; an error naming `what` when it holds a NUL byte, where the
+ * assignors (C strings) would cut it short. */
+static const char *name_at(lua_State *L, int idx, const char *what)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (strlen(s) != len)
+        luaL_error(L, "%s: '%s\\0...' holds a NUL byte, which no name can", what, s);
+    return s;
+}
+
 const char *lassign_string(lua_State *L, int tbl, const char *key, const char *what,
                               bool required)
 {
     int t = lassign_field(L, tbl, key);
-    const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    const char *s = t == LUA_TSTRING ? name_at(L, -1, what) : NULL;
     lua_pop(L, 1);
     if ((t != LUA_TSTRING && t != LUA_TNIL) || (required && (!s || !s[0])))
         luaL_error(L, "%s: '%s' must be a %sstring, got %s", what, key,
@@ -120,12 +131,25 @@ void lassign_topics(lua_State *L, int tbl, const char *fn, lassign_scratch_t *s,
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "%s: keys are topic names (strings), got a %s key", what,
                        luaL_typename(L, -2));
-        const char *name = lua_tostring(L, -2);
+        const char *name = name_at(L, -2, what);
         snprintf(what, sizeof what, "%s: topics.%s", fn, name);
         tp->t[i] = (assign_topic_t){ name, lassign_whole(L, -1, what, 0), NULL };
     }
     qsort(tp->t, (size_t)tp->n, sizeof *tp->t, cmp_topic);
     lua_pop(L, 1);
+}
+
+/* Every topic's partitions (most[t], or its count now) within ASSIGN_MAX_PARTITIONS:
+ * checked before anything is allocated per partition. */
+static void check_total(lua_State *L, const char *fn, const lassign_topics_t *tp,
+                        const int32_t *most)
+{
+    int64_t total = 0;
+    for (int32_t t = 0; t < tp->n; t++)
+        total += most ? most[t] : tp->t[t].partitions;
+    if (total > ASSIGN_MAX_PARTITIONS)
+        luaL_error(L, "%s: the topics %s %I partitions in all, more than ksim assigns (%d)", fn,
+                   most ? "reach" : "have", (lua_Integer)total, ASSIGN_MAX_PARTITIONS);
 }
 
 static int32_t find_topic(const lassign_topics_t *tp, const char *name)
@@ -166,7 +190,7 @@ int32_t *lassign_subscription(lua_State *L, const char *what, const lassign_topi
         if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING)
             luaL_error(L, "%s: topics[%d] must be a topic name, got %s", what, i + 1,
                        luaL_typename(L, -1));
-        subs[i] = lassign_topic(L, tp, lua_tostring(L, -1), what);
+        subs[i] = lassign_topic(L, tp, name_at(L, -1, what), what);
         lua_pop(L, 1);
     }
     return subs;
@@ -253,7 +277,7 @@ static assign_tp_t read_owned_one(lua_State *L, const char *what, const lassign_
     char name[512];
     int32_t p = -1;
     if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1), *dash = strrchr(s, '-');
+        const char *s = name_at(L, -1, what), *dash = strrchr(s, '-');
         char *end = NULL;
         long v = dash ? strtol(dash + 1, &end, 10) : -1;
         if (!dash || dash == s || !end || *end || end == dash + 1 || v < 0 || v > INT32_MAX ||
@@ -262,7 +286,7 @@ static assign_tp_t read_owned_one(lua_State *L, const char *what, const lassign_
         snprintf(name, sizeof name, "%.*s", (int)(dash - s), s);
         p = (int32_t)v;
     } else if (lua_istable(L, -1) && lua_rawgeti(L, -1, 1) == LUA_TSTRING) {
-        snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
+        snprintf(name, sizeof name, "%s", name_at(L, -1, what));
         lua_rawgeti(L, -2, 2);
         p = lassign_whole(L, -1, what, 0);
         lua_pop(L, 2);
@@ -327,9 +351,10 @@ void lassign_member(lua_State *L, const char *fn, int32_t i, const lassign_topic
     lua_pop(L, 1);
 }
 
-assign_replicas_t **lassign_racks_room(const lassign_topics_t *tp, const int32_t *most,
-                                       lassign_scratch_t *s)
+assign_replicas_t **lassign_racks_room(lua_State *L, const char *fn, const lassign_topics_t *tp,
+                                       const int32_t *most, lassign_scratch_t *s)
 {
+    check_total(L, fn, tp, most);
     assign_replicas_t **room = lassign_calloc(s, (size_t)tp->n, sizeof *room);
     for (int32_t t = 0; t < tp->n; t++)
         room[t] = lassign_calloc(s, (size_t)(most ? most[t] : tp->t[t].partitions),
@@ -364,7 +389,7 @@ static int l_assign(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    lassign_partition_racks(L, 1, fn, &tp, lassign_racks_room(&tp, NULL, s), s);
+    lassign_partition_racks(L, 1, fn, &tp, lassign_racks_room(L, fn, &tp, NULL, s), s);
     assign_group_t g = { tp.t, tp.n, members, n, 0, false };
     assign_result_t r;
     char err[512];

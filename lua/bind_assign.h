@@ -54,9 +54,10 @@ int32_t *lassign_subscription(lua_State *L, const char *what, const lassign_topi
 void lassign_member(lua_State *L, const char *fn, int32_t i, const lassign_topics_t *tp,
                     assign_member_t *m, bool full, lassign_scratch_t *s);
 
-/* Room for the racks of each topic's partitions: most[t] of them (NULL: its count now). */
-assign_replicas_t **lassign_racks_room(const lassign_topics_t *tp, const int32_t *most,
-                                       lassign_scratch_t *s);
+/* Room for the racks of each topic's partitions: most[t] of them (NULL: its count now);
+ * an error from `fn` when that is more than ASSIGN_MAX_PARTITIONS in all. */
+assign_replicas_t **lassign_racks_room(lua_State *L, const char *fn, const lassign_topics_t *tp,
+                                       const int32_t *most, lassign_scratch_t *s);
 /* The racks of np partitions from `first` on: the list on the top of the stack. */
 void lassign_racks(lua_State *L, const char *what, int32_t first, int32_t np,
                    assign_replicas_t *out, lassign_scratch_t *s);

@@ -202,7 +202,7 @@ static void read_history_racks(lua_State *L, hist_t *h)
     int32_t *most = lassign_calloc(h->s, (size_t)h->tp.n, sizeof *most);
     compare_history_t hist = { h->tp.t, h->tp.n, h->steps, h->nsteps };
     compare_largest_counts(&hist, most);
-    assign_replicas_t **room = lassign_racks_room(&h->tp, most, h->s);
+    assign_replicas_t **room = lassign_racks_room(L, h->fn, &h->tp, most, h->s);
     lassign_partition_racks(L, 1, h->fn, &h->tp, room, h->s);
     read_new_racks(L, h, room);
 }

@@ -213,13 +213,33 @@ static bool check_header(const cJSON *h, char *msg, size_t n)
                  TRACE_FORMAT);
         return false;
     }
-    int64_t v = trace_int(h, "version", -1);
-    if (v != TRACE_VERSION) {
-        snprintf(msg, n, "trace format version %lld is not supported (this ksim reads version %d)",
-                 (long long)v, TRACE_VERSION);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "version");
+    if (!cJSON_IsNumber(v)) {
+        snprintf(msg, n, "the header has no numeric \"version\" (this ksim reads version %d)",
+                 TRACE_VERSION);
+        return false;
+    }
+    if (v->valuedouble != TRACE_VERSION) {
+        snprintf(msg, n, "trace format version %.15g is not supported (this ksim reads version %d)",
+                 v->valuedouble, TRACE_VERSION);
         return false;
     }
     return true;
+}
+
+/* t and seq are whole numbers that a double holds exactly (cJSON reads numbers as doubles):
+ * 2^53 µs is 285 years, far beyond `ksim run --max-time`. */
+#define TRACE_INT_MAX 9007199254740992.0
+
+static bool check_whole(const cJSON *ev, const char *field, double lo, const char *what, char *msg,
+                        size_t n)
+{
+    double d = cJSON_GetObjectItemCaseSensitive(ev, field)->valuedouble;
+    if (d >= lo && d <= TRACE_INT_MAX && d == (double)(int64_t)d)
+        return true;
+    snprintf(msg, n, "\"%s\" must be a whole number%s from %.0f to %.0f, got %.15g", field, what,
+             lo, TRACE_INT_MAX, d);
+    return false;
 }
 
 static bool check_event(const cJSON *ev, char *msg, size_t n)
@@ -236,7 +256,63 @@ static bool check_event(const cJSON *ev, char *msg, size_t n)
             return false;
         }
     }
-    return true;
+    return check_whole(ev, "t", 0, " of microseconds", msg, n) &&
+           check_whole(ev, "seq", 1, "", msg, n);
+}
+
+/* How deeply arrays and objects are nested at line[col] (strings skipped). */
+static int json_depth(const char *line, size_t col)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < col; i++) {
+        char c = line[i];
+        if (in_str && c == '\\')
+            i++; /* the escaped character */
+        else if (in_str)
+            in_str = c != '"';
+        else if (c == '"')
+            in_str = true;
+        else if (c == '[' || c == '{')
+            depth++;
+        else if (c == ']' || c == '}')
+            depth--;
+    }
+    return depth;
+}
+
+/* The line as one JSON value and nothing else: cJSON stops at the end of the value. */
+static cJSON *parse_json(const char *line, size_t len, char *msg, size_t n)
+{
+    const void *nul = memchr(line, '\0', len);
+    if (nul) {
+        snprintf(msg, n, "NUL byte at column %zu (a trace is text)",
+                 (size_t)((const char *)nul - line) + 1);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, false);
+    size_t col = end && end >= line ? (size_t)(end - line) : len;
+    if (!obj) {
+        if (json_depth(line, col) >= CJSON_NESTING_LIMIT)
+            snprintf(msg, n, "not a JSON object: nested more than %d levels deep at column %zu",
+                     CJSON_NESTING_LIMIT, col + 1);
+        else
+            snprintf(msg, n, "not a JSON object: invalid JSON at column %zu%s", col + 1,
+                     col + 1 >= len ? ", the end of the line (cut short?)" : "");
+        return NULL;
+    }
+    while (col < len && strchr(" \t\r\n", line[col]))
+        col++;
+    if (col < len) {
+        snprintf(msg, n, "text after the JSON object at column %zu", col + 1);
+    } else if (!cJSON_IsObject(obj)) {
+        snprintf(msg, n, "not a JSON object");
+    } else {
+        return obj;
+    }
+    cJSON_Delete(obj);
+    return NULL;
 }
 
 cJSON *trace_parse_line(const char *line, size_t len, const char *file, long lineno, char *err,
@@ -247,13 +323,33 @@ cJSON *trace_parse_line(const char *line, size_t len, const char *file, long lin
     if (len == 0)
         snprintf(msg, sizeof msg, "%s", lineno == 1 ? "empty trace: no header line"
                                                     : "empty line (every line must be one JSON object)");
-    else if (!cJSON_IsObject(obj = cJSON_ParseWithLength(line, len)))
-        snprintf(msg, sizeof msg, "not a JSON object");
-    else if (lineno == 1 ? check_header(obj, msg, sizeof msg) : check_event(obj, msg, sizeof msg))
+    else if ((obj = parse_json(line, len, msg, sizeof msg)) &&
+             (lineno == 1 ? check_header(obj, msg, sizeof msg) : check_event(obj, msg, sizeof msg)))
         return obj;
     cJSON_Delete(obj);
     snprintf(err, errlen, "%s:%ld: %s", file, lineno, msg);
     return NULL;
+}
+
+bool trace_check_order(trace_order_t *o, const cJSON *ev, const char *file, long lineno, char *err,
+                       size_t errlen)
+{
+    int64_t t = trace_int(ev, "t", 0), seq = trace_int(ev, "seq", 0);
+    if (t < o->t) {
+        snprintf(err, errlen,
+                 "%s:%ld: time goes backwards: t %lld is before the previous event's t %lld", file,
+                 lineno, (long long)t, (long long)o->t);
+        return false;
+    }
+    if (seq <= o->seq) {
+        snprintf(err, errlen, "%s:%ld: seq %lld does not follow the previous event's seq %lld "
+                 "(seq counts events up: 1, 2, 3 ...)", file, lineno, (long long)seq,
+                 (long long)o->seq);
+        return false;
+    }
+    o->t = t;
+    o->seq = seq;
+    return true;
 }
 
 bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, size_t errlen)
@@ -265,6 +361,7 @@ bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, s
     size_t linecap = 0;
     ssize_t len;
     bool ok = true;
+    trace_order_t order = { 0, 0 };
     while ((len = getline(&line, &linecap, f)) != -1) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -276,6 +373,11 @@ bool trace_load_stream(FILE *f, const char *name, trace_doc_t *doc, char *err, s
         if (lineno == 1) {
             doc->header = obj;
             continue;
+        }
+        ok = trace_check_order(&order, obj, name, lineno, err, errlen);
+        if (!ok) {
+            cJSON_Delete(obj);
+            break;
         }
         if (doc->n == cap) {
             cap = cap ? cap * 2 : 1024;

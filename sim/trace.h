@@ -53,12 +53,22 @@ typedef struct trace_doc {
 } trace_doc_t;
 
 /* One line of a trace file, without its line end: line 1 must be the header (format and
- * version), every later line an event with t, seq, node and kind. Returns the parsed
+ * version), every later line one JSON object, nothing after it, with t (whole µs from 0
+ * to 2^53), seq (a whole number from 1), node and kind. Returns the parsed
  * object (the caller frees it), or NULL with "FILE:LINE: what is wrong" in err. A file
  * with no line at all is checked as an empty line 1 ("empty trace"). Every reader of
  * trace files goes through here, so that they all reject the same files in the same words. */
 cJSON *trace_parse_line(const char *line, size_t len, const char *file, long lineno, char *err,
                         size_t errlen);
+/* What a reader keeps between event lines to check their order. */
+typedef struct trace_order {
+    int64_t t, seq; /* the previous event's (0, 0 before the first) */
+} trace_order_t;
+
+/* Events come in the order they happened: t never decreases, seq always increases.
+ * False with "FILE:LINE: what is wrong" in err when ev breaks that order. */
+bool trace_check_order(trace_order_t *o, const cJSON *ev, const char *file, long lineno, char *err,
+                       size_t errlen);
 /* Loads a JSON Lines trace. On a malformed file returns false and writes
  * "FILE:LINE: what is wrong" into err. */
 bool trace_load(const char *path, trace_doc_t *doc, char *err, size_t errlen);

@@ -76,6 +76,10 @@ cat >"$tmp/bad.jsonl" <<'EOF'
 {"assignor":"range","topics":{"t":2},"members":[]}
 [1,2,3]
 {"assignor":"sticky","topics":{"t":1.5},"members":[{"id":"c1","topics":["t"]}]}
+{"assignor":"range","topics":{"t":2147483647},"members":[{"id":"c1","topics":["t"]}],"partition_racks":{"t":[["r1"]]}}
+{"assignor":"range","topics":{"t":2},"members":[{"id":"c1","topics":["t"]}]}{"assignor":"range","topics":{"t":2},"members":[{"id":"c2","topics":["t"]}]}
+{"assignor":"range","topics":{"t":2},"members":[{"id":"c\u0000x","topics":["t"]}]}
+{"assignor":"range","topics":{"t":2},"members":[{"id":"a\u001b[2J","topics":["t"]},{"id":"a\u001b[2J","topics":["t"]}]}
 {"id":"ok2","assignor":"sticky","topics":{"t":2},"members":[{"id":"c1","topics":["t"]}]}
 EOF
 assign <"$tmp/bad.jsonl"
@@ -83,8 +87,8 @@ assign <"$tmp/bad.jsonl"
 line 1 '{"id":"ok1","assignment":{"c1":[["t",0],["t",1]]}}' "a good line before bad ones is answered"
 line 2 '{"id":"ok2","assignment":{"c1":[["t",0],["t",1]]}}' "a good line after bad ones is answered"
 [ "$(wc -l <<<"$out")" = 2 ]; ok $? "bad lines give no answer on stdout"
-[ "$(wc -l <<<"$err")" = 13 ]; ok $? "each bad line gives one error on stderr"
-error 'ksim assign: line 2: not valid JSON' "invalid JSON names its line"
+[ "$(wc -l <<<"$err")" = 17 ]; ok $? "each bad line gives one error on stderr"
+error 'ksim assign: line 2: not valid JSON (at column' "invalid JSON names its line and column"
 error "line 3: unknown assignor 'rangee' (did you mean 'range'? known: range, roundrobin, sticky, cooperative-sticky)" \
   "an unknown assignor suggests the closest name and lists the valid ones"
 error "line 4: unknown field 'topic' in the group (did you mean 'topics'? fields: id, assignor, topics, members, partition_racks)" \
@@ -102,6 +106,13 @@ error "line 11: partition_racks of 't' must list the racks of each of its 2 part
 error "line 12: the group has no members" "a group without members"
 error "line 13: a group is a JSON object" "a line that is not an object"
 error "line 14: topic 't': the partition count must be a whole number" "a partition count that is not whole"
+error "line 15: the topics have 2147483647 partitions in all, more than ksim assigns (16777216)" \
+  "2^31-1 partitions are refused before anything is allocated for them"
+error "line 16: text after the JSON value (at column 77)" "a second group on the same line is refused, not dropped"
+error "line 17: a NUL character (a zero byte or \\u0000) is not allowed: no name can hold it (at column 57)" \
+  "a NUL in a member id is refused, not cut short"
+error "line 18: member id 'a$(printf '\357\277\275')[2J' is used twice" \
+  "control characters in an error message are shown as U+FFFD, not sent to the terminal"
 
 # ---- command line ----
 assign --input "$tmp/good.jsonl"

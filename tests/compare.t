@@ -166,6 +166,23 @@ bad empty '{"topics": {"t": 2}}'
 error 1 'the history has no "members" and no "steps": nothing happens' "a history where nothing happens"
 bad notobj '[1, 2]'
 error 1 "notobj.json:1: a history is an object" "a history that is not an object"
+bad huge '{"topics": {"t": 2}, "members": [{"id": "C1", "topics": ["t"]}],
+ "steps": [{"add_partitions": "t", "total": 2147483647, "racks": [["r1"]]}]}'
+error 1 "huge.json:1: the topics reach 2147483647 partitions in all, more than ksim assigns (16777216)" \
+  "a topic grown to 2^31-1 partitions is refused before room is made for its racks"
+bad trailing '{"topics": {"t": 2}, "members": [{"id": "C1", "topics": ["t"]}]}
+{"steps": []}'
+error 1 "trailing.json:2:1: text after the JSON value" "text after the history is refused, not ignored"
+bad nul '{"topics": {"t": 2}, "members": [{"id": "C\u00001", "topics": ["t"]}]}'
+error 1 "nul.json:1:43: a NUL character (a zero byte or \\u0000) is not allowed" "a NUL in a member id is refused"
+members=$(for i in $(seq 0 10000); do printf '{"id": "C%d", "topics": ["t"]},' "$i"; done)
+bad crowd "{\"topics\": {\"t\": 2}, \"members\": [${members%,}]}"
+error 1 "member 'C10000' would be member 10001, more than ksim compares (10000)" \
+  "a group of more than 10000 members is refused (each join is checked against every member)"
+bad esc '{"topics": {"t": 2}, "members": [{"id": "C1", "topics": ["t"]}],
+ "steps": [{"leave": "C1", "label": "\u001b[2J gone"}]}'
+[ "$rc" = 0 ] && has "$out" "step 1: $(printf '\357\277\275')[2J gone" && ! grep -q "$(printf '\033')" <<<"$out"
+ok $? "a label's control characters are shown as U+FFFD, not sent to the terminal"
 
 # ---- the command line ----
 cmp_run "$tmp/missing.json"
@@ -238,5 +255,17 @@ lua_run e6 'ksim.compare_assignors{ topics = { t = 2 }, members = { { id = "C1",
   strategies = { "range/cooperative" } }'
 error 3 "strategies[1]: range supports only the eager protocol" \
   "ksim.compare_assignors: a strategy Kafka does not allow"
+lua_run e7 'ksim.assign{ assignor = "range", topics = { t = 2^31 - 1 },
+  members = { { id = "c", topics = { "t" } } } }'
+error 3 "ksim.assign: the topics have 2147483647 partitions in all, more than ksim assigns (16777216)" \
+  "ksim.assign: 2^31-1 partitions are refused before anything is allocated for them"
+lua_run e8 'ksim.compare_assignors{ topics = { t = 2 }, members = { { id = "C1", topics = { "t" } } },
+  steps = { { add_partitions = "t", total = 2^31 - 1 } } }'
+error 3 "ksim.compare_assignors: the topics reach 2147483647 partitions in all" \
+  "ksim.compare_assignors: so is a topic grown to 2^31-1 partitions"
+lua_run e9 'ksim.assign{ assignor = "range", topics = { t = 2 },
+  members = { { id = "c\0x", topics = { "t" } }, { id = "c\0y", topics = { "t" } } } }'
+error 3 "ksim.assign: members[1]: 'c\\0...' holds a NUL byte, which no name can" \
+  "ksim.assign: a NUL in a member id is refused, not cut short"
 
 tap_done

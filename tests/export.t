@@ -93,6 +93,18 @@ run export "$tmp/bad.jsonl" --text
 [ "$rc" = 1 ] && grep -qF "$tmp/bad.jsonl:3: not a JSON object" "$tmp/err"; ok $? "a malformed trace: FILE:LINE: what, exit 1"
 run view "$tmp/bad.jsonl"
 [ "$rc" = 1 ] && grep -qF "$tmp/bad.jsonl:3: not a JSON object" "$tmp/err"; ok $? "the viewer says the same"
+printf '%s\n' '{"format":"ksim-trace","version":1}' '{"t":1000,"seq":1,"node":"a","kind":"x"}' \
+  '{"t":10,"seq":2,"node":"a","kind":"x"}' >"$tmp/back.jsonl"
+run export "$tmp/back.jsonl" --svg -
+[ "$rc" = 1 ] && grep -qF "$tmp/back.jsonl:3: time goes backwards" "$tmp/err"; ok $? "a time that goes backwards: FILE:LINE, exit 1"
+printf '%s\n' '{"format":"ksim-trace","version":1}' '{"t":0,"seq":1,"node":"a","kind":"x"}{"t":1,"seq":2,"node":"a","kind":"x"}' >"$tmp/two.jsonl"
+run export "$tmp/two.jsonl" --mermaid -
+[ "$rc" = 1 ] && grep -qF "$tmp/two.jsonl:2: text after the JSON object at column 38" "$tmp/err"
+ok $? "two objects on one line are refused, not half read"
+printf '%s\n' '{"format":"ksim-trace","version":1}' '{"t":0,"seq":1,"node":"a\u001b[2J","kind":"note\u0007","x":1}' >"$tmp/esc.jsonl"
+run export "$tmp/esc.jsonl" --text
+[ "$rc" = 0 ] && ! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$tmp/out" && grep -q 'a.*\[2J' "$tmp/out"
+ok $? "control characters in a trace never reach the terminal"
 run export "$tmp/none.jsonl" --text
 [ "$rc" = 2 ] && grep -q "cannot read" "$tmp/err"; ok $? "a missing trace is a usage error (2)"
 run export "$tmp/t.jsonl"

@@ -231,7 +231,8 @@ static void initial_isr(model_t *m, const cJSON *replicas, char *buf, size_t n)
         snprintf(buf, n, "%s", replicas->child->valuestring);
 }
 
-/* Each partition of a new topic: its leader, replicas and ISR, at leader epoch 0. */
+/* Each partition of a new topic: its leader, replicas and ISR, at leader epoch 0. The
+ * partitions are those `leaders` or `replicas` list, never more than the line holds. */
 static void fold_topic_partitions(model_t *m, uint32_t i, const cJSON *ev, const char *topic)
 {
     const cJSON *leader = cJSON_GetObjectItemCaseSensitive(ev, "leaders")->child;
@@ -239,7 +240,7 @@ static void fold_topic_partitions(model_t *m, uint32_t i, const cJSON *ev, const
     replicas = replicas ? replicas->child : NULL;
     int64_t parts = trace_int(ev, "partitions", 0);
     const char *cluster = trace_str(ev, "cluster");
-    for (int64_t p = 0; p < parts; p++) {
+    for (int64_t p = 0; p < parts && (leader || replicas); p++) {
         char tp[256], list[512] = "";
         snprintf(tp, sizeof tp, "%s-%lld", topic, (long long)p);
         uint32_t e = partition_entity(m, node_of(ev), tp, i);

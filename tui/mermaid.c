@@ -7,25 +7,36 @@
  * one line. */
 #include "export.h"
 
+#include "../sim/core/utf8.h"
 #include "../sim/trace.h"
 
 #include <string.h>
 
 #define LABEL_MAX 1024
 
+/* Mermaid text: its markup as entity codes, white space as spaces, other control
+ * characters (C0, DEL, C1) left out and invalid bytes as U+FFFD. */
 static void mm_text(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t k = utf8_seq(p, strnlen((const char *)p, 4));
+        switch (k == 1 ? *p : 0) {
         case '#': fputs("#35;", out); break;
         case ';': fputs("#59;", out); break;
         case '<': fputs("#60;", out); break;
         case '>': fputs("#62;", out); break;
         case '\n': case '\r': case '\t': fputc(' ', out); break;
-        default:
-            if ((unsigned char)*s >= 0x20)
-                fputc(*s, out);
+        default: {
+            bool control = (k == 1 && (*p < 0x20 || *p == 0x7F)) ||
+                           (k == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+            if (k == 0)
+                fputs("\xEF\xBF\xBD", out);
+            else if (!control)
+                fwrite(p, 1, k, out);
         }
+        }
+        p += k ? k : 1;
     }
     fputc('\n', out);
 }

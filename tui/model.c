@@ -48,7 +48,8 @@ uint16_t model_node_id(model_t *m, const char *name, uint32_t ev)
         return NODE_NONE;
     id = intern_id(&m->node_names, name);
     if (m->nnodes == m->nodes_cap) {
-        m->nodes_cap = m->nodes_cap ? (uint16_t)(m->nodes_cap * 2) : 16;
+        uint32_t cap = m->nodes_cap ? m->nodes_cap * 2u : 16;
+        m->nodes_cap = (uint16_t)(cap < NODE_WORLD ? cap : NODE_WORLD);
         m->nodes = realloc(m->nodes, m->nodes_cap * sizeof *m->nodes);
         if (!m->nodes)
             abort();
@@ -57,15 +58,18 @@ uint16_t model_node_id(model_t *m, const char *name, uint32_t ev)
     return (uint16_t)id;
 }
 
-static uint16_t kind_id(loader_t *L, const char *kind)
+/* The kind's id, or MODEL_NONE past the 65,536 that an event's 16 bits can name. */
+static uint32_t kind_id(loader_t *L, const char *kind)
 {
     model_t *m = L->m;
+    if (L->nkinds > UINT16_MAX && intern_find(&m->kind_names, kind) == INTERN_NONE)
+        return MODEL_NONE;
     uint32_t id = intern_id(&m->kind_names, kind);
     if (id == L->nkinds) { /* ids are dense: a new kind is the next one */
         m->kinds = grow(m->kinds, &L->kinds_cap, id + 1, sizeof *m->kinds);
         m->kinds[L->nkinds++] = kinds_lookup(kind);
     }
-    return (uint16_t)id;
+    return id;
 }
 
 static bool is_error_name(const char *e)
@@ -85,14 +89,17 @@ static bool message_failed(const cJSON *ev)
     return false;
 }
 
-/* A message: its ends, its direction, and its place among the other events of its msg. */
-static void index_message(model_t *m, uint32_t i, const cJSON *ev, const char *kind)
+/* A message: its ends, its direction, and its place among the other events of its msg.
+ * False when an end would be a node past the model's limit. */
+static bool index_message(model_t *m, uint32_t i, const cJSON *ev, const char *kind)
 {
     mev_t *e = &m->ev[i];
     const char *from = trace_str(ev, "from"), *to = trace_str(ev, "to");
     if (from)
         e->node = model_node_id(m, from, i);
     e->peer = to ? model_node_id(m, to, i) : NODE_NONE;
+    if (e->node == NODE_NONE || (to && e->peer == NODE_NONE))
+        return false;
     const char *dir = trace_str(ev, "dir");
     if (dir && strcmp(dir, "response") == 0)
         e->flags |= MF_RESPONSE;
@@ -100,20 +107,21 @@ static void index_message(model_t *m, uint32_t i, const cJSON *ev, const char *k
         e->flags |= MF_ERROR;
     int64_t msg = trace_int(ev, "msg", -1);
     if (msg < 0)
-        return;
+        return true;
     if (strcmp(kind, "send") == 0) {
         u64map_put(&m->msgs, (uint64_t)msg, i);
-        return;
+        return true;
     }
     uint32_t s = u64map_get(&m->msgs, (uint64_t)msg);
     if (s == INTERN_NONE)
-        return;
+        return true;
     e->link = s;
     e->flags |= MF_HIDDEN;
     if (strcmp(kind, "drop") == 0) {
         m->ev[s].flags |= MF_DROPPED;
         m->ev[s].link = i;
     }
+    return true;
 }
 
 static void index_cut(loader_t *L, uint32_t i, const cJSON *ev, const char *kind)
@@ -150,21 +158,27 @@ static void index_lists(loader_t *L, uint32_t i, const cJSON *ev, const kind_inf
              (e->flags & MF_HIDDEN) && e->link != MODEL_NONE ? e->link : i);
 }
 
-static void on_event(void *ctx, const cJSON *ev, int64_t off, uint32_t len)
+#define TOO_MANY_NODES "more than 65534 distinct node names (the viewer's limit)"
+
+static const char *on_event(void *ctx, const cJSON *ev, int64_t off, uint32_t len)
 {
     loader_t *L = ctx;
     model_t *m = L->m;
     if (m->n == UINT32_MAX - 1)
-        return;
+        return "more than 4294967294 events (the viewer's limit)";
+    const char *kind = trace_str(ev, "kind");
+    uint32_t kid = kind_id(L, kind);
+    if (kid == MODEL_NONE)
+        return "more than 65536 distinct kinds (the viewer's limit)";
     m->ev = grow(m->ev, &m->cap, m->n + 1, sizeof *m->ev);
     uint32_t i = m->n++;
     mev_t *e = &m->ev[i];
-    const char *kind = trace_str(ev, "kind");
-    int64_t t = trace_int(ev, "t", 0);
-    *e = (mev_t){ .t = i > 0 && t < m->ev[i - 1].t ? m->ev[i - 1].t : t, .off = off,
-                  .len = len, .link = MODEL_NONE, .kind = kind_id(L, kind),
-                  .peer = NODE_NONE };
+    /* tf_scan has checked that times never go back */
+    *e = (mev_t){ .t = trace_int(ev, "t", 0), .off = off, .len = len, .link = MODEL_NONE,
+                  .kind = (uint16_t)kid, .peer = NODE_NONE };
     e->node = model_node_id(m, trace_str(ev, "node"), i);
+    if (e->node == NODE_NONE)
+        return TOO_MANY_NODES;
     const kind_info_t *k = m->kinds[e->kind];
     e->shape = (uint8_t)k->shape;
     if (k->shape == KS_LANE && e->node == NODE_WORLD)
@@ -175,8 +189,9 @@ static void on_event(void *ctx, const cJSON *ev, int64_t off, uint32_t len)
         e->flags |= MF_HIDDEN;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "bg")))
         e->flags |= MF_BG;
-    if (k->shape == KS_MESSAGE || strcmp(kind, "deliver") == 0)
-        index_message(m, i, ev, kind);
+    if ((k->shape == KS_MESSAGE || strcmp(kind, "deliver") == 0) &&
+        !index_message(m, i, ev, kind))
+        return TOO_MANY_NODES;
     if (strcmp(kind, "partition") == 0 || strcmp(kind, "heal") == 0)
         index_cut(L, i, ev, kind);
     index_lists(L, i, ev, k);
@@ -184,6 +199,7 @@ static void on_event(void *ctx, const cJSON *ev, int64_t off, uint32_t len)
         k->fold(m, i, ev);
     if (L->progress && m->n % PROGRESS_EVERY == 0)
         L->progress(L->ctx, m->n);
+    return NULL;
 }
 
 static int cmp_u32(const void *a, const void *b)

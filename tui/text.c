@@ -3,6 +3,7 @@
  * new engine event shows up before anyone writes its renderer. */
 #include "text.h"
 
+#include "../sim/core/utf8.h"
 #include "../sim/trace.h"
 
 #include <math.h>
@@ -25,20 +26,34 @@ typedef struct sb {
     bool full;
 } sb_t;
 
+/* Whether the character at p (k bytes, 0: not UTF-8) must not reach a terminal as it is:
+ * invalid bytes, C0 controls but tab and line ends (made spaces below), DEL, and the C1
+ * controls U+0080..U+009F (U+009B starts an escape sequence on some terminals). */
+static bool unprintable(const unsigned char *p, size_t k)
+{
+    if (k == 1)
+        return (p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') || p[0] == 0x7F;
+    return k == 0 || (k == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+}
+
+/* Appends s[0..len), each unprintable character as U+FFFD, stopping (full) before a
+ * character that does not fit. */
 static void sb_add(sb_t *b, const char *s, size_t len)
 {
-    if (b->full)
-        return;
-    size_t room = b->n - 1 - b->len;
-    if (len > room) {
-        len = room;
-        b->full = true;
-        /* Never end in the middle of a UTF-8 character. */
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-            len--;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end && !b->full) {
+        size_t k = p[0] >= 0x20 && p[0] < 0x7F ? 1 : utf8_seq(p, (size_t)(end - p));
+        bool bad = unprintable(p, k);
+        const char *out = bad ? "\xEF\xBF\xBD" : (const char *)p;
+        size_t olen = bad ? 3 : k;
+        if (olen > b->n - 1 - b->len) {
+            b->full = true;
+            break;
+        }
+        memcpy(b->buf + b->len, out, olen);
+        b->len += olen;
+        p += k ? k : 1;
     }
-    memcpy(b->buf + b->len, s, len);
-    b->len += len;
     b->buf[b->len] = '\0';
 }
 

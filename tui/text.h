@@ -10,7 +10,8 @@
 
 /* "  1.250 ms  p1 -> broker-1  Produce payments-0 [1 record] corr=3" for one event, or
  * NULL for events the timeline does not show (the header, deliveries). Always returns
- * a NUL-terminated, valid UTF-8 line without a newline when it returns buf. */
+ * a NUL-terminated, valid UTF-8 line without a newline or other control characters
+ * (they become U+FFFD, as do invalid bytes) when it returns buf. */
 const char *text_format_event(const cJSON *ev, char *buf, size_t n);
 
 /* The body alone (no time column), or NULL for events not shown. */

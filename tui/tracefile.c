@@ -19,6 +19,7 @@ bool tf_scan(FILE *f, const char *name, cJSON **header, tf_event_fn fn, void *ct
     long lineno = 0;
     ssize_t got;
     int64_t off = ftello(f);
+    trace_order_t order = { 0, 0 };
     bool ok = true;
     if (off < 0)
         off = 0;
@@ -27,12 +28,22 @@ bool tf_scan(FILE *f, const char *name, cJSON **header, tf_event_fn fn, void *ct
         size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
+        if (len >= UINT32_MAX) { /* a line's place is kept in 32 bits */
+            snprintf(err, errlen, "%s:%ld: line longer than 4 GiB", name, lineno);
+            ok = false;
+            break;
+        }
         cJSON *obj = trace_parse_line(line, len, name, lineno, err, errlen);
         ok = obj != NULL;
         if (obj && lineno == 1) {
             *header = obj;
         } else if (obj) {
-            fn(ctx, obj, off, (uint32_t)len);
+            ok = trace_check_order(&order, obj, name, lineno, err, errlen);
+            const char *why = ok ? fn(ctx, obj, off, (uint32_t)len) : NULL;
+            if (why) {
+                snprintf(err, errlen, "%s:%ld: %s", name, lineno, why);
+                ok = false;
+            }
             cJSON_Delete(obj);
         }
         off += got;

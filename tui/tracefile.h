@@ -13,11 +13,13 @@
 #include <cJSON.h>
 
 /* Called for every event line (not the header) with its parsed object, which is freed
- * after the call, and the line's place in the file. */
-typedef void (*tf_event_fn)(void *ctx, const cJSON *ev, int64_t off, uint32_t len);
+ * after the call, and the line's place in the file. Returns NULL, or what is wrong with
+ * the line (a static string), which ends the scan with "NAME:LINE: what". */
+typedef const char *(*tf_event_fn)(void *ctx, const cJSON *ev, int64_t off, uint32_t len);
 
 /* Reads f from its current position to the end. The header is returned in *header (the
- * caller frees it). On a malformed line returns false with "NAME:LINE: what" in err. */
+ * caller frees it). On a malformed line, events out of order (trace_check_order) or a
+ * line fn refuses, returns false with "NAME:LINE: what" in err. */
 bool tf_scan(FILE *f, const char *name, cJSON **header, tf_event_fn fn, void *ctx, char *err,
              size_t errlen);
 

@@ -212,6 +212,7 @@ static void check_malformed(const char *text, int line, const char *what, const 
 
 #define HEADER "{\"format\":\"ksim-trace\",\"version\":1,\"seed\":\"1\",\"scenario\":\"\"}\n"
 #define EVENT "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"note\"}\n"
+#define EVENT2 "{\"t\":0,\"seq\":2,\"node\":\"a\",\"kind\":\"note\"}\n"
 
 static void test_malformed(void)
 {
@@ -227,10 +228,16 @@ static void test_malformed(void)
                     "a header with an unsupported version fails at line 1");
     check_malformed(HEADER EVENT "\n" EVENT, 3, "empty line", "an empty line fails with its line number (3)");
     check_malformed(HEADER "[1,2]\n", 2, "not a JSON object", "a JSON value that is not an object fails (line 2)");
+    check_malformed(HEADER "{\"t\":1000,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}\n"
+                    "{\"t\":10,\"seq\":2,\"node\":\"a\",\"kind\":\"x\"}\n", 3,
+                    "time goes backwards: t 10 is before the previous event's t 1000",
+                    "an event earlier than the one before fails (line 3)");
+    check_malformed(HEADER EVENT EVENT, 3, "seq 1 does not follow the previous event's seq 1",
+                    "a repeated seq fails (line 3)");
 
     char path[64];
     FILE *f = temp_file(path, sizeof path);
-    fputs(HEADER EVENT EVENT, f);
+    fputs(HEADER EVENT EVENT2, f);
     fclose(f);
     trace_doc_t doc;
     char err[256] = "";
@@ -272,7 +279,34 @@ static void test_parse_line(void)
           "another format version is refused" },
         { "", 1, "t.jsonl:1: empty trace: no header line", "nothing on line 1 is an empty trace" },
         { "", 5, "t.jsonl:5: empty line (every line must be one JSON object)", "an empty later line is refused" },
-        { "not json", 3, "t.jsonl:3: not a JSON object", "text that is not JSON is refused" },
+        { "not json", 3, "t.jsonl:3: not a JSON object: invalid JSON at column 1",
+          "text that is not JSON is refused, with the column" },
+        { "{\"t\":0,\"seq\":1,", 3,
+          "t.jsonl:3: not a JSON object: invalid JSON at column 15, the end of the line (cut short?)",
+          "a line cut short says so" },
+        { "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"} {\"t\":1}", 2,
+          "t.jsonl:2: text after the JSON object at column 39",
+          "a second object on the line is refused, not dropped" },
+        { "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}x", 2,
+          "t.jsonl:2: text after the JSON object at column 38", "trailing text is refused" },
+        { "{\"t\":-5,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 2,
+          "t.jsonl:2: \"t\" must be a whole number of microseconds from 0 to 9007199254740992, got -5",
+          "a negative time is refused" },
+        { "{\"t\":1.5,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 2,
+          "t.jsonl:2: \"t\" must be a whole number of microseconds from 0 to 9007199254740992, got 1.5",
+          "a time that is not whole microseconds is refused" },
+        { "{\"t\":1e300,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 2,
+          "t.jsonl:2: \"t\" must be a whole number of microseconds from 0 to 9007199254740992, got 1e+300",
+          "a time beyond 2^53 is refused (a double would not hold it exactly)" },
+        { "{\"t\":0,\"seq\":0,\"node\":\"a\",\"kind\":\"x\"}", 2,
+          "t.jsonl:2: \"seq\" must be a whole number from 1 to 9007199254740992, got 0",
+          "a seq below 1 is refused" },
+        { "{\"format\":\"ksim-trace\",\"version\":1.5}", 1,
+          "t.jsonl:1: trace format version 1.5 is not supported (this ksim reads version 1)",
+          "a fractional version is not version 1" },
+        { "{\"format\":\"ksim-trace\",\"version\":\"1\"}", 1,
+          "t.jsonl:1: the header has no numeric \"version\" (this ksim reads version 1)",
+          "a version that is not a number is named as such" },
         { "[1,2]", 3, "t.jsonl:3: not a JSON object", "JSON that is not an object is refused" },
         { "{\"seq\":1,\"node\":\"a\",\"kind\":\"x\"}", 4, "t.jsonl:4: event has no numeric \"t\" field",
           "an event without t is refused" },
@@ -293,6 +327,21 @@ static void test_parse_line(void)
     const char *ev = "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\"} trailing";
     cJSON *obj = trace_parse_line(ev, strcspn(ev, " "), "t.jsonl", 2, err, sizeof err);
     ok(obj != NULL, "only the first len bytes are read (the line needs no NUL)");
+    cJSON_Delete(obj);
+    static const char nul[] = "{\"t\":0,\"seq\":1,\"node\":\"a\0b\",\"kind\":\"x\"}";
+    char err2[128] = "";
+    obj = trace_parse_line(nul, sizeof nul - 1, "t.jsonl", 2, err2, sizeof err2);
+    is_str(obj ? "(parsed)" : err2, "t.jsonl:2: NUL byte at column 25 (a trace is text)",
+           "a NUL byte in a line is refused, not cut short");
+    cJSON_Delete(obj);
+    char deep[3000];
+    int k = snprintf(deep, sizeof deep, "{\"t\":0,\"seq\":1,\"node\":\"a\",\"kind\":\"x\",\"v\":");
+    memset(deep + k, '[', 1200);
+    memset(deep + k + 1200, ']', 1200);
+    snprintf(deep + k + 2400, sizeof deep - (size_t)k - 2400, "}");
+    obj = trace_parse_line(deep, strlen(deep), "t.jsonl", 2, err2, sizeof err2);
+    ok(!obj && strstr(err2, "t.jsonl:2: not a JSON object: nested more than 1000 levels deep"),
+       "JSON nested too deeply says so");
     cJSON_Delete(obj);
 }
 
@@ -331,7 +380,7 @@ static void test_stream(void)
     trace_doc_t doc;
     char err[256] = "";
     bool loaded = trace_load_stream(f, "memory", &doc, err, sizeof err);
-    is_str(loaded ? "" : err, "memory:2: not a JSON object",
+    is_str(loaded ? "" : err, "memory:2: not a JSON object: invalid JSON at column 1",
            "trace_load_stream names its stream in errors");
     fclose(f);
     unlink(path);

@@ -1,4 +1,5 @@
-/* Unit tests for the viewer's index of a trace: errors for malformed files, messages
+/* Unit tests for the viewer's index of a trace: errors for malformed files, its limits
+ * (node names, kinds) and hostile traces (huge partition counts, control characters), messages
  * linked to their drops, the jump lists, the state histories (values, truncated logs,
  * aborted transactions) read at any moment, the interner and map, search, and exporters
  * that give the same bytes twice. */
@@ -24,7 +25,8 @@ static void test_malformed(void)
     char err[256] = "";
     model_t *m = model_load(f, "bad.jsonl", NULL, NULL, err, sizeof err);
     ok(m == NULL, "a malformed trace is refused");
-    is_str(err, "bad.jsonl:3: not a JSON object", "the message names the file and line");
+    is_str(err, "bad.jsonl:3: not a JSON object: invalid JSON at column 1",
+           "the message names the file and line");
     fclose(f);
     f = tmpfile();
     m = model_load(f, "empty.jsonl", NULL, NULL, err, sizeof err);
@@ -188,10 +190,92 @@ static void test_exports(void)
     fixture_close(m, f);
 }
 
+/* A trace of n events, the i-th written by line(buf, n, i), loaded; NULL with err. */
+static model_t *load_generated(int n, void (*line)(char *, size_t, int), FILE **file, char *err,
+                               size_t errlen)
+{
+    FILE *f = tmpfile();
+    fputs("{\"format\":\"ksim-trace\",\"version\":1}\n", f);
+    for (int i = 0; i < n; i++) {
+        char buf[256];
+        line(buf, sizeof buf, i);
+        fprintf(f, "%s\n", buf);
+    }
+    fflush(f);
+    rewind(f);
+    *file = f;
+    return model_load(f, "big.jsonl", NULL, NULL, err, errlen);
+}
+
+static void distinct_nodes(char *buf, size_t n, int i)
+{
+    snprintf(buf, n, "{\"t\":%d,\"seq\":%d,\"node\":\"n%d\",\"kind\":\"crash\"}", i, i + 1, i);
+}
+
+static void distinct_kinds(char *buf, size_t n, int i)
+{
+    snprintf(buf, n, "{\"t\":%d,\"seq\":%d,\"node\":\"a\",\"kind\":\"k%d\"}", i, i + 1, i);
+}
+
+static void huge_topic(char *buf, size_t n, int i)
+{
+    snprintf(buf, n, "{\"t\":0,\"seq\":1,\"node\":\"controller\",\"kind\":\"topic\",\"topic\":\"t\","
+                     "\"partitions\":2147483647,\"leaders\":[\"b1\"],\"replicas\":[[\"b1\"]]}");
+}
+
+/* Hostile traces: past the index's 16-bit node and kind ids, a topic that claims 2^31-1
+ * partitions, control characters in names and notes. */
+static void test_limits(void)
+{
+    FILE *f;
+    char err[256] = "";
+    model_t *m = load_generated(65535, distinct_nodes, &f, err, sizeof err);
+    ok(!m, "a trace with more node names than the viewer can index is refused");
+    is_str(err, "big.jsonl:65536: more than 65534 distinct node names (the viewer's limit)",
+           "the message names the line of the first node too many");
+    fclose(f);
+    m = load_generated(65537, distinct_kinds, &f, err, sizeof err);
+    ok(!m && strcmp(err, "big.jsonl:65538: more than 65536 distinct kinds (the viewer's limit)") == 0,
+       "more distinct kinds than the index's ids are refused, naming the line");
+    fclose(f);
+    m = load_generated(1, huge_topic, &f, err, sizeof err);
+    ok(m && st_find(&m->st, "partition", "controller t-0") != ST_NEVER &&
+           st_find(&m->st, "partition", "controller t-1") == ST_NEVER,
+       "a topic claiming 2^31-1 partitions folds only the partitions its line lists");
+    model_free(m);
+    fclose(f);
+
+    static const char *const control[] = {
+        "{\"format\":\"ksim-trace\",\"version\":1}",
+        "{\"t\":0,\"seq\":1,\"node\":\"a\\u001b[2J\\u0007\",\"kind\":\"crash\"}",
+        "{\"t\":0,\"seq\":2,\"node\":\"world\",\"kind\":\"note\",\"text\":\"x\\u001b]0;t\\u0007\\u009b\\u007fy\"}",
+        NULL,
+    };
+    m = fixture_load(control, &f);
+    export_opts_t o = { 0, -1, NULL, false };
+    char *text = fixture_export(m, export_text, &o);
+    bool clean = text != NULL;
+    for (const char *p = text ? text : ""; *p; p++)
+        clean = clean && ((unsigned char)*p >= 0x20 || *p == '\n') && (unsigned char)*p != 0x7F &&
+                !((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0x9B);
+    ok(clean && strstr(text, "a\xEF\xBF\xBD[2J\xEF\xBF\xBD  ") && strstr(text, "** x\xEF\xBF\xBD]0;t"),
+       "text export shows control characters as U+FFFD: nothing reaches the terminal raw");
+    free(text);
+    char *mmd = fixture_export(m, export_mermaid, &o);
+    clean = mmd != NULL;
+    for (const char *p = mmd ? mmd : ""; *p; p++)
+        clean = clean && ((unsigned char)*p >= 0x20 || *p == '\n') && (unsigned char)*p != 0x7F &&
+                !((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0x9B);
+    ok(clean && strstr(mmd, "participant n0 as a[2J\n"), "and Mermaid leaves them out");
+    free(mmd);
+    fixture_close(m, f);
+}
+
 int main(void)
 {
     fixture_locale();
     test_malformed();
+    test_limits();
     test_index();
     test_state();
     test_tables();

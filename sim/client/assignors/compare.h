@@ -35,6 +35,8 @@ typedef struct compare_strategy {
 /* The four strategies of a default comparison: range, roundrobin and sticky (eager),
  * cooperative-sticky (cooperative). */
 #define COMPARE_NDEFAULT 4
+/* Members in a group at once, at most (each join is checked against every member). */
+#define COMPARE_MAX_MEMBERS 10000
 extern const compare_strategy_t compare_default_strategies[COMPARE_NDEFAULT];
 
 /* "eager" or "cooperative". */

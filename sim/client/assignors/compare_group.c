@@ -106,6 +106,9 @@ static bool join(compare_group_t *g, const compare_change_t *c)
         return bad(g, "a joining member needs an id");
     if (find_member(g, c->member) >= 0)
         return bad(g, "member '%s' is already in the group", c->member);
+    if (g->n == COMPARE_MAX_MEMBERS)
+        return bad(g, "member '%s' would be member %d, more than ksim compares (%d)", c->member,
+                   COMPARE_MAX_MEMBERS + 1, COMPARE_MAX_MEMBERS);
     for (int32_t i = 0; c->instance && i < g->n; i++)
         if (g->m[i].instance && strcmp(g->m[i].instance, c->instance) == 0)
             return bad(g, "group.instance.id '%s' is already used by member '%s'",
@@ -231,6 +234,12 @@ static int64_t subscribed_partitions(compare_group_t *g)
 
 /* ---- the first pass: the history itself ---- */
 
+static int cmp_topic_names(int32_t a, int32_t b, const void *ctx)
+{
+    const assign_topic_t *ts = ctx;
+    return strcmp(ts[a].name, ts[b].name);
+}
+
 static bool check_topics(const compare_history_t *h, compare_error_t *err)
 {
     compare_group_t g;
@@ -238,16 +247,22 @@ static bool check_topics(const compare_history_t *h, compare_error_t *err)
     g.step = -1;
     g.change = -1;
     bool ok = true;
+    int32_t *by_name = assign_xmalloc(((size_t)h->ntopics + 1) * sizeof *by_name);
     for (int32_t t = 0; ok && t < h->ntopics; t++) {
+        by_name[t] = t;
         if (!h->topics[t].name || !h->topics[t].name[0])
             ok = bad(&g, "topic %d has no name", t);
         else if (h->topics[t].partitions < 0)
             ok = bad(&g, "topic '%s' has a negative partition count (%d)", h->topics[t].name,
                      h->topics[t].partitions);
-        for (int32_t u = 0; ok && u < t; u++)
-            if (strcmp(h->topics[u].name, h->topics[t].name) == 0)
-                ok = bad(&g, "topic '%s' is listed twice", h->topics[t].name);
     }
+    /* sorted, so that many topics cost n log n comparisons, not n^2 */
+    if (ok)
+        assign_sort(by_name, (size_t)h->ntopics, cmp_topic_names, h->topics);
+    for (int32_t i = 1; ok && i < h->ntopics; i++)
+        if (strcmp(h->topics[by_name[i]].name, h->topics[by_name[i - 1]].name) == 0)
+            ok = bad(&g, "topic '%s' is listed twice", h->topics[by_name[i]].name);
+    free(by_name);
     compare_group_free(&g);
     return ok;
 }
