@@ -3,6 +3,8 @@
  * into the state histories by its kind's function; the parsed object is then freed. */
 #include "model.h"
 
+#include "grow.h"
+
 #include "../sim/trace.h"
 
 #include <stdlib.h>
@@ -12,16 +14,7 @@
 
 static void *grow(void *p, uint32_t *cap, uint32_t need, size_t size)
 {
-    if (need <= *cap)
-        return p;
-    uint32_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    p = realloc(p, (size_t)c * size);
-    if (!p)
-        abort();
-    *cap = c;
-    return p;
+    return tui_grow(p, cap, need, size, 64);
 }
 
 typedef struct loader {

@@ -3,6 +3,8 @@
  * the event numbers in it are sorted and a moment is found in O(log n). */
 #include "state.h"
 
+#include "grow.h"
+
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,16 +16,7 @@
 
 static void *grow(void *p, uint32_t *cap, uint32_t need, size_t size)
 {
-    if (need <= *cap)
-        return p;
-    uint32_t c = *cap ? *cap : 4;
-    while (c < need)
-        c *= 2;
-    p = realloc(p, (size_t)c * size);
-    if (!p)
-        abort();
-    *cap = c;
-    return p;
+    return tui_grow(p, cap, need, size, 4);
 }
 
 void st_init(state_t *st)

@@ -449,10 +449,12 @@ static void tree_remove(jorder_map_t *m, int32_t index, int32_t p)
 
 /* ---- resizing ---- */
 
-/* Splits old tree bin chain `e` into bins index and index + bit (TreeNode.split). */
-static void split_tree(jorder_map_t *m, int32_t e, int32_t index, int32_t bit)
+/* Splits the chain `e` of an old bin into the low and the high list by the hash's `bit`,
+ * both in chain order (resize's loHead/hiHead); counts each list's length. */
+static void split_links(jorder_map_t *m, int32_t e, int32_t bit, int32_t head[2],
+                        int32_t count[2])
 {
-    int32_t head[2] = { NIL, NIL }, tail[2] = { NIL, NIL }, count[2] = { 0, 0 }, next;
+    int32_t tail[2] = { NIL, NIL }, next;
     for (; e != NIL; e = next) {
         next = N(m, e).next;
         N(m, e).next = NIL;
@@ -464,32 +466,23 @@ static void split_tree(jorder_map_t *m, int32_t e, int32_t index, int32_t bit)
         tail[hi] = e;
         count[hi]++;
     }
+}
+
+/* Splits an old bin into bins index and index + bit; a tree bin's halves stay trees when
+ * long enough, rebuilt when the other half took nodes away (TreeNode.split). */
+static void split_bin(jorder_map_t *m, int32_t e, int32_t index, int32_t bit, bool tree)
+{
+    int32_t head[2] = { NIL, NIL }, count[2] = { 0, 0 };
+    split_links(m, e, bit, head, count);
     for (int hi = 0; hi < 2; hi++) {
-        if (head[hi] == NIL)
-            continue;
         int32_t at = index + (hi ? bit : 0);
         m->bin[at] = head[hi];
+        if (!tree || head[hi] == NIL)
+            continue;
         m->tree[at] = count[hi] > UNTREEIFY_THRESHOLD;
         if (m->tree[at] && head[!hi] != NIL)
             treeify(m, at);
     }
-}
-
-static void split_chain(jorder_map_t *m, int32_t e, int32_t index, int32_t bit)
-{
-    int32_t head[2] = { NIL, NIL }, tail[2] = { NIL, NIL }, next;
-    for (; e != NIL; e = next) {
-        next = N(m, e).next;
-        N(m, e).next = NIL;
-        int hi = (N(m, e).hash & bit) != 0;
-        if ((N(m, e).prev = tail[hi]) == NIL)
-            head[hi] = e;
-        else
-            N(m, tail[hi]).next = e;
-        tail[hi] = e;
-    }
-    m->bin[index] = head[0];
-    m->bin[index + bit] = head[1];
 }
 
 static void resize(jorder_map_t *m)
@@ -512,10 +505,8 @@ static void resize(jorder_map_t *m)
             continue;
         if (N(m, e).next == NIL)
             m->bin[N(m, e).hash & (new_cap - 1)] = e;
-        else if (old_tree[j])
-            split_tree(m, e, j, old_cap);
         else
-            split_chain(m, e, j, old_cap);
+            split_bin(m, e, j, old_cap, old_tree[j]);
     }
     free(old_bin);
     free(old_tree);
