@@ -355,12 +355,3 @@ uint32_t model_lower_bound(const uint32_t *list, uint32_t n, uint32_t v)
     }
     return lo;
 }
-
-size_t model_cuts_at(const model_t *m, uint32_t at, const model_cut_t **out, size_t max)
-{
-    size_t got = 0;
-    for (uint32_t k = 0; k < m->ncuts && got < max; k++)
-        if (m->cuts[k].ev < at && (m->cuts[k].heal == MODEL_NONE || m->cuts[k].heal >= at))
-            out[got++] = &m->cuts[k];
-    return got;
-}

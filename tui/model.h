@@ -102,7 +102,5 @@ uint32_t model_at_time(const model_t *m, int64_t t);
 uint32_t model_lower_bound(const uint32_t *list, uint32_t n, uint32_t v);
 /* A node's id by name, registering it when new (while loading). */
 uint16_t model_node_id(model_t *m, const char *name, uint32_t ev);
-/* Network partitions active at `at` (state.h's moments) into out; returns how many. */
-size_t model_cuts_at(const model_t *m, uint32_t at, const model_cut_t **out, size_t max);
 
 #endif

@@ -267,15 +267,6 @@ void scr_add_flags(scr_t *s, int x, int y, int n, uint8_t flags)
     for (int i = x < 0 ? 0 : x; i < x + n && i < s->w; i++)
         at(s, i, y)->flags |= flags;
 }
-
-void scr_set_style(scr_t *s, int x, int y, int n, scr_style_t style)
-{
-    if (y < 0 || y >= s->h)
-        return;
-    for (int i = x < 0 ? 0 : x; i < x + n && i < s->w; i++)
-        at(s, i, y)->style = (uint8_t)style;
-}
-
 const char *scr_row_text(const scr_t *s, int y, char *buf, size_t n)
 {
     size_t len = 0, keep = 0;

@@ -79,8 +79,6 @@ int scr_put_clip(scr_t *s, int x, int y, const char *text, int maxw, scr_style_t
 void scr_fill(scr_t *s, int x, int y, int n, const char *glyph, scr_style_t style);
 /* Adds flags to n cells from (x, y). */
 void scr_add_flags(scr_t *s, int x, int y, int n, uint8_t flags);
-/* Sets the style of n cells from (x, y), keeping their characters. */
-void scr_set_style(scr_t *s, int x, int y, int n, scr_style_t style);
 
 const scr_cell_t *scr_cell(const scr_t *s, int x, int y);
 /* Row y as UTF-8 text (trailing blanks removed) into buf; returns buf. */

@@ -80,12 +80,6 @@ int32_t broker_id(const broker_t *b)
 {
     return b->id;
 }
-
-bool broker_running(const broker_t *b)
-{
-    return b->node->up && b->state == BROKER_RUNNING;
-}
-
 const broker_counters_t *broker_counters(const broker_t *b)
 {
     return &b->m;

@@ -34,8 +34,6 @@ void broker_catch_up(broker_t *b, const md_record_t *recs, int64_t n);
 const plog_t *broker_log(const broker_t *b, const char *topic, int32_t partition);
 /* Partitions this broker leads whose ISR is smaller than their replica list. */
 int32_t broker_under_replicated(const broker_t *b);
-/* Whether the broker serves its partitions (registered and caught up). */
-bool broker_running(const broker_t *b);
 
 typedef struct broker_counters {
     int64_t messages_in, bytes_in, bytes_out;

@@ -161,7 +161,7 @@ static void write_partition(controller_t *c, const char *topic, int32_t p,
 {
     md_partition_t old = *md_find_partition(&c->img, topic, p);
     md_record_t r = { .kind = MD_PARTITION, .topic = topic, .partitions = p,
-                      .part = res->part, .reason = reason };
+                      .part = res->part };
     append(c, &r);
     trace_partition_change(c, topic, p, &old, res, reason);
 }
@@ -169,8 +169,8 @@ static void write_partition(controller_t *c, const char *topic, int32_t p,
 static void write_broker(controller_t *c, int32_t id, md_broker_change_t change,
                          int64_t epoch, const char *reason)
 {
-    md_record_t r = { .kind = MD_BROKER, .broker = id, .change = change, .broker_epoch = epoch,
-                      .reason = reason };
+    md_record_t r = { .kind = MD_BROKER, .broker = id, .change = change,
+                      .broker_epoch = epoch };
     append(c, &r);
     static const char *const kinds[] = { "broker_registered", "broker_fenced",
                                          "broker_unfenced" };

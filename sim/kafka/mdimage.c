@@ -115,33 +115,3 @@ cJSON *md_ids_json(const int32_t *ids, int32_t n)
         cJSON_AddItemToArray(a, trace_int_item(ids[i]));
     return a;
 }
-
-static const char *const broker_record_names[] = { "RegisterBrokerRecord", "FenceBrokerRecord",
-                                                   "UnfenceBrokerRecord" };
-
-cJSON *md_record_json(const md_record_t *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    switch (r->kind) {
-    case MD_TOPIC:
-        cJSON_AddStringToObject(o, "type", "TopicRecord");
-        cJSON_AddStringToObject(o, "topic", r->topic);
-        trace_add_int(o, "partitions", r->partitions);
-        break;
-    case MD_PARTITION:
-        cJSON_AddStringToObject(o, "type", "PartitionChangeRecord");
-        trace_add_tp(o, r->topic, r->partitions);
-        trace_add_int(o, "leader", r->part.leader);
-        trace_add_int(o, "leader_epoch", r->part.leader_epoch);
-        trace_add_int(o, "partition_epoch", r->part.partition_epoch);
-        cJSON_AddItemToObject(o, "isr", md_ids_json(r->part.isr, r->part.n_isr));
-        break;
-    case MD_BROKER:
-        cJSON_AddStringToObject(o, "type", broker_record_names[r->change]);
-        trace_add_int(o, "broker", r->broker);
-        break;
-    }
-    if (r->reason)
-        cJSON_AddStringToObject(o, "reason", r->reason);
-    return o;
-}

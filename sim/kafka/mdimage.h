@@ -42,7 +42,6 @@ typedef struct md_record {
     int32_t broker;             /* MD_BROKER */
     int64_t broker_epoch;       /* MD_BROKER, MD_REGISTER */
     md_broker_change_t change;  /* MD_BROKER */
-    const char *reason;         /* why the controller wrote it (static text), or NULL */
 } md_record_t;
 
 typedef struct md_topic {
@@ -80,8 +79,6 @@ bool md_in(const int32_t *ids, int32_t n, int32_t id);
 bool md_in_isr(const md_partition_t *p, int32_t id);
 bool md_is_replica(const md_partition_t *p, int32_t id);
 
-/* The record as a trace object ("PartitionChangeRecord" with its fields). */
-cJSON *md_record_json(const md_record_t *r);
 /* A list of broker ids as a JSON array. */
 cJSON *md_ids_json(const int32_t *ids, int32_t n);
 
