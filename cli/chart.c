@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "../sim/core/utf8.h"
+#include "../util/utf8.h"
 
 #define WIDTH 1600
 #define MARGIN 40

@@ -9,7 +9,7 @@
 
 #include "../sim/client/assignors/java_order.h"
 #include "../sim/core/suggest.h"
-#include "../sim/core/utf8.h"
+#include "../util/utf8.h"
 
 void jin_out_of_memory(void)
 {

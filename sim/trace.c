@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "core/utf8.h"
+#include "../util/utf8.h"
 
 struct trace {
     FILE *file;

@@ -7,7 +7,7 @@
  * one line. */
 #include "export.h"
 
-#include "../sim/core/utf8.h"
+#include "../util/utf8.h"
 #include "../sim/trace.h"
 
 #include <string.h>

@@ -3,7 +3,7 @@
  * new engine event shows up before anyone writes its renderer. */
 #include "text.h"
 
-#include "../sim/core/utf8.h"
+#include "../util/utf8.h"
 #include "../sim/trace.h"
 
 #include <math.h>

@@ -7,7 +7,7 @@
 
 #include "../client/consumer.h"
 #include "../client/producer.h"
-#include "../core/utf8.h"
+#include "../../util/utf8.h"
 #include "broker.h"
 #include "controller.h"
 #include "protocol.h"

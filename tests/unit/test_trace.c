@@ -9,7 +9,7 @@
 
 #include "sim/core/hash.h"
 #include "sim/trace.h"
-#include "sim/core/utf8.h"
+#include "util/utf8.h"
 #include "tests/unit/tap.h"
 
 /* A fresh file under /tmp; the caller unlinks it. */

@@ -10,7 +10,7 @@
 #include "assign_internal.h"
 #include "java_order.h"
 #include "sim/core/hash.h"
-#include "sim/core/utf8.h"
+#include "util/utf8.h"
 
 static const char *const names[] = { "range", "roundrobin", "sticky", "cooperative-sticky" };
 enum { RANGE, ROUNDROBIN, STICKY, COOPERATIVE, NKINDS };
