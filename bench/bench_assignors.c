@@ -9,23 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "sim/client/assignors/assignor.h"
 
 #define TOPICS 500
 #define PARTITIONS 2000
 #define MEMBERS 2000
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct bench_group {
     assign_topic_t topics[TOPICS];
@@ -56,12 +48,12 @@ static void build(bench_group_t *b, int uniform)
 static double run(const char *assignor, const assign_group_t *g, assign_result_t *r)
 {
     char err[256];
-    double t0 = wall();
+    double t0 = bench_wall();
     if (!assign_run(assignor, g, r, err, sizeof err)) {
         fprintf(stderr, "bench_assignors: %s: %s\n", assignor, err);
         exit(1);
     }
-    return (wall() - t0) * 1e3;
+    return (bench_wall() - t0) * 1e3;
 }
 
 /* One case in a child process: prints its line and exits. */
@@ -77,12 +69,10 @@ static void bench_case(const char *assignor, int uniform)
         b->members[m].generation = 1;
     }
     double again = run(assignor, &b->g, &second);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("assignors: %-18s %-11s fresh %7.1f ms, rejoin %7.1f ms, %lld partitions assigned, "
            "peak memory %.0f MiB\n",
            assignor, uniform ? "uniform" : "non-uniform", fresh, again,
-           (long long)second.first[MEMBERS], (double)ru.ru_maxrss / 1024.0);
+           (long long)second.first[MEMBERS], bench_peak_mib());
     fflush(stdout);
     assign_result_free(&first);
     assign_result_free(&second);

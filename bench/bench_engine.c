@@ -8,9 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "bench/bench.h"
 #include "sim/core/net.h"
 #include "sim/kafka/api.h"
 
@@ -62,13 +61,6 @@ static void tick(void *a, void *b, int64_t arg)
         node_timer(n, TICK_US, tick, n, NULL, 0);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 typedef struct result {
     uint64_t events;
     uint64_t messages;
@@ -100,9 +92,9 @@ static result_t run_load(uint64_t messages, FILE *trace_out)
             send_request(nodes[i]);
     }
 
-    double t0 = now_s();
+    double t0 = bench_wall();
     run_status_t st = world_run(w, INT64_MAX, NULL, NULL);
-    double t1 = now_s();
+    double t1 = bench_wall();
     if (st != RUN_IDLE)
         fprintf(stderr, "bench_engine: the run ended with '%s', not idle\n", run_status_name(st));
 
@@ -158,9 +150,7 @@ int main(int argc, char **argv)
         printf("engine: WARNING: tracing changed the number of events (%llu vs %llu)\n",
                (unsigned long long)traced.events, (unsigned long long)best.events);
 
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("engine: peak memory %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    printf("engine: peak memory %.1f MiB\n", bench_peak_mib());
     printf("budget %.0f M events/s: %s\n", BUDGET_EVENTS_PER_S / 1e6,
            rate >= BUDGET_EVENTS_PER_S ? "ok" : "MISSED");
     return 0;

@@ -5,24 +5,16 @@
  * Wall-clock timing is allowed here, never in sim/. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "sim/client/producer.h"
 #include "sim/core/net.h"
 #include "sim/kafka/api.h"
 #include "sim/kafka/cluster.h"
 
 #define RECORDS 1000000
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void set(config_t *c, const char *k, const char *v)
 {
@@ -91,10 +83,10 @@ static int run_case(const bench_case_t *bcase)
     }
 
     feeder_t fd = { p, 0 };
-    double t0 = wall();
+    double t0 = bench_wall();
     world_schedule(w, 0, feed, &fd, NULL, 0);
     world_run(w, INT64_MAX, NULL, NULL);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
 
     int64_t stored = 0;
     for (int32_t part = 0; part < 6; part++)
@@ -102,8 +94,6 @@ static int run_case(const bench_case_t *bcase)
     int failed = 0;
     for (uint32_t i = 0; i < RECORDS; i++)
         failed += producer_result(p, i)->error != KERR_NONE;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("producer: %d records (replication factor %s, acks=%s, linger.ms=5, %g%% lost ACKs) "
            "in %.2f s = %.0f records/s, %llu engine events\n",
            RECORDS, bcase->rf, bcase->acks, bcase->lost * 100, dt, RECORDS / dt,
@@ -111,7 +101,7 @@ static int run_case(const bench_case_t *bcase)
     printf("producer: %lld records in the logs (%lld duplicates from retries), %d failed, "
            "%.1f s virtual\n",
            (long long)stored, (long long)(stored - RECORDS), failed, (double)w->now / 1e6);
-    printf("producer: peak memory %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    printf("producer: peak memory %.1f MiB\n", bench_peak_mib());
     cluster_free(c);
     world_free(w);
     trace_free(tr);

@@ -10,11 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "sim/trace.h"
 #include "tui/model.h"
 #include "tui/screen.h"
@@ -22,13 +21,6 @@
 
 #define EVENTS 1000000
 #define BUDGET_MS 20.0
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double rss_mib(void)
 {
@@ -335,10 +327,10 @@ typedef struct stats {
 
 static void press(viewer_t *v, scr_t *s, int key, const char *name, stats_t *st)
 {
-    double t0 = wall();
+    double t0 = bench_wall();
     viewer_key(v, key);
     viewer_draw(v, s);
-    double ms = (wall() - t0) * 1000.0;
+    double ms = (bench_wall() - t0) * 1000.0;
     st->total += ms;
     st->n++;
     if (ms > st->max) {
@@ -396,10 +388,10 @@ static double timed_search(model_t *m, const char *needle)
     viewer_key(v, '/');
     for (const char *p = needle; *p; p++)
         viewer_key(v, *p);
-    double t0 = wall();
+    double t0 = bench_wall();
     viewer_key(v, VK_ENTER);
     viewer_draw(v, s);
-    double ms = (wall() - t0) * 1000.0;
+    double ms = (bench_wall() - t0) * 1000.0;
     viewer_free(v);
     scr_free(s);
     return ms;
@@ -412,10 +404,10 @@ static double timed_filter(model_t *m)
     viewer_key(v, 'o');
     viewer_key(v, 'p');
     viewer_key(v, '1');
-    double t0 = wall();
+    double t0 = bench_wall();
     viewer_key(v, VK_ENTER);
     viewer_draw(v, s);
-    double ms = (wall() - t0) * 1000.0;
+    double ms = (bench_wall() - t0) * 1000.0;
     viewer_free(v);
     scr_free(s);
     return ms;
@@ -431,23 +423,23 @@ int main(void)
         return 1;
     }
     close(fd);
-    double t0 = wall();
+    double t0 = bench_wall();
     uint64_t n = write_trace(path);
     struct stat sb;
     stat(path, &sb);
     printf("viewer: wrote %llu events (%.1f MiB of JSON Lines) in %.2f s\n",
-           (unsigned long long)n, (double)sb.st_size / (1024.0 * 1024.0), wall() - t0);
+           (unsigned long long)n, (double)sb.st_size / (1024.0 * 1024.0), bench_wall() - t0);
     double before = rss_mib();
     FILE *f = fopen(path, "r");
     char err[512];
-    t0 = wall();
+    t0 = bench_wall();
     model_t *m = f ? model_load(f, path, NULL, NULL, err, sizeof err) : NULL;
     if (!m) {
         fprintf(stderr, "bench_viewer: %s\n", f ? err : "cannot open the trace");
         return 1;
     }
     printf("viewer: loaded and indexed in %.2f s; index and state %.1f MiB resident\n",
-           wall() - t0, rss_mib() - before);
+           bench_wall() - t0, rss_mib() - before);
     double worst = 0;
     static const int sizes[][2] = { { 80, 24 }, { 200, 60 } };
     for (int i = 0; i < 2; i++) {
@@ -459,9 +451,7 @@ int main(void)
     printf("viewer: search through the whole trace (no match): %.0f ms\n",
            timed_search(m, "no-such-key"));
     printf("viewer: node filter (re-index 1M events): %.1f ms\n", timed_filter(m));
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("viewer: peak memory %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    printf("viewer: peak memory %.1f MiB\n", bench_peak_mib());
     printf("budget %.0f ms per keypress: %s\n", BUDGET_MS, worst < BUDGET_MS ? "ok" : "MISSED");
     model_free(m);
     fclose(f);
