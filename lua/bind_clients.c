@@ -52,18 +52,26 @@ static config_t *client_config(lua_State *L, const char *kind, const config_sche
     return cfg;
 }
 
+/* A new table { topic, partition, offset } with room for `fields` fields in all: what a
+ * record's metadata and a polled record both start with. */
+static void push_position(lua_State *L, const char *topic, int32_t partition, int64_t offset,
+                          int fields)
+{
+    lua_createtable(L, 0, fields);
+    lua_pushstring(L, topic);
+    lua_setfield(L, -2, "topic");
+    lua_pushinteger(L, partition);
+    lua_setfield(L, -2, "partition");
+    lua_pushinteger(L, (lua_Integer)offset);
+    lua_setfield(L, -2, "offset");
+}
+
 /* ---- producer ---- */
 
 static void push_metadata(lua_State *L, const lprod_t *lp, uint32_t rec)
 {
     const send_result_t *r = producer_result(lp->p, rec);
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, r->topic);
-    lua_setfield(L, -2, "topic");
-    lua_pushinteger(L, r->partition);
-    lua_setfield(L, -2, "partition");
-    lua_pushinteger(L, (lua_Integer)r->offset);
-    lua_setfield(L, -2, "offset");
+    push_position(L, r->topic, r->partition, r->offset, 4);
     rt_push_ms(L, r->timestamp);
     lua_setfield(L, -2, "timestamp");
 }
@@ -512,13 +520,7 @@ static int poll_k(lua_State *L, int status, lua_KContext ctx)
     lua_createtable(L, (int)wt->n, 0);
     for (size_t i = 0; i < wt->n; i++) {
         const wrec_t *r = &wt->recs[i];
-        lua_createtable(L, 0, 6);
-        lua_pushstring(L, r->topic);
-        lua_setfield(L, -2, "topic");
-        lua_pushinteger(L, r->partition);
-        lua_setfield(L, -2, "partition");
-        lua_pushinteger(L, (lua_Integer)r->offset);
-        lua_setfield(L, -2, "offset");
+        push_position(L, r->topic, r->partition, r->offset, 6);
         rt_push_bytes(L, (bytes_t){ r->key, r->key ? r->key_len : -1 });
         lua_setfield(L, -2, "key");
         rt_push_bytes(L, (bytes_t){ r->value, r->value ? r->value_len : -1 });
