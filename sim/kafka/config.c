@@ -92,21 +92,21 @@ static const cfg_def_t consumer_defs[] = {
  * --replication-factor). min.insync.replicas and unclean.leader.election.enable default to
  * the broker's values; they are shown here with the broker's defaults. */
 static const cfg_def_t topic_defs[] = {
-    UNMODELLED("cleanup.policy", CFG_STRING, "delete"),
-    UNMODELLED("delete.retention.ms", CFG_LONG, "86400000"),
-    UNMODELLED("max.compaction.lag.ms", CFG_LONG, "9223372036854775807"),
+    STR_("cleanup.policy", "delete"),
+    LONG_MIN_("delete.retention.ms", "86400000", 0),
+    LONG_MIN_("max.compaction.lag.ms", "9223372036854775807", 1),
     UNMODELLED("max.message.bytes", CFG_INT, "1048588"),
     UNMODELLED("message.timestamp.type", CFG_STRING, "CreateTime"),
-    UNMODELLED("min.cleanable.dirty.ratio", CFG_DOUBLE, "0.5"),
-    UNMODELLED("min.compaction.lag.ms", CFG_LONG, "0"),
+    { "min.cleanable.dirty.ratio", CFG_DOUBLE, "0.5", NULL, 0, 1, false },
+    LONG_MIN_("min.compaction.lag.ms", "0", 0),
     INT_MIN_("min.insync.replicas", "1", 1),
     /* A bound of ksim's, not Kafka's: every broker keeps metadata for every partition. */
     INT_RANGE_("partitions", "1", 1, 100000),
     INT_MIN_("replication.factor", "1", 1),
-    UNMODELLED("retention.bytes", CFG_LONG, "-1"),
-    UNMODELLED("retention.ms", CFG_LONG, "604800000"),
-    UNMODELLED("segment.bytes", CFG_INT, "1073741824"),
-    UNMODELLED("segment.ms", CFG_LONG, "604800000"),
+    LONG_MIN_("retention.bytes", "-1", INT64_MIN),
+    LONG_MIN_("retention.ms", "604800000", -1),
+    INT_MIN_("segment.bytes", "1073741824", 14),
+    LONG_MIN_("segment.ms", "604800000", 1),
     BOOL_("unclean.leader.election.enable", "false"),
 };
 
@@ -117,8 +117,10 @@ static const cfg_def_t broker_defs[] = {
     INT_MIN_("broker.session.timeout.ms", "9000", 1),
     INT_MIN_("default.replication.factor", "1", 1),
     UNMODELLED("group.initial.rebalance.delay.ms", CFG_INT, "3000"),
-    UNMODELLED("log.cleaner.backoff.ms", CFG_LONG, "15000"),
-    UNMODELLED("log.retention.check.interval.ms", CFG_LONG, "300000"),
+    LONG_MIN_("log.cleaner.backoff.ms", "15000", 0),
+    LONG_MIN_("log.cleaner.dedupe.buffer.size", "134217728", 0),
+    { "log.cleaner.io.buffer.load.factor", CFG_DOUBLE, "0.9", NULL, 0, 1, false },
+    LONG_MIN_("log.retention.check.interval.ms", "300000", 1),
     UNMODELLED("log.retention.ms", CFG_LONG, NULL),
     INT_MIN_("min.insync.replicas", "1", 1),
     INT_RANGE_("num.partitions", "1", 1, 100000),
