@@ -706,6 +706,26 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   str(ev, "tp", "?"), num(ev, "from", -1), num(ev, "to", -1),
                   num(ev, "removed", 0), num(ev, "removed", 0) == 1 ? "" : "s",
                   str(ev, "reason", "?"));
+    } else if (strcmp(kind, "log_clean") == 0) {
+        sb_printf(&b, "%s  cleaned %s offsets %lld..%lld (dirty from %lld): %lld of %lld "
+                  "records kept, %lld tombstone%s removed, %lld -> %lld segments, dirty ratio "
+                  "%.2f -> %.2f, checkpoint %lld", node, str(ev, "tp", "?"),
+                  num(ev, "base_offset", -1), num(ev, "end_offset", 0) - 1,
+                  num(ev, "first_dirty", -1), num(ev, "records_after", 0),
+                  num(ev, "records_before", 0), num(ev, "tombstones_removed", 0),
+                  num(ev, "tombstones_removed", 0) == 1 ? "" : "s",
+                  num(ev, "segments_before", 0), num(ev, "segments_after", 0),
+                  cJSON_GetNumberValue(field(ev, "dirty_ratio_before")),
+                  cJSON_GetNumberValue(field(ev, "dirty_ratio_after")), num(ev, "checkpoint", -1));
+    } else if (strcmp(kind, "log_retention") == 0) {
+        sb_printf(&b, "%s  deleted %lld segment%s of %s (offsets %lld..%lld, %lld records) by "
+                  "%s; log start offset %lld", node, num(ev, "segments", 0),
+                  num(ev, "segments", 0) == 1 ? "" : "s", str(ev, "tp", "?"),
+                  num(ev, "base_offset", -1), num(ev, "end_offset", 0) - 1,
+                  num(ev, "records", 0), str(ev, "reason", "?"), num(ev, "log_start_offset", -1));
+    } else if (strcmp(kind, "record_rejected") == 0) {
+        sb_printf(&b, "%s  rejected a batch for %s: %s: %s", node, str(ev, "tp", "?"),
+                  str(ev, "error", "?"), str(ev, "message", ""));
     } else if (strcmp(kind, "simplification") == 0) {
         sb_str(&b, "(simplification) ");
         sb_str(&b, str(ev, "what", "?"));

@@ -44,6 +44,7 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->fetch_min_bytes = config_int(cfg, "replica.fetch.min.bytes");
     b->fetch_max_bytes = config_int(cfg, "replica.fetch.max.bytes");
     b->fetch_response_max_bytes = config_int(cfg, "replica.fetch.response.max.bytes");
+    logmgr_init(b, cfg);
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
     return b;
@@ -68,6 +69,7 @@ void broker_free(broker_t *b)
     free(b->fetchers);
     free(b->peers);
     md_image_free(&b->img);
+    logmgr_free(b);
     free(b);
 }
 
@@ -188,6 +190,7 @@ static void add_topic(broker_t *b, const md_record_t *r)
     t->name = r->topic;
     t->n = r->partitions;
     t->min_isr = r->min_isr;
+    t->log = r->log;
     t->parts = proto_calloc((size_t)r->partitions, sizeof *t->parts);
     for (int32_t p = 0; p < r->partitions; p++) {
         t->parts[p].topic = r->topic;
@@ -211,6 +214,7 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
         return;
     if (!part->hosted) {
         plog_init(&part->log);
+        plog_configure(&part->log, &find_topic(b, part->topic)->log);
         part->hosted = true;
     }
     bool new_epoch = !was_known || reg->leader_epoch != old.leader_epoch;
@@ -289,6 +293,7 @@ void broker_catch_up(broker_t *b, const md_record_t *recs, int64_t n)
         assert(b->broker_epoch != INT64_MAX);
         node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
         node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+        logmgr_start(b);
     }
     int64_t from = b->img.offset;
     replay_records(b, recs + from, (int32_t)(n - from));
@@ -564,6 +569,7 @@ static void on_restart(node_t *n)
     send_md_fetch(b);
     node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
     node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+    logmgr_start(b);
 }
 
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)

@@ -48,6 +48,7 @@ typedef struct btopic {
     const char *name;
     int32_t n;
     int32_t min_isr;
+    log_config_t log;
     bpartition_t *parts;
 } btopic_t;
 
@@ -101,6 +102,9 @@ struct broker {
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
     int32_t fetch_wait_ms, fetch_min_bytes, fetch_max_bytes, fetch_response_max_bytes;
+    /* log manager (log_manager.c) */
+    int64_t retention_check, cleaner_backoff; /* µs */
+    struct offset_map *clean_map;             /* the cleaner thread's dedupe buffer */
 };
 
 /* broker.c */
@@ -144,6 +148,17 @@ void fetcher_reset(broker_t *b);
 void produce_handle(broker_t *b, msg_t *m);
 void produce_try_complete(broker_t *b);
 void produce_fail_all(broker_t *b);
+
+/* log_manager.c: the periodic log tasks (retention, the cleaner) and the append checks
+ * that depend on the log's settings */
+void logmgr_init(broker_t *b, const config_t *cfg);
+void logmgr_free(broker_t *b);
+/* Schedules the retention task and the cleaner (background timers). */
+void logmgr_start(broker_t *b);
+/* LogValidator's checks that the topic's settings decide: a compacted topic takes no
+ * record without a key (INVALID_RECORD, traced with Kafka's message). */
+int16_t logmgr_check_append(broker_t *b, const bpartition_t *part, const log_input_t *recs,
+                            int32_t n);
 
 /* broker_fetch.c */
 void fetch_handle(broker_t *b, msg_t *m);

@@ -62,6 +62,8 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
     if (acks == -1 && part->reg.n_isr < part_min_isr(b, part))
         return KERR_NOT_ENOUGH_REPLICAS;
     const record_batch_t *batch = pp->batch;
+    if ((err = logmgr_check_append(b, part, batch->recs, batch->n)) != KERR_NONE)
+        return err;
     log_append_t meta = { .producer_id = batch->producer_id,
                           .producer_epoch = batch->producer_epoch,
                           .base_sequence = batch->base_sequence,

@@ -312,6 +312,12 @@ static size_t plan_groups(const plog_t *l, size_t n, size_t *ends)
     return g;
 }
 
+void clean_result_free(clean_result_t *r)
+{
+    free(r->removed);
+    r->removed = NULL;
+}
+
 bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t now,
                    clean_result_t *out)
 {
@@ -362,6 +368,13 @@ bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t
             out->horizons_set++;
         }
     }
+    out->removed = malloc((nr + 1) * sizeof *out->removed);
+    if (!out->removed)
+        abort();
+    size_t n_removed = 0;
+    for (size_t i = 0; i < nr; i++)
+        if (!keep[i])
+            out->removed[n_removed++] = l->recs[i].offset;
     size_t *ends = malloc(ns * sizeof *ends);
     if (!ends)
         abort();

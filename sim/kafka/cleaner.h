@@ -61,7 +61,10 @@ typedef struct clean_result {
     int64_t records_before, records_after, tombstones_removed, horizons_set;
     int64_t empty_batches;           /* batches kept without records (producer state) */
     int64_t bytes_before, bytes_after;
+    int64_t *removed;                /* the offsets removed, increasing (clean_result_free) */
 } clean_result_t;
+
+void clean_result_free(clean_result_t *r);
 
 /* Cleans `l` over `r` at time `now` with the (reused) map. False when not even the first
  * record of the dirty range fits the map (the log is left as it was). */

@@ -237,8 +237,12 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
     bool unclean = config_is_set(cfg, "unclean.leader.election.enable")
                        ? config_bool(cfg, "unclean.leader.election.enable")
                        : config_bool(&c->broker_cfg, "unclean.leader.election.enable");
+    log_config_t log;
+    if (!log_config_read(cfg, &log, err, errlen))
+        return false;
     const char *name = world_intern(c->w, topic);
-    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, err, errlen))
+    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, &log, err,
+                                 errlen))
         return false;
     cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
     if (ev) {
@@ -248,6 +252,8 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
         trace_add_int(ev, "partitions", parts);
         trace_add_int(ev, "replication_factor", rf);
         trace_add_int(ev, "min_insync_replicas", min_isr);
+        if (log.compact)
+            cJSON_AddStringToObject(ev, "cleanup_policy", log_config_policy(&log));
         cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
         cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
         for (int32_t p = 0; p < parts; p++) {

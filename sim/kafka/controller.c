@@ -279,8 +279,8 @@ static void place_replicas(int32_t p, int32_t rf, const int32_t *usable, int32_t
 }
 
 bool controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
-                             int32_t rf, int32_t min_isr, bool unclean, char *err,
-                             size_t errlen)
+                             int32_t rf, int32_t min_isr, bool unclean,
+                             const log_config_t *log, char *err, size_t errlen)
 {
     assert(rf >= 1 && rf <= MD_MAX_REPLICAS);
     if (!c->node->up) {
@@ -303,7 +303,7 @@ bool controller_create_topic(controller_t *c, const char *topic, int32_t partiti
         return false;
     }
     md_record_t t = { .kind = MD_TOPIC, .topic = topic, .partitions = partitions,
-                      .min_isr = min_isr, .unclean = unclean };
+                      .min_isr = min_isr, .unclean = unclean, .log = *log };
     append(c, &t);
     for (int32_t p = 0; p < partitions; p++) {
         md_record_t r = { .kind = MD_PARTITION, .topic = topic, .partitions = p };

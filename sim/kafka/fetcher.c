@@ -108,6 +108,23 @@ static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const c
         trace_truncate(b, part, from, part->log.leo, why);
 }
 
+/* AbstractFetcherThread.fetchOffsetAndTruncate: the leader's log starts past our end
+ * (retention deleted what we lack): start over, empty, at the leader's log start. */
+static void start_at_leader_log_start(broker_t *b, bpartition_t *part, int64_t start)
+{
+    int64_t from = part->log.leo, removed = (int64_t)part->log.n;
+    plog_truncate_fully(&part->log, start);
+    cJSON *ev = world_trace(b->w, b->node, "truncate");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "from", from);
+    trace_add_int(ev, "to", start);
+    trace_add_int(ev, "removed", removed);
+    cJSON_AddStringToObject(ev, "reason", "behind the leader's log start offset");
+    world_emit(b->w, ev);
+}
+
 /* AbstractFetcherThread.getOffsetTruncationState: the leader's epoch and end offset
  * against this log's end offset for that epoch. */
 static void diverged(broker_t *b, bpartition_t *part, int32_t leader_epoch, int64_t leader_end)
@@ -127,9 +144,8 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
         const log_batch_t *batch = &pr->batches[i];
         if (batch->base_offset < part->log.leo)
             continue;
-        if (batch->base_offset > part->log.leo)
-            break;
-        plog_append_copy(&part->log, pr->recs + batch->first, batch->n, batch->size);
+        /* The leader's cleaner may have left gaps between batches, and empty batches. */
+        plog_append_batch(&part->log, batch, pr->recs + batch->first);
     }
     if (part->log.leo == from)
         return;
@@ -148,6 +164,10 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
     case KERR_NONE:
         break;
     case KERR_OFFSET_OUT_OF_RANGE:
+        if (pr->log_start > part->log.leo) {
+            start_at_leader_log_start(b, part, pr->log_start);
+            return;
+        }
         /* The leader's log ends before ours: keep what it has committed and fetch again. */
         truncate_to(b, part, pr->hw, "offset out of range on the leader");
         return;
@@ -168,6 +188,8 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
         part->log.hw = hw;
         broker_trace_hw(b, part);
     }
+    /* The follower's log start follows the leader's (retention deletes below it). */
+    plog_raise_log_start(&part->log, pr->log_start);
 }
 
 void fetcher_response(broker_t *b, const msg_t *m)

@@ -79,6 +79,7 @@ static void apply_topic(md_image_t *img, const md_record_t *r)
     t->n = r->partitions;
     t->min_isr = r->min_isr;
     t->unclean = r->unclean;
+    t->log = r->log;
     t->parts = proto_calloc((size_t)r->partitions, sizeof *t->parts);
 }
 

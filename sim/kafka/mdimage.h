@@ -9,6 +9,8 @@
 
 #include <cJSON.h>
 
+#include "log_config.h"
+
 /* A bound of ksim's: replica lists are kept inline. */
 #define MD_MAX_REPLICAS 16
 #define MD_NO_LEADER (-1)
@@ -38,6 +40,7 @@ typedef struct md_record {
     int32_t partitions;         /* MD_TOPIC: count; MD_PARTITION: the partition */
     int32_t min_isr;            /* MD_TOPIC: min.insync.replicas */
     bool unclean;               /* MD_TOPIC: unclean.leader.election.enable */
+    log_config_t log;           /* MD_TOPIC: the log settings (ConfigRecords) */
     md_partition_t part;        /* MD_PARTITION */
     int32_t broker;             /* MD_BROKER */
     int64_t broker_epoch;       /* MD_BROKER, MD_REGISTER */
@@ -49,6 +52,7 @@ typedef struct md_topic {
     int32_t n;
     int32_t min_isr;
     bool unclean;
+    log_config_t log;
     md_partition_t *parts;
 } md_topic_t;
 

@@ -172,6 +172,7 @@ static bool run_seed(unsigned seed, run_t *r, int *passes)
         clean_result_t res;
         if (!cleaner_clean(&r->l, map, &cr, r->now, &res))
             continue;
+        clean_result_free(&res);
         (*passes)++;
         good = check(r, res.end_offset);
     }
