@@ -526,6 +526,19 @@ void plog_repack(plog_t *l)
     }
     arena_free(l->arena);
     l->arena = a;
+    /* The arrays give back what the cleaner emptied, keeping room to grow. */
+    if (l->cap > 64 && l->cap > 4 * l->n) {
+        l->cap = l->n * 2 > 64 ? l->n * 2 : 64;
+        l->recs = realloc(l->recs, l->cap * sizeof *l->recs);
+        if (!l->recs)
+            abort();
+    }
+    if (l->cap_batches > 32 && l->cap_batches > 4 * l->n_batches) {
+        l->cap_batches = l->n_batches * 2 > 32 ? l->n_batches * 2 : 32;
+        l->batches = realloc(l->batches, l->cap_batches * sizeof *l->batches);
+        if (!l->batches)
+            abort();
+    }
 }
 
 void plog_check(const plog_t *l)

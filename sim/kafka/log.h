@@ -156,8 +156,8 @@ void plog_rewrite(plog_t *l, size_t nb, const bool *keep, const bool *keep_empty
 /* Makes segments first..last one segment (the cleaner's groups): it keeps the first base
  * offset and the last one's modification time. */
 void plog_merge_segments(plog_t *l, size_t first, size_t last);
-/* Copies the live keys and values to a fresh arena, releasing what the cleaner and
- * retention removed. */
+/* Copies the live keys and values to a fresh arena and shrinks the arrays, releasing
+ * what the cleaner and retention removed. */
 void plog_repack(plog_t *l);
 /* Asserts the log's invariants (offsets increasing, batches and segments consistent). */
 void plog_check(const plog_t *l);
