@@ -2,7 +2,8 @@
  * cleanable range rules (checkpoint, active segment, HW, min.compaction.lag.ms,
  * max.compaction.lag.ms, the dirty ratio), the seed guide's table compacted to K3@3 and
  * K1@5, tombstones kept until delete.retention.ms after the pass that first saw them, the
- * empty batch kept for a producer, and segment rolling, grouping and retention's cut. */
+ * empty batch kept for a producer, segment rolling, grouping and deletion, and retention's
+ * three rules (retention.ms, retention.bytes, the log start offset). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "sim/kafka/cleaner.h"
 #include "sim/kafka/log.h"
+#include "sim/kafka/retention.h"
 #include "tests/unit/tap.h"
 
 #define MS 1000LL
@@ -275,6 +277,63 @@ static void test_segments(void)
     plog_free(&l);
 }
 
+/* Five segments of one record each, a second apart; segment.ms 1 s. */
+static void five_segments(plog_t *l)
+{
+    plog_init(l);
+    log_config_t c = log_config_default();
+    c.segment_us = 1000 * MS;
+    plog_configure(l, &c);
+    for (int i = 0; i < 5; i++)
+        put(l, (int64_t)i * 1001 * MS, "k", "v", -1);
+}
+
+static void test_retention(void)
+{
+    plog_t l;
+    retention_result_t r;
+    five_segments(&l);
+    l.cfg.retention_us = 2500 * MS;
+    ok(retention_delete(&l, RETENTION_TIME, 5000 * MS, &r) && r.segments == 3 &&
+           l.log_start == 3,
+       "retention.ms: at 5 s the segments whose newest record is older than 2.5 s go (0..2)");
+    ok(!retention_delete(&l, RETENTION_TIME, 5000 * MS, &r), "a second run finds nothing more");
+    l.cfg.retention_us = -1;
+    ok(!retention_delete(&l, RETENTION_TIME, 1000000 * MS, &r), "retention.ms = -1 keeps everything");
+    plog_free(&l);
+
+    five_segments(&l);
+    int64_t one = l.segs[0].bytes;
+    l.cfg.retention_bytes = l.bytes - one - 1;
+    ok(retention_delete(&l, RETENTION_SIZE, 0, &r) && r.segments == 1 && l.log_start == 1,
+       "retention.bytes: one byte too many removes one whole segment");
+    l.cfg.retention_bytes = l.bytes - 1;
+    ok(!retention_delete(&l, RETENTION_SIZE, 0, &r),
+       "a log over the limit by less than its oldest segment keeps it (it would go under)");
+    l.cfg.retention_bytes = l.bytes;
+    ok(!retention_delete(&l, RETENTION_SIZE, 0, &r), "a log exactly at the limit keeps all");
+    plog_free(&l);
+
+    five_segments(&l);
+    l.cfg.retention_us = 0;
+    l.hw = 3;
+    ok(retention_delete(&l, RETENTION_TIME, 100000 * MS, &r) && r.segments == 3 && l.log_start == 3,
+       "only segments wholly below the high watermark are deleted");
+    l.hw = l.leo;
+    ok(retention_delete(&l, RETENTION_TIME, 100000 * MS, &r) && l.n == 0 && l.log_start == 5 &&
+           l.n_segs == 1,
+       "when every segment is old, the log rolls an empty active segment and deletes them all");
+    ok(!retention_delete(&l, RETENTION_TIME, 100000 * MS, &r),
+       "the empty active segment is never deleted");
+    plog_free(&l);
+
+    five_segments(&l);
+    plog_raise_log_start(&l, 3);
+    ok(retention_delete(&l, RETENTION_LOG_START, 0, &r) && r.segments == 3 && l.recs[0].offset == 3,
+       "segments wholly below a raised log start offset go");
+    plog_free(&l);
+}
+
 int main(void)
 {
     test_offset_map();
@@ -282,5 +341,6 @@ int main(void)
     test_cleanable_range();
     test_producer_batch_kept();
     test_segments();
+    test_retention();
     return tap_done();
 }
