@@ -334,7 +334,11 @@ void fold_role(model_t *m, uint32_t i, const cJSON *ev)
 
 void fold_truncate(model_t *m, uint32_t i, const cJSON *ev)
 {
-    st_log_remove(&m->st, log_entity(m, ev, i), i, trace_int(ev, "to", 0), false);
+    int64_t to = trace_int(ev, "to", 0);
+    st_log_remove(&m->st, log_entity(m, ev, i), i, to, false);
+    /* A follower behind its leader's log start starts over, empty, at `to`. */
+    if (to > trace_int(ev, "from", 0))
+        st_log_remove(&m->st, log_entity(m, ev, i), i, to, true);
 }
 
 /* The cleaner removed records: the event lists their offsets. */

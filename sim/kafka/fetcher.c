@@ -86,8 +86,9 @@ static void fetcher_timer(void *a, void *bb, int64_t leader)
     fetcher_kick(b, (int32_t)leader);
 }
 
+/* `removed` counts records: after cleaning, a log holds fewer records than offsets. */
 static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, int64_t to,
-                           const char *why)
+                           int64_t removed, const char *why)
 {
     cJSON *ev = world_trace(b->w, b->node, "truncate");
     if (!ev)
@@ -95,7 +96,7 @@ static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, 
     trace_add_tp(ev, part->topic, part->partition);
     trace_add_int(ev, "from", from);
     trace_add_int(ev, "to", to);
-    trace_add_int(ev, "removed", from - to);
+    trace_add_int(ev, "removed", removed);
     cJSON_AddStringToObject(ev, "reason", why);
     world_emit(b->w, ev);
 }
@@ -103,9 +104,10 @@ static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, 
 static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const char *why)
 {
     int64_t from = part->log.leo;
+    size_t n = part->log.n;
     plog_truncate(&part->log, offset);
     if (part->log.leo < from)
-        trace_truncate(b, part, from, part->log.leo, why);
+        trace_truncate(b, part, from, part->log.leo, (int64_t)(n - part->log.n), why);
 }
 
 /* AbstractFetcherThread.fetchOffsetAndTruncate: the leader's log starts past our end
@@ -114,15 +116,7 @@ static void start_at_leader_log_start(broker_t *b, bpartition_t *part, int64_t s
 {
     int64_t from = part->log.leo, removed = (int64_t)part->log.n;
     plog_truncate_fully(&part->log, start);
-    cJSON *ev = world_trace(b->w, b->node, "truncate");
-    if (!ev)
-        return;
-    trace_add_tp(ev, part->topic, part->partition);
-    trace_add_int(ev, "from", from);
-    trace_add_int(ev, "to", start);
-    trace_add_int(ev, "removed", removed);
-    cJSON_AddStringToObject(ev, "reason", "behind the leader's log start offset");
-    world_emit(b->w, ev);
+    trace_truncate(b, part, from, start, removed, "behind the leader's log start offset");
 }
 
 /* AbstractFetcherThread.getOffsetTruncationState: the leader's epoch and end offset
