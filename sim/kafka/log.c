@@ -232,10 +232,14 @@ static int64_t batches_bytes(const plog_t *l, size_t from, size_t to)
 void plog_truncate(plog_t *l, int64_t offset)
 {
     size_t bi = plog_find_batch(l, offset);
-    if (bi < l->n_batches) {
+    if (offset < l->leo) {
+        /* Whole batches go; an offset in a gap the cleaner left is the new end itself. */
+        int64_t end = bi < l->n_batches && l->batches[bi].base_offset < offset
+                          ? l->batches[bi].base_offset
+                          : offset;
         l->bytes -= batches_bytes(l, bi, l->n_batches);
-        l->n = l->batches[bi].first;
-        l->leo = l->batches[bi].base_offset;
+        l->n = bi < l->n_batches ? l->batches[bi].first : l->n;
+        l->leo = end;
         l->n_batches = bi;
         if (l->hw > l->leo)
             l->hw = l->leo;

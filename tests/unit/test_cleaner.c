@@ -274,6 +274,10 @@ static void test_segments(void)
     ok(l.leo == 48 && l.n_batches == 1 && l.n == 0,
        "a follower takes a cleaned batch with no records past a gap: the log end follows it");
     plog_check(&l);
+    plog_truncate(&l, 44);
+    ok(l.leo == 44 && l.n_batches == 0,
+       "truncating to an offset in a gap ends the log at that offset, the batch after it gone");
+    plog_check(&l);
     plog_free(&l);
 }
 
