@@ -105,6 +105,7 @@ struct broker {
     /* log manager (log_manager.c) */
     int64_t retention_check, cleaner_backoff; /* µs */
     struct offset_map *clean_map;             /* the cleaner thread's dedupe buffer */
+    bool cleaner_noted, reject_noted;         /* their simplifications were traced */
 };
 
 /* broker.c */

@@ -32,6 +32,19 @@ void logmgr_free(broker_t *b)
     b->clean_map = NULL;
 }
 
+/* Says once per broker where ksim's cleaner or validator differs from Kafka's. */
+static void note_simplification(broker_t *b, bool *noted, const char *what)
+{
+    if (*noted)
+        return;
+    *noted = true;
+    cJSON *ev = world_trace(b->w, b->node, "simplification");
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "what", what);
+    world_emit(b->w, ev);
+}
+
 static double ratio4(double r)
 {
     return round(r * 10000.0) / 10000.0;
@@ -145,6 +158,9 @@ static bool clean_filthiest(broker_t *b)
     clean_result_t res;
     if (!cleaner_clean(&best->log, b->clean_map, &best_r, b->w->now, &res))
         return false;
+    note_simplification(b, &b->cleaner_noted,
+                        "a cleaning pass takes no virtual time here; Kafka's cleaner thread "
+                        "reads and rewrites segments on disk, which takes real time");
     trace_clean(b, best, &best_r, &res);
     clean_result_free(&res);
     return true;
@@ -206,5 +222,8 @@ int16_t logmgr_check_append(broker_t *b, const bpartition_t *part, const log_inp
         cJSON_AddStringToObject(ev, "message", full);
         world_emit(b->w, ev);
     }
+    note_simplification(b, &b->reject_noted,
+                        "the Produce response carries INVALID_RECORD but not Kafka's error "
+                        "message and record errors (they are in the record_rejected event)");
     return KERR_INVALID_RECORD;
 }
