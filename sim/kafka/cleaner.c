@@ -396,5 +396,6 @@ bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t
     free(keep);
     free(keep_empty);
     plog_repack(l);
+    plog_check(l);
     return true;
 }

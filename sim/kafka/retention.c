@@ -65,5 +65,6 @@ bool retention_delete(plog_t *l, retention_reason_t reason, int64_t now,
     out->bytes = plog_delete_segments(l, n);
     out->new_start = l->log_start;
     plog_repack(l);
+    plog_check(l);
     return true;
 }
