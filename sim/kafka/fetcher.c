@@ -104,8 +104,11 @@ static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const c
 {
     int64_t from = part->log.leo;
     plog_truncate(&part->log, offset);
-    if (part->log.leo < from)
+    if (part->log.leo < from) {
+        /* UnifiedLog.truncateTo reloads the producer state up to the new end. */
+        pstate_rebuild(&part->pstate, &part->log);
         trace_truncate(b, part, from, part->log.leo, why);
+    }
 }
 
 /* AbstractFetcherThread.getOffsetTruncationState: the leader's epoch and end offset
@@ -129,7 +132,8 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
             continue;
         if (batch->base_offset > part->log.leo)
             break;
-        plog_append_copy(&part->log, pr->recs + batch->first, batch->n, batch->size);
+        plog_append_copy(&part->log, batch, pr->recs + batch->first);
+        pstate_update(&part->pstate, batch);
     }
     if (part->log.leo == from)
         return;

@@ -94,16 +94,24 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
     b->first = l->n;
     b->n = n;
     b->size = meta->size;
+    b->producer_id = meta->producer_id;
+    b->producer_epoch = meta->producer_epoch;
+    b->base_sequence = meta->base_sequence;
+    b->last_sequence = meta->base_sequence < 0 ? -1 : seq_add(meta->base_sequence, n - 1);
+    b->flags = meta->flags;
+    b->max_timestamp = INT64_MIN;
     for (int32_t i = 0; i < n; i++) {
         log_record_t *r = &l->recs[l->n++];
         r->offset = base + i;
+        if (in[i].timestamp > b->max_timestamp)
+            b->max_timestamp = in[i].timestamp;
         r->timestamp = in[i].timestamp;
         r->key = (bytes_t){ arena_copy(l->arena, in[i].key.p, in[i].key.len), in[i].key.len };
         r->value = (bytes_t){ arena_copy(l->arena, in[i].value.p, in[i].value.len),
                               in[i].value.len };
         r->producer_id = meta->producer_id;
         r->producer_epoch = meta->producer_epoch;
-        r->sequence = meta->base_sequence < 0 ? -1 : meta->base_sequence + i;
+        r->sequence = meta->base_sequence < 0 ? -1 : seq_add(meta->base_sequence, i);
         r->leader_epoch = meta->leader_epoch;
         r->batch = (uint32_t)l->n_batches;
         r->flags = meta->flags;
@@ -115,17 +123,14 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
     return base;
 }
 
-void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size)
+void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs)
 {
-    assert(n > 0 && recs[0].offset == l->leo);
-    reserve(l, (size_t)n);
+    assert(batch->base_offset == l->leo);
+    reserve(l, (size_t)batch->n);
     log_batch_t *b = &l->batches[l->n_batches];
-    b->base_offset = recs[0].offset;
-    b->last_offset = recs[n - 1].offset;
+    *b = *batch;
     b->first = l->n;
-    b->n = n;
-    b->size = size;
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = 0; i < batch->n; i++) {
         log_record_t *r = &l->recs[l->n++];
         *r = recs[i];
         r->key = (bytes_t){ arena_copy(l->arena, recs[i].key.p, recs[i].key.len),
@@ -136,8 +141,9 @@ void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t si
     }
     l->n_batches++;
     l->leo = b->last_offset + 1;
-    l->bytes += size;
-    plog_assign_epoch(l, recs[0].leader_epoch, b->base_offset);
+    l->bytes += b->size;
+    if (batch->n > 0)
+        plog_assign_epoch(l, recs[0].leader_epoch, b->base_offset);
 }
 
 void plog_truncate(plog_t *l, int64_t offset)
@@ -219,6 +225,11 @@ size_t plog_find_batch(const plog_t *l, int64_t offset)
             hi = mid;
     }
     return lo;
+}
+
+int32_t seq_add(int32_t seq, int32_t n)
+{
+    return seq > INT32_MAX - n ? n - (INT32_MAX - seq) - 1 : seq + n;
 }
 
 /* Zig-zag varint length, as Kafka's ByteUtils.sizeOfVarint/Varlong. */

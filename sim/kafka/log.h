@@ -30,6 +30,12 @@ typedef struct log_batch {
     size_t first;     /* index of its first record */
     int32_t n;        /* records */
     int32_t size;     /* bytes, Kafka's record batch format */
+    /* The batch header's producer fields, which producer state is rebuilt from. */
+    int64_t producer_id;    /* -1: none */
+    int16_t producer_epoch;
+    int32_t base_sequence, last_sequence; /* -1: none */
+    int64_t max_timestamp;  /* µs */
+    uint8_t flags;          /* LOG_REC_* */
 } log_batch_t;
 
 /* A record as a producer hands it to the log. */
@@ -75,9 +81,9 @@ void plog_init(plog_t *l);
 void plog_free(plog_t *l);
 /* Appends one batch; returns its base offset. Copies keys and values. */
 int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_append_t *meta);
-/* A follower's append: one batch exactly as the leader wrote it (same offsets, leader
- * epoch, producer fields), starting at the log end. `recs` hold n records of one batch. */
-void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size);
+/* A follower's append: one batch exactly as the leader wrote it (same offsets, header,
+ * leader epoch), starting at the log end. `recs` hold the batch's batch->n records. */
+void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs);
 /* Drops every batch that ends at or after `offset` (offsets at batch boundaries), and the
  * epoch cache entries that start at or after the new log end; the high watermark follows
  * down. */
@@ -96,6 +102,9 @@ int64_t plog_epoch_end(const plog_t *l, int32_t epoch, int32_t *out_epoch);
 size_t plog_find(const plog_t *l, int64_t offset);
 /* Index of the batch holding `offset` or the first after it (n_batches when none). */
 size_t plog_find_batch(const plog_t *l, int64_t offset);
+
+/* DefaultRecordBatch.incrementSequence: sequences wrap from INT32_MAX to 0. */
+int32_t seq_add(int32_t seq, int32_t n);
 
 /* Kafka's sizes: the record batch header and one record in the v2 format. */
 #define RECORD_BATCH_OVERHEAD 61

@@ -760,12 +760,6 @@ static void test_config_errors(void)
     ok(e->p != NULL, "linger.ms=Long.MAX_VALUE works with delivery.timeout.ms=Integer.MAX_VALUE");
     env_free(e);
 
-    const char *idem[] = { "enable.idempotence", "true", NULL };
-    e = env_new(1, 1, 1, idem);
-    ok(e->p == NULL, "enable.idempotence=true is refused while idempotence is not modelled");
-    ok(strstr(e->f.err, "enable.idempotence") != NULL, "the message names enable.idempotence");
-    env_free(e);
-
     /* The world is bounded: one more client than fits is refused with a message. */
     e = env_new(1, 1, 1, NULL);
     config_t pc;
