@@ -199,6 +199,15 @@ uint64_t producer_pending(const producer_t *p)
     return p->pending;
 }
 
+bool producer_id(const producer_t *p, int64_t *id, int16_t *epoch)
+{
+    if (!p->idempotent || !tm_has_pid(&p->tm))
+        return false;
+    *id = p->tm.pid;
+    *epoch = p->tm.epoch;
+    return true;
+}
+
 void prod_notify(producer_t *p)
 {
     /* Listeners may send again, and so finish records or flush: each round takes the
