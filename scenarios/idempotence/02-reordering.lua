@@ -6,7 +6,9 @@
 -- 客户端按序列号顺序重发：顺序得以保持。
 -- Two identical clusters, one producer each, the same story: four records A, B, C, D sent
 -- 1 ms apart (linger.ms=0, so each goes in its own request), and the request carrying A is
--- lost. Nothing here is scripted but the loss: the order is what each protocol makes of it.
+-- lost. As on TCP, the connection is then broken: B, C and D, sent behind A on it, are lost
+-- with it. Nothing here is scripted but the loss: the order is what each protocol makes of
+-- the retries.
 
 local w = ksim.world{ seed = 21 }
 
@@ -45,11 +47,14 @@ for _, s in ipairs({ classic, idem }) do
 end
 
 w:at(300, function()
-  w:note("classic: the broker appends B, C and D as they come; A is retried after " ..
-         "request.timeout.ms (1 s) and lands last.")
-  w:note("idem: the broker refuses B (sequence 2) with OUT_OF_ORDER_SEQUENCE_NUMBER: after " ..
-         "the warm-up's sequence 0 it expects 1, A's. The producer puts B back behind A; C " ..
-         "and D, not numbered yet, wait behind B until A is through.")
+  w:note("Both: A's request was lost, and B, C and D went on the same (now broken) " ..
+         "connection. After request.timeout.ms (1 s) the producer closes it and all four " ..
+         "requests fail at once.")
+  w:note("classic: each failed batch goes back to the head of the partition's queue " ..
+         "(RecordAccumulator.reenqueue), the last one handled first in line: they are " ..
+         "sent again D, C, B, A.")
+  w:note("idem: a retried batch keeps its sequence number and goes only when it is the " ..
+         "first one in flight: A (sequence 1), then B, C, D.")
 end)
 
 w:run()
@@ -64,11 +69,9 @@ end
 
 w:note("classic log: " .. order(classic) .. "    idem log: " .. order(idem))
 ksim.check(done.classic and done.idem, "both producers delivered all four records")
-ksim.check(order(classic) == "B C D A",
-           "without idempotence the retried record A lands after B, C and D: order is lost")
+ksim.check(order(classic) == "D C B A",
+           "without idempotence the retries land in reverse (D C B A): send order is lost")
 ksim.check(order(idem) == "A B C D", "with idempotence the log keeps send order: A B C D")
 ksim.check(#idem.c:log("events", 0) == 5 and #classic.c:log("events", 0) == 5,
            "neither log holds a duplicate")
-w:note("Fine print: a broker with no state for a producer id accepts any sequence (Kafka " ..
-       "2.5+), so had A been the producer's very first batch, B would have been taken. " ..
-       "docs/idempotence.md shows that case.")
+w:note("幂等生产者在 max.in.flight ≤ 5 时保证分区内有序：Broker 为每个 PID 保留最近 5 个批次。")

@@ -317,11 +317,15 @@ static void send_bg(broker_t *b, msg_t *m)
     broker_send(b, b->controller, m);
 }
 
+/* The controller channel is silent: Kafka's NodeToControllerChannelManager closes the
+ * connection on a request timeout, and every request after goes on a new one. */
 static void md_fetch_timeout(void *a, void *bb, int64_t corr)
 {
     broker_t *b = a;
-    if (b->md_fetching && b->md_fetch_corr == corr)
-        send_md_fetch(b);
+    if (!b->md_fetching || b->md_fetch_corr != corr)
+        return;
+    net_close(b->w->net, b->node->id, b->controller);
+    send_md_fetch(b);
 }
 
 /* A long poll of the metadata log; unanswered after controller.quorum.request.timeout.ms,

@@ -251,7 +251,7 @@ static void test_order(void)
 {
     char order[5];
     order_run("false", order);
-    is_str(order, "BCDA", "without idempotence, five in flight: the retried A lands last");
+    is_str(order, "DCBA", "without idempotence, five in flight: the retries land in reverse");
     order_run("true", order);
     is_str(order, "ABCD", "with idempotence, five in flight: the log keeps send order");
 }
