@@ -26,6 +26,7 @@ static const struct {
     { API_ALTER_PARTITION, "AlterPartition" },
     { API_BROKER_REGISTRATION, "BrokerRegistration" },
     { API_BROKER_HEARTBEAT, "BrokerHeartbeat" },
+    { API_ALLOCATE_PRODUCER_IDS, "AllocateProducerIds" },
     { API_SYNTHETIC, "Synthetic" },
 };
 
@@ -52,7 +53,7 @@ const char *api_all_names(void)
     return "Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, "
            "JoinGroup, Heartbeat, LeaveGroup, SyncGroup, InitProducerId, AddPartitionsToTxn, "
            "AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, AlterPartition, "
-           "BrokerRegistration, BrokerHeartbeat";
+           "BrokerRegistration, BrokerHeartbeat, AllocateProducerIds";
 }
 
 static const struct {
@@ -69,6 +70,7 @@ static const struct {
     { KERR_REQUEST_TIMED_OUT, "REQUEST_TIMED_OUT", 1 },
     { KERR_MESSAGE_TOO_LARGE, "MESSAGE_TOO_LARGE", 0 },
     { KERR_NETWORK_EXCEPTION, "NETWORK_EXCEPTION", 1 },
+    { KERR_COORDINATOR_LOAD_IN_PROGRESS, "COORDINATOR_LOAD_IN_PROGRESS", 1 },
     { KERR_NOT_ENOUGH_REPLICAS, "NOT_ENOUGH_REPLICAS", 1 },
     { KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, "NOT_ENOUGH_REPLICAS_AFTER_APPEND", 1 },
     { KERR_INVALID_REQUIRED_ACKS, "INVALID_REQUIRED_ACKS", 0 },

@@ -125,6 +125,8 @@ static const cfg_def_t broker_defs[] = {
     INT_MIN_("min.insync.replicas", "1", 1),
     INT_RANGE_("num.partitions", "1", 1, 100000),
     UNMODELLED("offsets.topic.num.partitions", CFG_INT, "50"),
+    INT_MIN_("producer.id.expiration.check.interval.ms", "600000", 1),
+    INT_MIN_("producer.id.expiration.ms", "86400000", 1),
     INT_MIN_("replica.fetch.backoff.ms", "1000", 0),
     INT_MIN_("replica.fetch.max.bytes", "1048576", 0),
     INT_MIN_("replica.fetch.min.bytes", "1", 1),

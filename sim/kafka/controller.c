@@ -429,6 +429,37 @@ static void handle_alter_partition(controller_t *c, msg_t *m)
         answer_parked(c);
 }
 
+/* ProducerIdControlManager: the next block of 1000 producer ids for a registered broker,
+ * written to the metadata log so that no id is handed out twice. */
+static void handle_allocate_pids(controller_t *c, msg_t *m)
+{
+    const alloc_pids_t *req = m->body;
+    alloc_pids_t *resp = proto_calloc(1, sizeof *resp);
+    *resp = *req;
+    const md_broker_t *b = md_broker(&c->img, req->broker_id);
+    if (!b || !b->registered) {
+        resp->error = KERR_BROKER_ID_NOT_REGISTERED;
+    } else if (b->epoch != req->broker_epoch) {
+        resp->error = KERR_STALE_BROKER_EPOCH;
+    } else {
+        resp->first = c->img.next_producer_id;
+        resp->len = PRODUCER_ID_BLOCK_SIZE;
+        md_record_t r = { .kind = MD_PRODUCER_IDS, .broker = req->broker_id,
+                          .broker_epoch = req->broker_epoch,
+                          .next_producer_id = resp->first + resp->len };
+        append(c, &r);
+        cJSON *ev = world_trace(c->w, c->node, "producer_ids_allocated");
+        if (ev) {
+            cJSON_AddStringToObject(ev, "broker", broker_name(c, req->broker_id));
+            trace_add_int(ev, "first", resp->first);
+            trace_add_int(ev, "last", resp->first + resp->len - 1);
+            world_emit(c->w, ev);
+        }
+    }
+    reply(c, m, API_ALLOCATE_PRODUCER_IDS, resp, &alloc_pids_resp_ops, false);
+    answer_parked(c);
+}
+
 /* ---- the metadata log, fetched by brokers ---- */
 
 #define MD_FETCH_MAX_RECORDS 4096
@@ -522,6 +553,9 @@ static void on_message(node_t *n, msg_t *m)
         break;
     case API_FETCH:
         handle_md_fetch(c, m);
+        break;
+    case API_ALLOCATE_PRODUCER_IDS:
+        handle_allocate_pids(c, m);
         break;
     default:
         break;

@@ -106,8 +106,11 @@ static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const c
     int64_t from = part->log.leo;
     size_t n = part->log.n;
     plog_truncate(&part->log, offset);
-    if (part->log.leo < from)
+    if (part->log.leo < from) {
+        /* UnifiedLog.truncateTo reloads the producer state up to the new end. */
+        pstate_rebuild(&part->pstate, &part->log);
         trace_truncate(b, part, from, part->log.leo, (int64_t)(n - part->log.n), why);
+    }
 }
 
 /* AbstractFetcherThread.fetchOffsetAndTruncate: the leader's log starts past our end
@@ -116,6 +119,7 @@ static void start_at_leader_log_start(broker_t *b, bpartition_t *part, int64_t s
 {
     int64_t from = part->log.leo, removed = (int64_t)part->log.n;
     plog_truncate_fully(&part->log, start);
+    pstate_rebuild(&part->pstate, &part->log);
     trace_truncate(b, part, from, start, removed, "behind the leader's log start offset");
 }
 
@@ -139,7 +143,8 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
         if (batch->base_offset < part->log.leo)
             continue;
         /* The leader's cleaner may have left gaps between batches, and empty batches. */
-        plog_append_batch(&part->log, batch, pr->recs + batch->first);
+        plog_append_copy(&part->log, batch, pr->recs + batch->first);
+        pstate_update(&part->pstate, batch);
     }
     if (part->log.leo == from)
         return;

@@ -154,9 +154,13 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
                         .producer_id = meta->producer_id,
                         .producer_epoch = meta->producer_epoch,
                         .base_sequence = meta->base_sequence,
+                        .last_sequence = meta->base_sequence < 0
+                                             ? -1
+                                             : seq_add(meta->base_sequence, n - 1),
                         .leader_epoch = meta->leader_epoch,
                         .max_timestamp = max_ts,
-                        .delete_horizon = -1 };
+                        .delete_horizon = -1,
+                        .flags = meta->flags };
     for (int32_t i = 0; i < n; i++) {
         log_record_t *r = &l->recs[l->n++];
         r->offset = base + i;
@@ -166,7 +170,7 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
                               in[i].value.len };
         r->producer_id = meta->producer_id;
         r->producer_epoch = meta->producer_epoch;
-        r->sequence = meta->base_sequence < 0 ? -1 : meta->base_sequence + i;
+        r->sequence = meta->base_sequence < 0 ? -1 : seq_add(meta->base_sequence, i);
         r->leader_epoch = meta->leader_epoch;
         r->batch = (uint32_t)l->n_batches;
         r->flags = meta->flags;
@@ -178,35 +182,15 @@ int64_t plog_append(plog_t *l, const log_input_t *in, int32_t n, const log_appen
     return base;
 }
 
-void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size)
+void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs)
 {
-    assert(n > 0);
-    log_batch_t b = { .base_offset = recs[0].offset,
-                      .last_offset = recs[n - 1].offset,
-                      .n = n,
-                      .size = size,
-                      .producer_id = recs[0].producer_id,
-                      .producer_epoch = recs[0].producer_epoch,
-                      .base_sequence = recs[0].sequence,
-                      .leader_epoch = recs[0].leader_epoch,
-                      .max_timestamp = recs[0].timestamp,
-                      .delete_horizon = -1 };
-    for (int32_t i = 1; i < n; i++)
-        if (recs[i].timestamp > b.max_timestamp)
-            b.max_timestamp = recs[i].timestamp;
-    plog_append_batch(l, &b, recs);
-}
-
-void plog_append_batch(plog_t *l, const log_batch_t *hdr, const log_record_t *recs)
-{
-    assert(hdr->base_offset >= l->leo && hdr->last_offset >= hdr->base_offset);
-    int32_t n = hdr->n;
-    reserve(l, (size_t)n);
-    seg_before_append(l, hdr->base_offset, hdr->size, hdr->max_timestamp);
+    assert(batch->base_offset >= l->leo && batch->last_offset >= batch->base_offset);
+    reserve(l, (size_t)batch->n);
+    seg_before_append(l, batch->base_offset, batch->size, batch->max_timestamp);
     log_batch_t *b = &l->batches[l->n_batches];
-    *b = *hdr;
+    *b = *batch;
     b->first = l->n;
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = 0; i < batch->n; i++) {
         log_record_t *r = &l->recs[l->n++];
         *r = recs[i];
         r->key = (bytes_t){ arena_copy(l->arena, recs[i].key.p, recs[i].key.len),
@@ -218,7 +202,8 @@ void plog_append_batch(plog_t *l, const log_batch_t *hdr, const log_record_t *re
     l->n_batches++;
     l->leo = b->last_offset + 1;
     l->bytes += b->size;
-    plog_assign_epoch(l, b->leader_epoch, b->base_offset);
+    plog_assign_epoch(l, batch->n > 0 ? recs[0].leader_epoch : batch->leader_epoch,
+                      b->base_offset);
 }
 
 static int64_t batches_bytes(const plog_t *l, size_t from, size_t to)
@@ -338,6 +323,11 @@ size_t plog_find_batch(const plog_t *l, int64_t offset)
             hi = mid;
     }
     return lo;
+}
+
+int32_t seq_add(int32_t seq, int32_t n)
+{
+    return seq > INT32_MAX - n ? n - (INT32_MAX - seq) - 1 : seq + n;
 }
 
 /* Zig-zag varint length, as Kafka's ByteUtils.sizeOfVarint/Varlong. */

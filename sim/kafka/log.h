@@ -37,12 +37,14 @@ typedef struct log_batch {
     size_t first;     /* index of its first record */
     int32_t n;        /* records */
     int32_t size;     /* bytes, Kafka's record batch format */
+    /* The batch header's fields: producer state is rebuilt from the producer fields. */
     int64_t producer_id;    /* -1: none */
     int16_t producer_epoch;
-    int32_t base_sequence;  /* -1: none */
+    int32_t base_sequence, last_sequence; /* -1: none */
     int32_t leader_epoch;
     int64_t max_timestamp;  /* µs */
     int64_t delete_horizon; /* µs: when its tombstones may go (KIP-534); -1: not set */
+    uint8_t flags;          /* LOG_REC_* */
 } log_batch_t;
 
 /* A record as a producer hands it to the log. */
@@ -103,13 +105,11 @@ void plog_configure(plog_t *l, const log_config_t *cfg);
 void plog_free(plog_t *l);
 /* Appends one batch; returns its base offset. Copies keys and values. */
 int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_append_t *meta);
-/* A follower's append: one batch exactly as the leader wrote it (same offsets, leader
- * epoch, producer fields), starting at the log end. `recs` hold n records of one batch. */
-void plog_append_copy(plog_t *l, const log_record_t *recs, int32_t n, int32_t size);
-/* A follower's append of one batch as the leader holds it, header and all: it may have
- * fewer records than offsets, or none, after the leader's cleaner (its base offset is at
- * or after the log end; gaps are fine). */
-void plog_append_batch(plog_t *l, const log_batch_t *b, const log_record_t *recs);
+/* A follower's append: one batch exactly as the leader holds it (same offsets, header,
+ * leader epoch), at or after the log end. `recs` hold the batch's batch->n records: after
+ * the leader's cleaner a batch may hold fewer records than offsets, or none, and gaps
+ * between batches are fine. */
+void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs);
 /* Drops every batch that ends at or after `offset` (offsets at batch boundaries), and the
  * epoch cache entries that start at or after the new log end; the high watermark follows
  * down. */
@@ -131,6 +131,9 @@ int64_t plog_epoch_end(const plog_t *l, int32_t epoch, int32_t *out_epoch);
 size_t plog_find(const plog_t *l, int64_t offset);
 /* Index of the batch holding `offset` or the first after it (n_batches when none). */
 size_t plog_find_batch(const plog_t *l, int64_t offset);
+
+/* DefaultRecordBatch.incrementSequence: sequences wrap from INT32_MAX to 0. */
+int32_t seq_add(int32_t seq, int32_t n);
 
 /* ---- segments, for retention and the cleaner ---- */
 

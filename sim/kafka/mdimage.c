@@ -106,6 +106,9 @@ void md_image_apply(md_image_t *img, const md_record_t *r)
         b->fenced = r->change != MD_UNFENCE;
         break;
     }
+    case MD_PRODUCER_IDS:
+        img->next_producer_id = r->next_producer_id;
+        break;
     }
 }
 

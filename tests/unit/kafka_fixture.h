@@ -90,6 +90,23 @@ static inline void fixture_free(fixture_t *f)
     free(f->ev);
 }
 
+/* ---- faults, as world_schedule callbacks (a: the world, b: the node) ---- */
+
+static inline void fixture_crash_cb(void *a, void *b, int64_t arg)
+{
+    (void)arg;
+    world_crash(a, b, "random crash");
+}
+
+/* Restarts the node unless it is already up. */
+static inline void fixture_restart_cb(void *a, void *b, int64_t arg)
+{
+    node_t *n = b;
+    (void)arg;
+    if (!n->up)
+        world_restart(a, n);
+}
+
 /* ---- reading the kept trace ---- */
 
 static inline int64_t ev_t(const cJSON *ev)

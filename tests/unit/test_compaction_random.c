@@ -46,18 +46,6 @@ static void send_one(void *a, void *b, int64_t i)
                                  -1, err, sizeof err);
 }
 
-static void crash_cb(void *a, void *b, int64_t arg)
-{
-    world_crash(a, b, "random crash");
-}
-
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    node_t *n = b;
-    if (!n->up)
-        world_restart(a, n);
-}
-
 /* The number in "k12" or "r12" (the log's bytes are not NUL-terminated). */
 static int num_of(bytes_t b)
 {
@@ -159,8 +147,8 @@ static bool run_seed(uint64_t seed, int *passes, char *why, size_t n)
     for (int k = 0; k < CRASHES; k++) {
         node_t *b = cluster_broker(r->f.c, (int)rng_range(&r->rng, 1, BROKERS));
         int64_t at = rng_range(&r->rng, 0, WINDOW);
-        world_schedule(r->f.w, at, crash_cb, r->f.w, b, 0);
-        world_schedule(r->f.w, at + rng_range(&r->rng, 500, 15000) * US_PER_MS, restart_cb,
+        world_schedule(r->f.w, at, fixture_crash_cb, r->f.w, b, 0);
+        world_schedule(r->f.w, at + rng_range(&r->rng, 500, 15000) * US_PER_MS, fixture_restart_cb,
                        r->f.w, b, 0);
     }
     world_run(r->f.w, 150 * US_PER_S, NULL, NULL);
