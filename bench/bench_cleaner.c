@@ -61,7 +61,9 @@ int main(void)
     cleaner_range(&l, now, &r);
     clean_result_t res;
     double t2 = bench_wall();
-    if (!cleaner_wants(&l, &r) || !cleaner_clean(&l, map, &r, now, &res)) {
+    pstate_t producers; /* no idempotent producer wrote this log */
+    pstate_init(&producers);
+    if (!cleaner_wants(&l, &r) || !cleaner_clean(&l, map, &r, &producers, now, &res)) {
         fprintf(stderr, "bench_cleaner: the log was not cleaned\n");
         return 1;
     }
@@ -79,6 +81,7 @@ int main(void)
            (long long)res.map_entries);
     clean_result_free(&res);
     omap_free(map);
+    pstate_free(&producers);
     plog_free(&l);
     return 0;
 }

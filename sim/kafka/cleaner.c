@@ -241,37 +241,16 @@ static void build_map(const plog_t *l, int64_t start, int64_t end, offset_map_t 
     }
 }
 
-typedef struct pid_last {
-    int64_t pid;
-    size_t batch;
-} pid_last_t;
-
-static int cmp_pid_last(const void *a, const void *b)
+/* Cleaner.isBatchLastRecordOfProducer: the batch that ends where an active producer's last
+ * batch ends keeps its header even when it keeps no record (BatchRetention.RETAIN_EMPTY),
+ * so the producer's state can be rebuilt from the log. Producers expired by
+ * producer.id.expiration.ms are no longer active: their batches can go. */
+static bool last_of_active_producer(const pstate_t *producers, const log_batch_t *b)
 {
-    const pid_last_t *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    return x->batch < y->batch ? -1 : x->batch > y->batch;
-}
-
-/* Marks the last batch of every producer id in the log: the cleaner keeps its header even
- * when it keeps none of its records (Kafka's BatchRetention.RETAIN_EMPTY), so producer
- * state can be rebuilt from the log. Every producer with a batch in the log counts as
- * active (ksim does not expire producer ids). */
-static void mark_last_of_producers(const plog_t *l, bool *last)
-{
-    pid_last_t *v = malloc((l->n_batches + 1) * sizeof *v);
-    if (!v)
-        abort();
-    size_t n = 0;
-    for (size_t i = 0; i < l->n_batches; i++)
-        if (l->batches[i].producer_id >= 0)
-            v[n++] = (pid_last_t){ l->batches[i].producer_id, i };
-    qsort(v, n, sizeof *v, cmp_pid_last);
-    for (size_t i = 0; i < n; i++)
-        if (i + 1 == n || v[i + 1].pid != v[i].pid)
-            last[v[i].batch] = true;
-    free(v);
+    if (b->producer_id < 0)
+        return false;
+    const pstate_entry_t *e = pstate_find(producers, b->producer_id);
+    return e && e->n > 0 && e->b[e->n - 1].last_offset == b->last_offset;
 }
 
 /* Cleaner.shouldRetainRecord for a v2 batch: anything past the map is kept; a record is
@@ -318,8 +297,8 @@ void clean_result_free(clean_result_t *r)
     r->removed = NULL;
 }
 
-bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t now,
-                   clean_result_t *out)
+bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
+                   const pstate_t *producers, int64_t now, clean_result_t *out)
 {
     memset(out, 0, sizeof *out);
     out->first_dirty = r->first_dirty;
@@ -343,12 +322,12 @@ bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t
     out->bytes_before = segs_bytes(l, 0, ns);
 
     bool *keep = calloc(nr + 1, sizeof *keep);
-    bool *keep_empty = calloc(l->n_batches + 1, sizeof *keep_empty);
+    bool *keep_empty = calloc(nb + 1, sizeof *keep_empty);
     if (!keep || !keep_empty)
         abort();
-    mark_last_of_producers(l, keep_empty);
     for (size_t bi = 0; bi < nb; bi++) {
         log_batch_t *b = &l->batches[bi];
+        keep_empty[bi] = last_of_active_producer(producers, b);
         bool tombstone_kept = false;
         for (int32_t i = 0; i < b->n; i++) {
             size_t ri = b->first + (size_t)i;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "producer_state.h"
 
 /* ---- the offset map ---- */
 
@@ -66,9 +67,10 @@ typedef struct clean_result {
 
 void clean_result_free(clean_result_t *r);
 
-/* Cleans `l` over `r` at time `now` with the (reused) map. False when not even the first
- * record of the dirty range fits the map (the log is left as it was). */
-bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, int64_t now,
-                   clean_result_t *out);
+/* Cleans `l` over `r` at time `now` with the (reused) map; `producers` is the log's
+ * producer state, whose active producers keep their last batch. False when not even the
+ * first record of the dirty range fits the map (the log is left as it was). */
+bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
+                   const pstate_t *producers, int64_t now, clean_result_t *out);
 
 #endif

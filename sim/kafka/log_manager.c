@@ -156,7 +156,7 @@ static bool clean_filthiest(broker_t *b)
     if (!best)
         return false;
     clean_result_t res;
-    if (!cleaner_clean(&best->log, b->clean_map, &best_r, b->w->now, &res))
+    if (!cleaner_clean(&best->log, b->clean_map, &best_r, &best->pstate, b->w->now, &res))
         return false;
     note_simplification(b, &b->cleaner_noted,
                         "a cleaning pass takes no virtual time here; Kafka's cleaner thread "

@@ -12,6 +12,7 @@
 
 #include "sim/kafka/cleaner.h"
 #include "sim/kafka/log.h"
+#include "sim/kafka/producer_state.h"
 #include "sim/kafka/retention.h"
 #include "tests/unit/tap.h"
 
@@ -67,7 +68,12 @@ static bool clean_now(plog_t *l, offset_map_t *m, int64_t now, clean_result_t *r
     cleaner_range(l, now, &r);
     if (!cleaner_wants(l, &r))
         return false;
-    bool done = cleaner_clean(l, m, &r, now, res);
+    /* The producer state as the broker keeps it: rebuilt from the log. */
+    pstate_t ps;
+    pstate_init(&ps);
+    pstate_rebuild(&ps, l);
+    bool done = cleaner_clean(l, m, &r, &ps, now, res);
+    pstate_free(&ps);
     plog_check(l);
     free(res->removed); /* the tests read the counts only, except where they say */
     return done;
@@ -231,6 +237,18 @@ static void test_producer_batch_kept(void)
     ok(l.batches[plog_find_batch(&l, 2)].base_offset == 3,
        "producer 8's emptied batch at offset 2 is not its last: it goes");
     is_int(res.empty_batches, 1, "the pass reports one empty batch kept");
+    /* Producer 7 expires (producer.id.expiration.ms): its empty batch may go now. */
+    put(&l, 0, "z", "y", -1);
+    clean_range_t r;
+    cleaner_range(&l, 20 * MS, &r);
+    pstate_t ps;
+    pstate_init(&ps);
+    pstate_rebuild(&ps, &l);
+    pstate_expire(&ps, 20 * MS, 1);
+    ok(cleaner_clean(&l, m, &r, &ps, 20 * MS, &res) && l.batches[0].base_offset == 3,
+       "once its producer id has expired, producer 7's empty batch goes too");
+    free(res.removed);
+    pstate_free(&ps);
     omap_free(m);
     plog_free(&l);
 }

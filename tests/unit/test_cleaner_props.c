@@ -170,7 +170,12 @@ static bool run_seed(unsigned seed, run_t *r, int *passes)
         if (!cleaner_wants(&r->l, &cr))
             continue;
         clean_result_t res;
-        if (!cleaner_clean(&r->l, map, &cr, r->now, &res))
+        pstate_t ps;
+        pstate_init(&ps);
+        pstate_rebuild(&ps, &r->l);
+        bool cleaned = cleaner_clean(&r->l, map, &cr, &ps, r->now, &res);
+        pstate_free(&ps);
+        if (!cleaned)
             continue;
         clean_result_free(&res);
         (*passes)++;
