@@ -358,17 +358,23 @@ static void handle_registration(controller_t *c, msg_t *m)
     reply(c, m, API_BROKER_REGISTRATION, resp, &registration_resp_ops, true);
 }
 
+/* A request of a registered broker must carry its current broker epoch. */
+static int16_t check_broker_epoch(const controller_t *c, int32_t id, int64_t epoch)
+{
+    const md_broker_t *b = md_broker(&c->img, id);
+    if (!b || !b->registered)
+        return KERR_BROKER_ID_NOT_REGISTERED;
+    return b->epoch == epoch ? KERR_NONE : KERR_STALE_BROKER_EPOCH;
+}
+
 static void handle_heartbeat(controller_t *c, msg_t *m)
 {
     const broker_heartbeat_t *req = m->body;
     broker_heartbeat_t *resp = proto_calloc(1, sizeof *resp);
     *resp = *req;
     const md_broker_t *b = md_broker(&c->img, req->broker_id);
-    if (!b || !b->registered) {
-        resp->error = KERR_BROKER_ID_NOT_REGISTERED;
-    } else if (b->epoch != req->broker_epoch) {
-        resp->error = KERR_STALE_BROKER_EPOCH;
-    } else {
+    resp->error = check_broker_epoch(c, req->broker_id, req->broker_epoch);
+    if (resp->error == KERR_NONE) {
         touch_session(c, req->broker_id);
         /* A fenced broker that has replayed the log up to its registration comes back. */
         if (b->fenced && req->metadata_offset >= c->sessions[req->broker_id - 1].caught_up_at)
@@ -436,12 +442,8 @@ static void handle_allocate_pids(controller_t *c, msg_t *m)
     const alloc_pids_t *req = m->body;
     alloc_pids_t *resp = proto_calloc(1, sizeof *resp);
     *resp = *req;
-    const md_broker_t *b = md_broker(&c->img, req->broker_id);
-    if (!b || !b->registered) {
-        resp->error = KERR_BROKER_ID_NOT_REGISTERED;
-    } else if (b->epoch != req->broker_epoch) {
-        resp->error = KERR_STALE_BROKER_EPOCH;
-    } else {
+    resp->error = check_broker_epoch(c, req->broker_id, req->broker_epoch);
+    if (resp->error == KERR_NONE) {
         resp->first = c->img.next_producer_id;
         resp->len = PRODUCER_ID_BLOCK_SIZE;
         md_record_t r = { .kind = MD_PRODUCER_IDS, .broker = req->broker_id,

@@ -68,17 +68,6 @@ static void run_to(env_t *e, int64_t t)
     world_run(e->f.w, t, NULL, NULL);
 }
 
-static const plog_t *log_of(env_t *e, int32_t partition)
-{
-    char err[256];
-    const plog_t *l = cluster_log(e->f.c, TOPIC, partition, err, sizeof err);
-    if (!l) {
-        tap_diag("no log: %s", err);
-        abort();
-    }
-    return l;
-}
-
 static int drop(env_t *e, int16_t api, fault_dir_t dir, int64_t count)
 {
     fault_spec_t f;
@@ -199,7 +188,7 @@ static void test_init_producer_id(void)
     send_value(e, 1, "c");
     send_value(e, 0, "d");
     run_idle(e);
-    const plog_t *l0 = log_of(e, 0), *l1 = log_of(e, 1);
+    const plog_t *l0 = fixture_log(&e->f, 0), *l1 = fixture_log(&e->f, 1);
     bool seqs = l0->n == 5;
     for (size_t i = 0; seqs && i < l0->n; i++)
         seqs = l0->recs[i].sequence == (int32_t)i && l0->recs[i].producer_id == 0;
@@ -215,7 +204,7 @@ static void test_lost_ack(void)
     drop(e, API_PRODUCE, DIR_RESPONSE, 1);
     int64_t h = send_value(e, 0, "pay");
     run_idle(e);
-    is_int(log_of(e, 0)->n, 1, "with idempotence the retry after a lost ACK is not appended again");
+    is_int(fixture_log(&e->f, 0)->n, 1, "with idempotence the retry after a lost ACK is not appended again");
     is_int(result(e, h)->offset, 0, "the record is acknowledged at its original offset 0");
     const cJSON *dup = nth(e, "duplicate", 1);
     ok(dup && trace_int(dup, "first_seq", -1) == 0 && trace_int(dup, "base_offset", -1) == 0,
@@ -238,7 +227,7 @@ static void order_run(const char *idempotence, char order[5])
         run_to(e, e->f.w->now + US_PER_MS);
     }
     run_idle(e);
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     memset(order, 0, 5);
     for (size_t i = 1; i < l->n && i <= 4; i++)
         order[i - 1] = l->recs[i].value.p[0];
@@ -287,7 +276,7 @@ static void test_epoch_bump(void)
        "the next batch goes under the bumped epoch from sequence 0");
     ok(nth(e, "sequence_rejected", 1) == NULL, "the broker takes a new epoch at sequence 0");
     ok(result(e, next)->error == KERR_NONE, "and the record after the bump is written");
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     ok(l->n == 3 && l->recs[2].producer_epoch == epoch && l->recs[2].sequence == 0,
        "the log holds W, X (written, its answers lost) and Y under the new epoch, sequence 0");
     env_free(e);
@@ -314,7 +303,7 @@ static void test_restart_new_id(void)
     run_idle(e);
     ok(producer_id(e->p, &id2, &epoch) && id2 == 1,
        "the restarted producer gets a new producer id (1, the next of the block)");
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     ok(l->n == 2 && l->recs[1].producer_id == 1 && l->recs[1].sequence == 0,
        "its resend is a first batch of a new producer: appended again");
     env_free(e);
@@ -332,7 +321,7 @@ static void test_restart_new_id(void)
     run_idle(e);
     ok(result(e, h)->error == KERR_NONE && result(e, h)->offset == 0,
        "after the broker's restart the retry is answered with the original offset");
-    is_int(log_of(e, 0)->n, 1, "and not appended again: producer state is rebuilt from the log");
+    is_int(fixture_log(&e->f, 0)->n, 1, "and not appended again: producer state is rebuilt from the log");
     env_free(e);
 }
 
