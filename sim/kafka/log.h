@@ -111,8 +111,8 @@ int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_app
  * between batches are fine. */
 void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs);
 /* Drops every batch that ends at or after `offset` (offsets at batch boundaries), and the
- * epoch cache entries that start at or after the new log end; the high watermark follows
- * down. */
+ * epoch cache entries that start at or after the new log end; the high watermark and the
+ * log start follow down. Below the first segment's base it truncates fully. */
 void plog_truncate(plog_t *l, int64_t offset);
 /* Drops everything and starts an empty log at `offset` (UnifiedLog.truncateFullyAndStartAt:
  * a follower behind the leader's log start). */
