@@ -187,8 +187,7 @@ static void cleaner_tick(void *a, void *bb, int64_t arg)
 void logmgr_start(broker_t *b)
 {
     node_timer_bg(b->node, RETENTION_INITIAL_DELAY, retention_tick, b, NULL, 0);
-    /* CleanerThread: the first look for a log to clean comes as the thread starts. */
-    node_timer_bg(b->node, 0, cleaner_tick, b, NULL, 0);
+    node_timer_bg(b->node, b->cleaner_backoff, cleaner_tick, b, NULL, 0);
 }
 
 /* ---- append checks ---- */
