@@ -1,8 +1,9 @@
 /* Unit tests for sim/client/consumer against the broker model: assign, seek and poll in
  * offset order, max.poll.records, auto.offset.reset (earliest, latest, none, and after
- * OFFSET_OUT_OF_RANGE), the fetch purgatory (fetch.min.bytes, fetch.max.wait.ms), positions
- * two partitions led by two brokers, and the position after a batch whose tail a cleaner removed. Records are written by a real producer; the trace
- * is kept in memory so tests can check when fetches were answered. */
+ * OFFSET_OUT_OF_RANGE), the fetch purgatory (fetch.min.bytes, fetch.max.wait.ms), positions,
+ * two partitions led by two brokers, and the position after a batch whose tail a cleaner
+ * removed. Records are written by a real producer; the trace is kept in memory so tests
+ * can check when fetches were answered. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
