@@ -405,6 +405,18 @@ static void epochs_truncate_start(plog_t *l, int64_t offset)
     l->n_epochs -= k - 1;
 }
 
+bool plog_update_hw(plog_t *l, int64_t hw)
+{
+    if (hw > l->leo)
+        hw = l->leo;
+    if (hw < l->log_start)
+        hw = l->log_start;
+    if (hw == l->hw)
+        return false;
+    l->hw = hw;
+    return true;
+}
+
 void plog_raise_log_start(plog_t *l, int64_t offset)
 {
     if (offset > l->hw)

@@ -430,6 +430,12 @@ static void test_retention(void)
     plog_raise_log_start(&l, 3);
     ok(retention_delete(&l, RETENTION_LOG_START, 0, &r) && r.segments == 3 && l.recs[0].offset == 3,
        "segments wholly below a raised log start offset go");
+    /* A follower whose new leader's HW lags the log start the old leader handed out. */
+    ok(plog_update_hw(&l, 1) && l.hw == 3,
+       "a follower's HW taken from a leader stays at or above its log start (3, not 1)");
+    ok(plog_update_hw(&l, 99) && l.hw == 5, "and at or below its log end (5, not 99)");
+    ok(!plog_update_hw(&l, 7), "an update that changes nothing says so");
+    plog_check(&l);
     plog_free(&l);
 }
 
