@@ -19,6 +19,8 @@ typedef struct cpart {
     int64_t position;    /* next offset to return; -1 unknown */
     int8_t reset;        /* a pending reset (seekToBeginning/End or auto.offset.reset) */
     bool listing;        /* a ListOffsets for it is in flight */
+    int64_t fetch_end;   /* where the last fetched batch ends: the position once the
+                          * buffered records are returned (CompletedFetch); -1 */
 } cpart_t;
 
 /* A fetched record waiting for poll; key and value are owned. */
@@ -68,6 +70,7 @@ static const node_ops_t consumer_ops = { .on_message = on_message, .on_crash = o
                                          .on_disconnect = on_disconnect };
 static void send_requests(consumer_t *c);
 static void try_deliver(consumer_t *c);
+static bool buffered_for(const consumer_t *c, int32_t part);
 
 consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
                             const int32_t *bootstrap, int32_t n_bootstrap, char *err,
@@ -174,11 +177,12 @@ void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *topic = world_intern(c->w, tps[i].topic);
         cpart_t *p = &c->parts[i];
-        *p = (cpart_t){ topic, tps[i].partition, -1, c->auto_reset, false };
+        *p = (cpart_t){ topic, tps[i].partition, -1, c->auto_reset, false, -1 };
         for (int32_t k = 0; k < n_old; k++)
             if (old[k].topic == topic && old[k].partition == tps[i].partition) {
                 p->position = old[k].position;
                 p->reset = old[k].reset;
+                p->fetch_end = old[k].fetch_end;
             }
         meta_want(&c->meta, topic);
     }
@@ -228,6 +232,7 @@ static void drop_buffered_of(consumer_t *c, int32_t part)
             c->buf[kept++] = c->buf[i];
     }
     c->n_buf = kept;
+    c->parts[part].fetch_end = -1;
 }
 
 bool consumer_seek(consumer_t *c, const char *topic, int32_t partition, int64_t offset,
@@ -321,6 +326,17 @@ static void try_deliver(consumer_t *c)
         c->parts[b->part].position = b->rec.offset + 1;
     }
     c->buf_head += n;
+    /* CompletedFetch: once a fetch's records are all returned, the position moves to the
+     * end of its last batch, past records a cleaner removed from that batch's tail. */
+    for (size_t i = 0; i < n; i++) {
+        int32_t part = c->buf[from + i].part;
+        cpart_t *p = &c->parts[part];
+        if (p->fetch_end >= 0 && !buffered_for(c, part)) {
+            if (p->fetch_end > p->position)
+                p->position = p->fetch_end;
+            p->fetch_end = -1;
+        }
+    }
     if (c->buf_head == c->n_buf)
         c->buf_head = c->n_buf = 0;
     /* As KafkaConsumer.poll does: the next fetches go out before the records return. */
@@ -586,10 +602,15 @@ static void handle_fetch(consumer_t *c, const inflight_t *f, const fetch_resp_t 
                 any = true;
             }
         }
-        /* Batches that a cleaner emptied (or whose kept records lie before the position)
-         * still move the position to their end, as Kafka's CompletedFetch does. */
-        if (!any && pr->n_batches > 0 && pr->batches[pr->n_batches - 1].last_offset >= p->position)
-            p->position = pr->batches[pr->n_batches - 1].last_offset + 1;
+        /* CompletedFetch: the position ends at the last batch's end, past records a
+         * cleaner removed (at once when no record is returned, else once they all are). */
+        if (pr->n_batches > 0 && pr->batches[pr->n_batches - 1].last_offset >= p->position) {
+            int64_t end = pr->batches[pr->n_batches - 1].last_offset + 1;
+            if (any)
+                p->fetch_end = end;
+            else
+                p->position = end;
+        }
     }
 }
 

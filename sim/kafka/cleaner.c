@@ -220,24 +220,31 @@ bool cleaner_wants(const plog_t *l, const clean_range_t *r)
 
 /* ---- the pass ---- */
 
-/* Cleaner.buildOffsetMap over [start, end): whole batches, stopping when the map is full;
- * the map's latest offset then says how far it got. */
+/* Cleaner.buildOffsetMap over [start, end) (end is a segment's base offset), segment by
+ * segment, whole batches, stopping when the map is full. A segment read to its end moves
+ * the map's latest offset to just below the next segment's base (or end), over any gap
+ * the cleaner or a follower's copy left there (buildOffsetMapForSegment); the map's latest
+ * offset then says how far this pass goes. */
 static void build_map(const plog_t *l, int64_t start, int64_t end, offset_map_t *map)
 {
     omap_clear(map);
-    for (size_t bi = plog_find_batch(l, start); bi < l->n_batches; bi++) {
-        const log_batch_t *b = &l->batches[bi];
-        if (b->base_offset >= end)
-            break;
-        for (int32_t i = 0; i < b->n; i++) {
-            const log_record_t *rec = &l->recs[b->first + (size_t)i];
-            if (bytes_is_null(rec->key) || rec->offset < start)
-                continue;
-            if (!omap_put(map, rec->key, rec->offset))
-                return;
+    size_t s0, s1;
+    segs_between(l, start, end, &s0, &s1);
+    size_t bi = plog_find_batch(l, start);
+    for (size_t s = s0; s < s1; s++) {
+        for (size_t stop = plog_seg_end_batch(l, s); bi < stop; bi++) {
+            const log_batch_t *b = &l->batches[bi];
+            for (int32_t i = 0; i < b->n; i++) {
+                const log_record_t *rec = &l->recs[b->first + (size_t)i];
+                if (bytes_is_null(rec->key) || rec->offset < start)
+                    continue;
+                if (!omap_put(map, rec->key, rec->offset))
+                    return;
+            }
+            if (b->last_offset >= start)
+                omap_update_latest(map, b->last_offset);
         }
-        if (b->last_offset >= start)
-            omap_update_latest(map, b->last_offset);
+        omap_update_latest(map, (s + 1 < s1 ? l->segs[s + 1].base_offset : end) - 1);
     }
 }
 
@@ -327,7 +334,10 @@ bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
         abort();
     for (size_t bi = 0; bi < nb; bi++) {
         log_batch_t *b = &l->batches[bi];
-        keep_empty[bi] = last_of_active_producer(producers, b);
+        /* Cleaner.cleanInto: the batch that ends the round stays too, so that its last
+         * offset is not lost. */
+        keep_empty[bi] = last_of_active_producer(producers, b) ||
+                         b->last_offset + 1 == r->first_uncleanable;
         bool tombstone_kept = false;
         for (int32_t i = 0; i < b->n; i++) {
             size_t ri = b->first + (size_t)i;

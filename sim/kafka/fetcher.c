@@ -180,13 +180,9 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
         return;
     }
     append_batches(b, part, pr);
-    /* A follower's HW is the leader's, as far as its own log reaches (it may go down: a
-     * new leader's HW can be behind; UnifiedLog.updateHighWatermark). */
-    int64_t hw = pr->hw < part->log.leo ? pr->hw : part->log.leo;
-    if (hw != part->log.hw) {
-        part->log.hw = hw;
+    /* A follower's HW is the leader's (it may go down: a new leader's HW can be behind). */
+    if (plog_update_hw(&part->log, pr->hw))
         broker_trace_hw(b, part);
-    }
     /* The follower's log start follows the leader's (retention deletes below it). */
     plog_raise_log_start(&part->log, pr->log_start);
 }

@@ -228,11 +228,15 @@ void plog_truncate(plog_t *l, int64_t offset)
         l->n_batches = bi;
         if (l->hw > l->leo)
             l->hw = l->leo;
-        /* LocalLog.truncateTo: segments above the new end go, the one holding it shrinks. */
-        if (l->leo < l->log_start || l->leo < l->segs[0].base_offset) {
+        /* UnifiedLog.truncateTo: below the first segment the log starts over; otherwise
+         * segments above the new end go, the one holding it shrinks, and the log start
+         * comes down to the new end if it was above it. */
+        if (l->leo < l->segs[0].base_offset) {
             plog_truncate_fully(l, l->leo);
             return;
         }
+        if (l->log_start > l->leo)
+            l->log_start = l->leo;
         while (l->n_segs > 1 && l->segs[l->n_segs - 1].base_offset > l->leo)
             l->n_segs--;
         log_segment_t *a = &l->segs[l->n_segs - 1];
@@ -401,6 +405,18 @@ static void epochs_truncate_start(plog_t *l, int64_t offset)
     l->n_epochs -= k - 1;
 }
 
+bool plog_update_hw(plog_t *l, int64_t hw)
+{
+    if (hw > l->leo)
+        hw = l->leo;
+    if (hw < l->log_start)
+        hw = l->log_start;
+    if (hw == l->hw)
+        return false;
+    l->hw = hw;
+    return true;
+}
+
 void plog_raise_log_start(plog_t *l, int64_t offset)
 {
     if (offset > l->hw)
@@ -477,6 +493,14 @@ void plog_rewrite(plog_t *l, size_t nb, const bool *keep, const bool *keep_empty
         b.n = kept;
         if (changed)
             b.size = rebuilt_size(l, &b);
+        /* MemoryRecordsBuilder computes a rebuilt batch's max timestamp from the records it
+         * kept; an empty header keeps the original. */
+        if (changed && kept > 0) {
+            b.max_timestamp = l->recs[first].timestamp;
+            for (size_t r = first + 1; r < wr; r++)
+                if (l->recs[r].timestamp > b.max_timestamp)
+                    b.max_timestamp = l->recs[r].timestamp;
+        }
         l->batches[wb++] = b;
     }
     while (seg < l->n_segs)

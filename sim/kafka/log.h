@@ -111,8 +111,8 @@ int64_t plog_append(plog_t *l, const log_input_t *recs, int32_t n, const log_app
  * between batches are fine. */
 void plog_append_copy(plog_t *l, const log_batch_t *batch, const log_record_t *recs);
 /* Drops every batch that ends at or after `offset` (offsets at batch boundaries), and the
- * epoch cache entries that start at or after the new log end; the high watermark follows
- * down. */
+ * epoch cache entries that start at or after the new log end; the high watermark and the
+ * log start follow down. Below the first segment's base it truncates fully. */
 void plog_truncate(plog_t *l, int64_t offset);
 /* Drops everything and starts an empty log at `offset` (UnifiedLog.truncateFullyAndStartAt:
  * a follower behind the leader's log start). */
@@ -149,6 +149,10 @@ size_t plog_seg_find(const plog_t *l, int64_t offset);
 /* Deletes the first n segments (rolling a new active segment first when all go) and moves
  * the log start offset up to the first remaining segment. Returns the bytes removed. */
 int64_t plog_delete_segments(plog_t *l, size_t n);
+/* UnifiedLog.updateHighWatermark: sets the HW, kept within [log start, log end] (a new
+ * leader's HW can lag the log start an old leader's retention handed out). Returns
+ * whether it changed. */
+bool plog_update_hw(plog_t *l, int64_t hw);
 /* maybeIncrementLogStartOffset: moves the log start up (never past the HW); the epoch cache
  * forgets what lies below. */
 void plog_raise_log_start(plog_t *l, int64_t offset);

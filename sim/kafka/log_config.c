@@ -83,6 +83,16 @@ bool log_config_read(const config_t *c, log_config_t *out, char *err, size_t err
     out->min_lag_us = config_duration_us(c, "min.compaction.lag.ms");
     out->max_lag_us = config_duration_us(c, "max.compaction.lag.ms");
     out->min_cleanable_ratio = config_double(c, "min.cleanable.dirty.ratio");
+    /* LogConfig.validateValues. */
+    int64_t min_lag = config_long(c, "min.compaction.lag.ms");
+    int64_t max_lag = config_long(c, "max.compaction.lag.ms");
+    if (min_lag > max_lag) {
+        snprintf(err, errlen,
+                 "conflict topic config setting min.compaction.lag.ms (%lld) > "
+                 "max.compaction.lag.ms (%lld)",
+                 (long long)min_lag, (long long)max_lag);
+        return false;
+    }
     return true;
 }
 

@@ -24,7 +24,7 @@ struct config;
 /* Kafka 3.9's defaults (what a log without a topic configuration runs by). */
 log_config_t log_config_default(void);
 /* Reads a topic's configuration; false with a message when cleanup.policy is not a list of
- * "compact" and "delete". */
+ * "compact" and "delete", or min.compaction.lag.ms exceeds max.compaction.lag.ms. */
 bool log_config_read(const struct config *topic_cfg, log_config_t *out, char *err,
                      size_t errlen);
 /* "delete", "compact" or "compact,delete". */

@@ -1,8 +1,8 @@
 /* log_manager: the broker's log tasks, as Kafka's LogManager and LogCleaner run them: the
  * retention task every log.retention.check.interval.ms over the logs that are not
  * compacted, and the cleaner thread, which every log.cleaner.backoff.ms (or at once after
- * a pass) cleans the filthiest compacted log and applies retention to the compact,delete
- * ones. Every replica cleans and deletes its own log. Also the append checks that a log's
+ * a pass) cleans the filthiest compacted log and applies retention to every compacted
+ * one. Every replica cleans and deletes its own log. Also the append checks that a log's
  * settings decide (LogValidator: keys on compacted topics). */
 #include <math.h>
 #include <stdio.h>
@@ -69,13 +69,13 @@ static void trace_retention(broker_t *b, const bpartition_t *part, retention_rea
     world_emit(b->w, ev);
 }
 
-/* UnifiedLog.deleteOldSegments: by time, then size, then the log start offset; a log
- * without the delete policy only loses what lies below its log start. */
+/* UnifiedLog.deleteOldSegments: below the log start offset, then by size, then by time; a
+ * log without the delete policy only loses what lies below its log start. */
 static void delete_old_segments(broker_t *b, bpartition_t *part)
 {
-    static const retention_reason_t order[] = { RETENTION_TIME, RETENTION_SIZE,
-                                                RETENTION_LOG_START };
-    for (size_t i = part->log.cfg.delete ? 0 : 2; i < 3; i++) {
+    static const retention_reason_t order[] = { RETENTION_LOG_START, RETENTION_SIZE,
+                                                RETENTION_TIME };
+    for (size_t i = 0; i < (part->log.cfg.delete ? 3u : 1u); i++) {
         retention_result_t r;
         if (retention_delete(&part->log, order[i], b->w->now, &r))
             trace_retention(b, part, order[i], &r);
@@ -172,10 +172,12 @@ static void cleaner_tick(void *a, void *bb, int64_t arg)
     bool cleaned = false;
     if (b->state == BROKER_RUNNING) {
         cleaned = clean_filthiest(b);
-        /* CleanerThread.cleanFilthiestLog: then retention on the compact,delete logs. */
+        /* CleanerThread.cleanFilthiestLog: then retention on every compacted log
+         * (LogCleanerManager.deletableLogs); a compact-only log loses only what lies below
+         * its log start. */
         bpartition_t *part;
         FOR_EACH_LOG(b, part)
-            if (part->log.cfg.compact && part->log.cfg.delete)
+            if (part->log.cfg.compact)
                 delete_old_segments(b, part);
     }
     /* CleanerThread.doWork: pause for the backoff only when there was nothing to clean. */

@@ -310,6 +310,83 @@ static void five_segments(plog_t *l)
         put(l, (int64_t)i * 1001 * MS, "k", "v", -1);
 }
 
+/* A follower's copy of one single-record batch [base, last] with its record at `last`. */
+static void copy_batch(plog_t *l, int64_t base, int64_t last, const char *k, int64_t ts)
+{
+    log_record_t rec = { .offset = last, .timestamp = ts, .key = str(k), .value = str("v"),
+                         .producer_id = -1, .sequence = -1 };
+    log_batch_t b = { .base_offset = base, .last_offset = last, .n = 1, .size = 100,
+                      .producer_id = -1, .base_sequence = -1, .last_sequence = -1,
+                      .max_timestamp = ts, .delete_horizon = -1 };
+    plog_append_copy(l, &b, &rec);
+    l->hw = l->leo;
+}
+
+static void test_gaps_and_bounds(void)
+{
+    /* Segments [0], [1..5] and the active one at 9, as a follower copying a cleaned leader
+     * rolls them: offsets 6..8 are a gap at the end of the second segment. */
+    plog_t l;
+    plog_init(&l);
+    log_config_t c = compacted(150);
+    c.min_cleanable_ratio = 0.1;
+    plog_configure(&l, &c);
+    copy_batch(&l, 0, 0, "a", 1000 * MS);
+    copy_batch(&l, 1, 5, "b", 2000 * MS);
+    copy_batch(&l, 9, 9, "c", 3000 * MS);
+    offset_map_t *m = omap_new(1000);
+    clean_result_t res;
+    ok(l.n_segs == 3 && clean_now(&l, m, 10000 * MS, &res), "a log with a gap is cleaned");
+    is_int(l.clean_checkpoint, 9,
+           "the checkpoint moves over the gap to the next segment's base (buildOffsetMapForSegment)");
+    clean_range_t r;
+    cleaner_range(&l, 10000 * MS, &r);
+    ok(!cleaner_wants(&l, &r) && r.cleanable_bytes == 0,
+       "so the log has nothing left to clean and is not picked again");
+    plog_free(&l);
+
+    /* Cleaner.cleanInto keeps the batch that ends the round even when it keeps no record. */
+    plog_init(&l);
+    c = compacted(100);
+    plog_configure(&l, &c);
+    put(&l, 0, "a", "1", -1);
+    put(&l, 0, NULL, "keyless", -1);
+    put(&l, 0, "b", "1", -1);
+    ok(l.n_segs == 3 && clean_now(&l, m, 10 * MS, &res), "a log ending its round in a keyless record is cleaned");
+    ok(l.n_batches == 3 && l.batches[1].base_offset == 1 && l.batches[1].n == 0,
+       "the round's last batch (offset 1) stays as an empty header: its last offset is not lost");
+    is_int(res.empty_batches, 1, "the pass reports it as an empty batch kept");
+    plog_free(&l);
+
+    /* A partly cleaned batch gets the max timestamp of the records it kept. */
+    plog_init(&l);
+    plog_configure(&l, &c);
+    log_input_t two[2] = { { 5000 * MS, str("a"), str("1") }, { 1000 * MS, str("b"), str("1") } };
+    log_append_t meta = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1,
+                          .size = 100 };
+    plog_append(&l, two, 2, &meta);
+    put(&l, 2000 * MS, "a", "2", -1);
+    put(&l, 3000 * MS, "z", "z", -1);
+    ok(clean_now(&l, m, 10000 * MS, &res) && l.batches[0].n == 1,
+       "the first batch loses its record of a");
+    is_int(l.batches[0].max_timestamp, 1000 * MS,
+           "and its max timestamp is b's, the record it kept (MemoryRecordsBuilder)");
+    plog_free(&l);
+
+    /* LocalLog.truncateTo below the log start but within the first segment: the segments
+     * stay and the log start comes down to the new end. */
+    five_segments(&l);
+    plog_raise_log_start(&l, 3);
+    plog_truncate(&l, 4);
+    plog_truncate(&l, 3);
+    plog_truncate(&l, 2);
+    ok(l.leo == 2 && l.log_start == 2 && l.n == 2 && l.segs[0].base_offset == 0,
+       "truncating below the log start keeps the records below the target; log start = target");
+    plog_check(&l);
+    plog_free(&l);
+    omap_free(m);
+}
+
 static void test_retention(void)
 {
     plog_t l;
@@ -353,6 +430,12 @@ static void test_retention(void)
     plog_raise_log_start(&l, 3);
     ok(retention_delete(&l, RETENTION_LOG_START, 0, &r) && r.segments == 3 && l.recs[0].offset == 3,
        "segments wholly below a raised log start offset go");
+    /* A follower whose new leader's HW lags the log start the old leader handed out. */
+    ok(plog_update_hw(&l, 1) && l.hw == 3,
+       "a follower's HW taken from a leader stays at or above its log start (3, not 1)");
+    ok(plog_update_hw(&l, 99) && l.hw == 5, "and at or below its log end (5, not 99)");
+    ok(!plog_update_hw(&l, 7), "an update that changes nothing says so");
+    plog_check(&l);
     plog_free(&l);
 }
 
@@ -364,5 +447,6 @@ int main(void)
     test_producer_batch_kept();
     test_segments();
     test_retention();
+    test_gaps_and_bounds();
     return tap_done();
 }

@@ -1,8 +1,9 @@
 /* Unit tests for sim/client/consumer against the broker model: assign, seek and poll in
  * offset order, max.poll.records, auto.offset.reset (earliest, latest, none, and after
- * OFFSET_OUT_OF_RANGE), the fetch purgatory (fetch.min.bytes, fetch.max.wait.ms), positions
- * and two partitions led by two brokers. Records are written by a real producer; the trace
- * is kept in memory so tests can check when fetches were answered. */
+ * OFFSET_OUT_OF_RANGE), the fetch purgatory (fetch.min.bytes, fetch.max.wait.ms), positions,
+ * two partitions led by two brokers, and the position after a batch whose tail a cleaner
+ * removed. Records are written by a real producer; the trace is kept in memory so tests
+ * can check when fetches were answered. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -597,6 +598,26 @@ static void test_assign_inside_poll_callback(void)
                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
+/* CompletedFetch: once a fetch's records are returned, the position is the end of its last
+ * batch, even when a cleaner removed that batch's tail. */
+static void test_cleaned_batch_tail(void)
+{
+    env_t *e = env_new(1, 1, NULL);
+    produce_n(e, 0, 0, 3); /* one batch: offsets 0..2 */
+    /* What the cleaner does to the batch when later records supersede k1 and k2. */
+    plog_t *l = (plog_t *)fixture_log(&e->f, 0);
+    bool keep[3] = { true, false, false }, keep_empty[1] = { false };
+    plog_rewrite(l, 1, keep, keep_empty);
+    assign(e, 1);
+    seek(e, 0, 0);
+    polled_t p;
+    poll_sync(e, 1000 * US_PER_MS, &p);
+    ok(p.n == 1 && p.recs[0].offset == 0, "the cleaned batch returns its one record (offset 0)");
+    is_int(consumer_position(e->k, TOPIC, 0), 3,
+           "and the position moves to the batch's end (3), not past the record (1)");
+    env_free(e);
+}
+
 int main(void)
 {
     test_seek_and_poll();
@@ -610,5 +631,6 @@ int main(void)
     test_two_partitions();
     test_seek_drops_buffered();
     test_assign_inside_poll_callback();
+    test_cleaned_batch_tail();
     return tap_done();
 }
