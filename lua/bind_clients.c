@@ -353,6 +353,11 @@ static consumer_t *check_open(lua_State *L, const char *method)
     return k->c;
 }
 
+consumer_t *bind_check_consumer(lua_State *L, const char *method)
+{
+    return check_open(L, method);
+}
+
 static int32_t tp_partition(lua_State *L, int idx, const char *what)
 {
     lua_Integer p = -1;

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "broker_internal.h"
 #include "controller_api.h"
+#include "group_coordinator.h"
 #include "protocol.h"
 
 static void on_message(node_t *n, msg_t *m);
@@ -46,6 +47,8 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->fetch_response_max_bytes = config_int(cfg, "replica.fetch.response.max.bytes");
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
+    b->gc = gcoord_new(b, config_int(cfg, "offsets.topic.num.partitions"),
+                       config_duration_us(cfg, "group.initial.rebalance.delay.ms"));
     return b;
 }
 
@@ -68,6 +71,7 @@ void broker_free(broker_t *b)
     free(b->fetchers);
     free(b->peers);
     md_image_free(&b->img);
+    gcoord_free(b->gc);
     free(b);
 }
 
@@ -83,6 +87,11 @@ int32_t broker_id(const broker_t *b)
 const broker_counters_t *broker_counters(const broker_t *b)
 {
     return &b->m;
+}
+
+const struct gcoord *broker_group_coordinator(const broker_t *b)
+{
+    return b->gc;
 }
 
 void request_time_add(request_time_t *t, int64_t us)
@@ -215,10 +224,14 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
     }
     bool new_epoch = !was_known || reg->leader_epoch != old.leader_epoch;
     if (reg->leader == b->id) {
-        if (new_epoch || !part->leading)
+        if (new_epoch || !part->leading) {
             part_become_leader(b, part);
+            gcoord_elected(b->gc, part);
+        }
         part_alter_settled(b, part);
     } else if (new_epoch || part->leading || part->fetch_from != reg->leader) {
+        if (part->leading)
+            gcoord_resigned(b->gc, part);
         part_become_follower(b, part);
     }
 }
@@ -531,6 +544,15 @@ static void on_message(node_t *n, msg_t *m)
     case API_METADATA:
         handle_metadata(b, m);
         break;
+    case API_FIND_COORDINATOR:
+    case API_JOIN_GROUP:
+    case API_SYNC_GROUP:
+    case API_HEARTBEAT:
+    case API_LEAVE_GROUP:
+    case API_OFFSET_COMMIT:
+    case API_OFFSET_FETCH:
+        gcoord_handle(b->gc, m);
+        break;
     default:
         break;
     }
@@ -554,6 +576,7 @@ static void on_crash(node_t *n)
         }
     b->state = BROKER_STARTING;
     b->md_fetching = false;
+    gcoord_crash(b->gc);
 }
 
 static void on_restart(node_t *n)

@@ -98,6 +98,7 @@ struct broker {
     bool completing_fetches, fetches_again;
     fetcher_t *fetchers;     /* by leader broker id - 1 */
     broker_counters_t m;
+    struct gcoord *gc;       /* the group coordinator (group_coordinator.h) */
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
     int32_t fetch_wait_ms, fetch_min_bytes, fetch_max_bytes, fetch_response_max_bytes;

@@ -1,0 +1,1023 @@
+/* coordinator: Kafka 3.9's ConsumerCoordinator / AbstractCoordinator, classic protocol. */
+#include "coordinator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kafka/api.h"
+#include "../kafka/group_protocol.h"
+#include "assignors/assignor.h"
+#include "consumer_internal.h"
+
+/* AbstractCoordinator.MemberState. */
+typedef enum mstate { M_UNJOINED, M_PREPARING, M_COMPLETING, M_STABLE } mstate_t;
+
+/* A commit waiting to be sent or answered. */
+typedef struct commit {
+    uint32_t id;
+    bool sync, in_flight;
+    bool prepare;            /* the auto-commit before a rebalance (onJoinPrepare) */
+    int64_t deadline;        /* commitSync gives up then (default.api.timeout.ms) */
+    consumer_commit_fn fn;
+    void *ctx;
+    int32_t n;
+    offset_part_t *parts;
+} commit_t;
+
+/* What an answer belongs to (inflight data). */
+typedef struct req_tag {
+    uint32_t commit;         /* OffsetCommit: the commit's id */
+} req_tag_t;
+
+struct coordinator {
+    consumer_t *c;
+    char *group, *instance, *client_id;
+    int32_t session_ms, max_poll_ms;
+    int64_t heartbeat_us, max_poll_us, api_timeout_us;
+    bool auto_commit;
+    int64_t auto_commit_us, next_auto_commit;
+    char *assignors[8];
+    int n_assignors;
+    bool cooperative;        /* every assignor supports COOPERATIVE */
+    const char **topics;     /* the subscription, interned, sorted */
+    int32_t n_topics;
+    bool subscribed;
+    consumer_listener_fn listener;
+    void *listener_ctx;
+    /* membership */
+    mstate_t state;
+    char *member_id;         /* "" before the first JoinGroup answer */
+    int32_t generation;      /* -1: none */
+    char *protocol;
+    bool rejoin_needed;
+    int32_t coord_node;      /* -1: unknown */
+    bool finding, joining, syncing, heartbeating, fetching_offsets;
+    bool prepared;           /* onJoinPrepare ran for the join to come */
+    bool prepare_committed;  /* … and its auto-commit is done */
+    bool has_pending;        /* a SyncGroup answer waits for poll (onJoinComplete) */
+    group_tps_t pending;
+    int64_t next_attempt;    /* retry.backoff.ms after a failed step */
+    int64_t last_poll;
+    bool heartbeat_armed;
+    uint32_t hb_epoch;       /* stale heartbeat timers carry an older epoch */
+    commit_t *commits;
+    int32_t n_commits;
+    uint32_t next_commit;
+};
+
+static const struct {
+    const char *cls, *name;
+    bool cooperative;
+} known_assignors[] = {
+    { "org.apache.kafka.clients.consumer.RangeAssignor", "range", false },
+    { "org.apache.kafka.clients.consumer.RoundRobinAssignor", "roundrobin", false },
+    { "org.apache.kafka.clients.consumer.StickyAssignor", "sticky", false },
+    { "org.apache.kafka.clients.consumer.CooperativeStickyAssignor", "cooperative-sticky", true },
+};
+#define N_KNOWN (sizeof known_assignors / sizeof known_assignors[0])
+
+/* partition.assignment.strategy: Kafka's class names (or the assignors' own names). */
+static bool parse_assignors(coordinator_t *co, const char *list, char *err, size_t errlen)
+{
+    char *copy = gp_strdup(list), *save = NULL;
+    co->cooperative = true;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        size_t k = 0;
+        while (k < N_KNOWN && strcmp(tok, known_assignors[k].cls) != 0 &&
+               strcmp(tok, known_assignors[k].name) != 0)
+            k++;
+        if (k == N_KNOWN || co->n_assignors == 8) {
+            snprintf(err, errlen, "Invalid value %s for configuration partition.assignment."
+                     "strategy: Class %s cannot be found (known: RangeAssignor, "
+                     "RoundRobinAssignor, StickyAssignor, CooperativeStickyAssignor, or "
+                     "range, roundrobin, sticky, cooperative-sticky)", list, tok);
+            free(copy);
+            return false;
+        }
+        co->assignors[co->n_assignors++] = gp_strdup(known_assignors[k].name);
+        co->cooperative = co->cooperative && known_assignors[k].cooperative;
+    }
+    free(copy);
+    if (co->n_assignors == 0) {
+        snprintf(err, errlen, "partition.assignment.strategy names no assignor");
+        return false;
+    }
+    return true;
+}
+
+coordinator_t *coord_new(consumer_t *c, const char *name, const config_t *cfg, char *err,
+                         size_t errlen)
+{
+    coordinator_t *co = proto_calloc(1, sizeof *co);
+    co->c = c;
+    if (!parse_assignors(co, config_str(cfg, "partition.assignment.strategy"), err, errlen)) {
+        coord_free(co);
+        return NULL;
+    }
+    co->group = gp_strdup(config_str(cfg, "group.id"));
+    co->instance = gp_strdup(config_str(cfg, "group.instance.id"));
+    const char *cid = config_str(cfg, "client.id");
+    co->client_id = gp_strdup(cid && *cid ? cid : name);
+    co->session_ms = config_int(cfg, "session.timeout.ms");
+    co->max_poll_ms = config_int(cfg, "max.poll.interval.ms");
+    co->heartbeat_us = config_duration_us(cfg, "heartbeat.interval.ms");
+    co->max_poll_us = config_duration_us(cfg, "max.poll.interval.ms");
+    co->api_timeout_us = config_duration_us(cfg, "default.api.timeout.ms");
+    co->auto_commit = config_bool(cfg, "enable.auto.commit");
+    co->auto_commit_us = config_duration_us(cfg, "auto.commit.interval.ms");
+    co->member_id = gp_strdup("");
+    co->generation = -1;
+    co->coord_node = -1;
+    return co;
+}
+
+static void commit_done(coordinator_t *co, int32_t i, int16_t error, const char *what);
+
+void coord_free(coordinator_t *co)
+{
+    if (!co)
+        return;
+    for (int32_t i = 0; i < co->n_commits; i++)
+        free(co->commits[i].parts);
+    free(co->commits);
+    for (int i = 0; i < co->n_assignors; i++)
+        free(co->assignors[i]);
+    free(co->topics);
+    group_tps_free(&co->pending);
+    free(co->group);
+    free(co->instance);
+    free(co->client_id);
+    free(co->member_id);
+    free(co->protocol);
+    free(co);
+}
+
+bool coord_subscribed(const coordinator_t *co)
+{
+    return co->subscribed;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void coord_subscribe(coordinator_t *co, const char *const *topics, size_t n,
+                     consumer_listener_fn fn, void *ctx)
+{
+    free(co->topics);
+    co->topics = proto_calloc(n, sizeof *co->topics);
+    co->n_topics = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = world_intern(co->c->w, topics[i]);
+        bool dup = false;
+        for (int32_t k = 0; k < co->n_topics && !dup; k++)
+            dup = co->topics[k] == t;
+        if (!dup)
+            co->topics[co->n_topics++] = t;
+        meta_want(&co->c->meta, t);
+    }
+    qsort(co->topics, (size_t)co->n_topics, sizeof *co->topics, str_cmp);
+    co->listener = fn;
+    co->listener_ctx = ctx;
+    co->subscribed = true;
+    co->rejoin_needed = true;
+    cJSON *ev = world_trace(co->c->w, co->c->node, "subscribe");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "group", co->group);
+        cJSON *t = cJSON_AddArrayToObject(ev, "topics");
+        for (int32_t i = 0; i < co->n_topics; i++)
+            cJSON_AddItemToArray(t, cJSON_CreateString(co->topics[i]));
+        cJSON_AddStringToObject(ev, "protocol", co->cooperative ? "cooperative" : "eager");
+        world_emit(co->c->w, ev);
+    }
+}
+
+/* ---- helpers ---- */
+
+static world_t *W(const coordinator_t *co)
+{
+    return co->c->w;
+}
+
+static void send(coordinator_t *co, int32_t node, int16_t api, void *body,
+                 const msg_body_ops_t *ops, bool bg, uint32_t commit)
+{
+    msg_t *m = msg_new(W(co), api, false, body, ops);
+    m->bg = bg;
+    req_tag_t *tag = proto_calloc(1, sizeof *tag);
+    tag->commit = commit;
+    consumer_send(co->c, node, m, tag, 1);
+}
+
+static void set_member_id(coordinator_t *co, const char *id)
+{
+    free(co->member_id);
+    co->member_id = gp_strdup(id ? id : "");
+}
+
+/* The current assignment as group_tps_t (borrowing the consumer's topics). */
+static void owned(const coordinator_t *co, group_tps_t *out)
+{
+    out->n = 0;
+    out->v = proto_calloc((size_t)co->c->n_parts, sizeof *out->v);
+    for (int32_t i = 0; i < co->c->n_parts; i++)
+        out->v[out->n++] = (group_tp_t){ co->c->parts[i].topic, co->c->parts[i].partition };
+    group_tps_sort(out);
+}
+
+static void trace_partitions(coordinator_t *co, const char *kind, const group_tps_t *t,
+                             const char *why)
+{
+    cJSON *ev = world_trace(W(co), co->c->node, kind);
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "group", co->group);
+    trace_add_int(ev, "generation", co->generation);
+    cJSON_AddItemToObject(ev, "partitions", group_tps_json(t));
+    if (why)
+        cJSON_AddStringToObject(ev, "reason", why);
+    world_emit(W(co), ev);
+}
+
+static void call_listener(coordinator_t *co, consumer_rebalance_t what, const group_tps_t *t)
+{
+    if (!co->listener)
+        return;
+    topic_partition_t *tps = proto_calloc((size_t)t->n, sizeof *tps);
+    for (int32_t i = 0; i < t->n; i++)
+        tps[i] = (topic_partition_t){ t->v[i].topic, t->v[i].partition };
+    co->listener(co->listener_ctx, co->c, what, tps, (size_t)t->n);
+    free(tps);
+}
+
+static void set_assignment(coordinator_t *co, const group_tps_t *t)
+{
+    topic_partition_t *tps = proto_calloc((size_t)t->n, sizeof *tps);
+    for (int32_t i = 0; i < t->n; i++)
+        tps[i] = (topic_partition_t){ t->v[i].topic, t->v[i].partition };
+    consumer_assign_group(co->c, tps, (size_t)t->n);
+    free(tps);
+}
+
+/* Gives up every partition: revoked (a rebalance, close) or lost (membership gone). */
+static void give_up_all(coordinator_t *co, bool lost, const char *why)
+{
+    group_tps_t all;
+    owned(co, &all);
+    if (all.n) {
+        trace_partitions(co, lost ? "partitions_lost" : "partitions_revoked", &all, why);
+        call_listener(co, lost ? CONSUMER_LOST : CONSUMER_REVOKED, &all);
+        group_tps_t none = { 0 };
+        set_assignment(co, &none);
+    }
+    group_tps_free(&all);
+}
+
+static void mark_coordinator_unknown(coordinator_t *co, const char *why)
+{
+    if (co->coord_node < 0)
+        return;
+    cJSON *ev = world_trace(W(co), co->c->node, "coordinator_unknown");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "group", co->group);
+        cJSON_AddStringToObject(ev, "coordinator", world_node(W(co), co->coord_node)->name);
+        cJSON_AddStringToObject(ev, "reason", why);
+        world_emit(W(co), ev);
+    }
+    co->coord_node = -1;
+}
+
+/* resetStateAndRejoin: the generation is gone (and the member id with it when asked). */
+static void reset_generation(coordinator_t *co, bool member_id, const char *why)
+{
+    co->generation = -1;
+    free(co->protocol);
+    co->protocol = NULL;
+    co->state = M_UNJOINED;
+    co->rejoin_needed = true;
+    co->hb_epoch++;
+    co->heartbeat_armed = false;
+    if (member_id)
+        set_member_id(co, "");
+    cJSON *ev = world_trace(W(co), co->c->node, "member_reset");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "group", co->group);
+        cJSON_AddStringToObject(ev, "reason", why);
+        world_emit(W(co), ev);
+    }
+}
+
+static void request_rejoin(coordinator_t *co)
+{
+    co->rejoin_needed = true;
+    consumer_retry_at(co->c, W(co)->now);
+}
+
+static void backoff(coordinator_t *co)
+{
+    co->next_attempt = W(co)->now + co->c->backoff;
+    consumer_retry_at(co->c, co->next_attempt);
+}
+
+/* ---- heartbeat thread ---- */
+
+static void heartbeat_tick(void *a, void *b, int64_t epoch);
+
+static void arm_heartbeat(coordinator_t *co)
+{
+    if (co->heartbeat_armed)
+        return;
+    co->heartbeat_armed = true;
+    node_timer_bg(co->c->node, co->heartbeat_us, heartbeat_tick, co, NULL, co->hb_epoch);
+}
+
+static void send_find(coordinator_t *co);
+
+/* maybeLeaveGroup: dynamic members tell the coordinator; static ones only stop. */
+static void leave_group(coordinator_t *co, const char *why)
+{
+    if (!co->instance && *co->member_id && co->coord_node >= 0) {
+        member_req_t *r = proto_calloc(1, sizeof *r);
+        r->group = gp_strdup(co->group);
+        r->member_id = gp_strdup(co->member_id);
+        r->reason = gp_strdup(why);
+        r->generation = co->generation;
+        send(co, co->coord_node, API_LEAVE_GROUP, r, &leave_req_ops, false, 0);
+    }
+    reset_generation(co, true, why);
+}
+
+/* The heartbeat thread: every heartbeat.interval.ms while the member has joined; it also
+ * finds a lost coordinator and enforces max.poll.interval.ms. */
+static void heartbeat_tick(void *a, void *b, int64_t epoch)
+{
+    coordinator_t *co = a;
+    if ((uint32_t)epoch != co->hb_epoch || !co->heartbeat_armed)
+        return;
+    co->heartbeat_armed = false;
+    if (co->c->closed || (co->state != M_STABLE && co->state != M_COMPLETING))
+        return;
+    int64_t now = W(co)->now;
+    if (co->c->polling)
+        co->last_poll = now;
+    if (now - co->last_poll > co->max_poll_us) {
+        cJSON *ev = world_trace(W(co), co->c->node, "poll_timeout");
+        if (ev) {
+            cJSON_AddStringToObject(ev, "group", co->group);
+            trace_add_int(ev, "max_poll_interval_ms", co->max_poll_ms);
+            trace_add_int(ev, "since_poll_ms", (now - co->last_poll) / US_PER_MS);
+            world_emit(W(co), ev);
+        }
+        leave_group(co, "consumer poll timeout has expired");
+        return;
+    }
+    if (co->coord_node < 0)
+        send_find(co);
+    else if (!co->heartbeating) {
+        member_req_t *r = proto_calloc(1, sizeof *r);
+        r->group = gp_strdup(co->group);
+        r->member_id = gp_strdup(co->member_id);
+        r->instance_id = gp_strdup(co->instance);
+        r->generation = co->generation;
+        co->heartbeating = true;
+        send(co, co->coord_node, API_HEARTBEAT, r, &group_heartbeat_req_ops, true, 0);
+    }
+    arm_heartbeat(co);
+}
+
+static void heartbeat_response(coordinator_t *co, int16_t error)
+{
+    co->heartbeating = false;
+    switch (error) {
+    case KERR_NONE:
+        return;
+    case KERR_REBALANCE_IN_PROGRESS:
+        if (co->state == M_STABLE)
+            request_rejoin(co);
+        return;
+    case KERR_ILLEGAL_GENERATION:
+    case KERR_UNKNOWN_MEMBER_ID:
+    case KERR_FENCED_INSTANCE_ID:
+        if (co->state == M_COMPLETING)
+            return;
+        reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
+        consumer_retry_at(co->c, W(co)->now);
+        return;
+    default:
+        mark_coordinator_unknown(co, kerr_name(error));
+        return;
+    }
+}
+
+/* ---- FindCoordinator ---- */
+
+static void send_find(coordinator_t *co)
+{
+    if (co->finding)
+        return;
+    co->finding = true;
+    find_coord_t *f = proto_calloc(1, sizeof *f);
+    f->key = gp_strdup(co->group);
+    send(co, consumer_least_loaded(co->c), API_FIND_COORDINATOR, f, &find_coord_req_ops, false, 0);
+}
+
+static void find_response(coordinator_t *co, const find_coord_t *f)
+{
+    co->finding = false;
+    if (!f || f->error != KERR_NONE) {
+        backoff(co);
+        return;
+    }
+    co->coord_node = f->node;
+    cJSON *ev = world_trace(W(co), co->c->node, "coordinator_found");
+    if (ev) {
+        cJSON_AddStringToObject(ev, "group", co->group);
+        cJSON_AddStringToObject(ev, "coordinator", world_node(W(co), f->node)->name);
+        world_emit(W(co), ev);
+    }
+    consumer_retry_at(co->c, W(co)->now);
+}
+
+/* ---- JoinGroup, the leader's assignment, SyncGroup ---- */
+
+static void send_join(coordinator_t *co)
+{
+    join_req_t *r = proto_calloc(1, sizeof *r);
+    r->group = gp_strdup(co->group);
+    r->member_id = gp_strdup(co->member_id);
+    r->instance_id = gp_strdup(co->instance);
+    r->client_id = gp_strdup(co->client_id);
+    r->session_timeout_ms = co->session_ms;
+    r->rebalance_timeout_ms = co->max_poll_ms;
+    r->n_protocols = co->n_assignors;
+    r->protocols = proto_calloc((size_t)co->n_assignors, sizeof *r->protocols);
+    for (int i = 0; i < co->n_assignors; i++)
+        r->protocols[i] = gp_strdup(co->assignors[i]);
+    r->sub.n_topics = co->n_topics;
+    r->sub.topics = proto_calloc((size_t)co->n_topics, sizeof *r->sub.topics);
+    memcpy(r->sub.topics, co->topics, (size_t)co->n_topics * sizeof *r->sub.topics);
+    /* KIP-429: the cooperative protocol lists what the member keeps owning. */
+    if (co->cooperative) {
+        owned(co, &r->sub.owned);
+        r->sub.generation = co->generation;
+    } else {
+        r->sub.generation = -1;
+    }
+    co->joining = true;
+    co->state = M_PREPARING;
+    send(co, co->coord_node, API_JOIN_GROUP, r, &join_req_ops, false, 0);
+}
+
+static int32_t topic_index(const char **names, int32_t n, const char *t)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (strcmp(names[i], t) == 0)
+            return i;
+    return -1;
+}
+
+/* ConsumerCoordinator.onLeaderElected: the assignor runs over every member's
+ * subscription; topics this consumer has no metadata for count as without partitions. */
+static bool leader_assign(coordinator_t *co, const join_resp_t *r, sync_req_t *out, char *err,
+                          size_t errlen)
+{
+    const char **names = NULL;
+    int32_t nt = 0;
+    for (int32_t i = 0; i < r->n_members; i++)
+        for (int32_t k = 0; k < r->members[i].sub.n_topics; k++) {
+            const char *t = r->members[i].sub.topics[k];
+            if (topic_index(names, nt, t) >= 0)
+                continue;
+            names = realloc(names, (size_t)(nt + 1) * sizeof *names);
+            if (!names)
+                abort();
+            names[nt++] = t;
+            meta_want(&co->c->meta, t);
+        }
+    assign_topic_t *topics = proto_calloc((size_t)nt, sizeof *topics);
+    for (int32_t i = 0; i < nt; i++) {
+        const meta_topic_t *mt = meta_find(&co->c->meta, names[i]);
+        topics[i] = (assign_topic_t){ names[i], mt ? mt->n : 0, NULL };
+    }
+    assign_member_t *ms = proto_calloc((size_t)r->n_members, sizeof *ms);
+    int32_t **subs = proto_calloc((size_t)r->n_members, sizeof *subs);
+    assign_tp_t **owns = proto_calloc((size_t)r->n_members, sizeof *owns);
+    for (int32_t i = 0; i < r->n_members; i++) {
+        const join_member_t *jm = &r->members[i];
+        subs[i] = proto_calloc((size_t)jm->sub.n_topics, sizeof **subs);
+        for (int32_t k = 0; k < jm->sub.n_topics; k++)
+            subs[i][k] = topic_index(names, nt, jm->sub.topics[k]);
+        owns[i] = proto_calloc((size_t)jm->sub.owned.n, sizeof **owns);
+        int32_t no = 0;
+        for (int32_t k = 0; k < jm->sub.owned.n; k++) {
+            int32_t ti = topic_index(names, nt, jm->sub.owned.v[k].topic);
+            if (ti >= 0 && jm->sub.owned.v[k].partition < topics[ti].partitions)
+                owns[i][no++] = (assign_tp_t){ ti, jm->sub.owned.v[k].partition };
+        }
+        ms[i] = (assign_member_t){ jm->member_id, jm->instance_id, NULL, subs[i],
+                                   jm->sub.n_topics, owns[i], no, jm->sub.generation };
+    }
+    assign_group_t g = { topics, nt, ms, r->n_members, 0, false };
+    assign_result_t res;
+    bool ok = assign_run(r->protocol, &g, &res, err, errlen);
+    if (ok) {
+        out->n = r->n_members;
+        out->v = proto_calloc((size_t)r->n_members, sizeof *out->v);
+        for (int32_t i = 0; i < r->n_members; i++) {
+            out->v[i].member_id = gp_strdup(r->members[i].member_id);
+            for (int64_t k = res.first[i]; k < res.first[i + 1]; k++)
+                group_tps_add(&out->v[i].tps, names[res.tps[k].topic], res.tps[k].partition);
+        }
+        assign_result_free(&res);
+    }
+    for (int32_t i = 0; i < r->n_members; i++) {
+        free(subs[i]);
+        free(owns[i]);
+    }
+    free(subs);
+    free(owns);
+    free(ms);
+    free(topics);
+    free(names);
+    return ok;
+}
+
+static void send_sync(coordinator_t *co, sync_req_t *r)
+{
+    r->group = gp_strdup(co->group);
+    r->member_id = gp_strdup(co->member_id);
+    r->instance_id = gp_strdup(co->instance);
+    r->generation = co->generation;
+    co->syncing = true;
+    co->state = M_COMPLETING;
+    send(co, co->coord_node, API_SYNC_GROUP, r, &sync_req_ops, false, 0);
+}
+
+static void join_response(coordinator_t *co, const join_resp_t *r)
+{
+    co->joining = false;
+    if (!r) {
+        co->state = M_UNJOINED;
+        request_rejoin(co);
+        return;
+    }
+    switch (r->error) {
+    case KERR_NONE:
+        break;
+    case KERR_MEMBER_ID_REQUIRED:
+        set_member_id(co, r->member_id);
+        send_join(co);
+        return;
+    case KERR_UNKNOWN_MEMBER_ID:
+    case KERR_ILLEGAL_GENERATION:
+        reset_generation(co, true, kerr_name(r->error));
+        return;
+    case KERR_INCONSISTENT_GROUP_PROTOCOL:
+    case KERR_FENCED_INSTANCE_ID: {
+        char what[300];
+        snprintf(what, sizeof what, "JoinGroup failed: %s", kerr_name(r->error));
+        co->state = M_UNJOINED;
+        consumer_fail_poll(co->c, r->error, what);
+        return;
+    }
+    case KERR_REBALANCE_IN_PROGRESS:
+        co->state = M_UNJOINED;
+        request_rejoin(co);
+        return;
+    default:
+        mark_coordinator_unknown(co, kerr_name(r->error));
+        co->state = M_UNJOINED;
+        request_rejoin(co);
+        backoff(co);
+        return;
+    }
+    set_member_id(co, r->member_id);
+    co->generation = r->generation;
+    free(co->protocol);
+    co->protocol = gp_strdup(r->protocol);
+    /* The heartbeat thread runs from the join answer on (AbstractCoordinator 2.5+). */
+    co->hb_epoch++;
+    co->heartbeat_armed = false;
+    arm_heartbeat(co);
+    sync_req_t *s = proto_calloc(1, sizeof *s);
+    if (r->leader && strcmp(r->leader, r->member_id) == 0) {
+        char err[512];
+        if (!leader_assign(co, r, s, err, sizeof err))
+            consumer_fail_poll(co->c, KERR_INVALID_REQUEST, err);
+    }
+    send_sync(co, s);
+}
+
+/* onJoinComplete: the new assignment takes effect (in poll, as Kafka runs it). */
+static void join_complete(coordinator_t *co)
+{
+    co->has_pending = false;
+    co->prepared = co->prepare_committed = false;
+    group_tps_t old, revoked = { 0 }, added = { 0 };
+    owned(co, &old);
+    for (int32_t i = 0; i < old.n; i++)
+        if (!group_tps_has(&co->pending, old.v[i].topic, old.v[i].partition))
+            group_tps_add(&revoked, old.v[i].topic, old.v[i].partition);
+    for (int32_t i = 0; i < co->pending.n; i++)
+        if (!group_tps_has(&old, co->pending.v[i].topic, co->pending.v[i].partition))
+            group_tps_add(&added, co->pending.v[i].topic, co->pending.v[i].partition);
+    if (revoked.n) {
+        /* Cooperative: only what moves is revoked, then the member rejoins at once so the
+         * freed partitions can go to their new owners in a second rebalance. */
+        trace_partitions(co, "partitions_revoked", &revoked, "assigned elsewhere");
+        call_listener(co, CONSUMER_REVOKED, &revoked);
+    }
+    set_assignment(co, &co->pending);
+    trace_partitions(co, "partitions_assigned", &added, NULL);
+    call_listener(co, CONSUMER_ASSIGNED, &added);
+    if (revoked.n)
+        request_rejoin(co);
+    if (co->auto_commit)
+        co->next_auto_commit = W(co)->now + co->auto_commit_us;
+    group_tps_free(&old);
+    group_tps_free(&revoked);
+    group_tps_free(&added);
+    group_tps_free(&co->pending);
+}
+
+static void sync_response(coordinator_t *co, const sync_resp_t *r)
+{
+    co->syncing = false;
+    int16_t error = r ? r->error : KERR_NETWORK_EXCEPTION;
+    switch (error) {
+    case KERR_NONE:
+        co->state = M_STABLE;
+        group_tps_free(&co->pending);
+        group_tps_copy(&co->pending, &r->tps);
+        co->has_pending = true;
+        co->rejoin_needed = false;
+        consumer_retry_at(co->c, W(co)->now);
+        return;
+    case KERR_REBALANCE_IN_PROGRESS:
+        co->state = M_UNJOINED;
+        request_rejoin(co);
+        return;
+    case KERR_UNKNOWN_MEMBER_ID:
+    case KERR_ILLEGAL_GENERATION:
+    case KERR_FENCED_INSTANCE_ID:
+        reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
+        return;
+    default:
+        mark_coordinator_unknown(co, kerr_name(error));
+        co->state = M_UNJOINED;
+        request_rejoin(co);
+        return;
+    }
+}
+
+/* ---- commits ---- */
+
+static void queue_commit(coordinator_t *co, bool sync, bool prepare, consumer_commit_fn fn,
+                         void *ctx)
+{
+    co->commits = realloc(co->commits, (size_t)(co->n_commits + 1) * sizeof *co->commits);
+    if (!co->commits)
+        abort();
+    commit_t *k = &co->commits[co->n_commits++];
+    *k = (commit_t){ ++co->next_commit, sync, false, prepare,
+                     W(co)->now + co->api_timeout_us, fn, ctx, 0, NULL };
+    k->parts = proto_calloc((size_t)co->c->n_parts, sizeof *k->parts);
+    for (int32_t i = 0; i < co->c->n_parts; i++) {
+        const cpart_t *p = &co->c->parts[i];
+        if (p->position >= 0)
+            k->parts[k->n++] = (offset_part_t){ p->topic, p->partition, p->position, 0 };
+    }
+}
+
+static void commit_done(coordinator_t *co, int32_t i, int16_t error, const char *what)
+{
+    commit_t k = co->commits[i];
+    memmove(&co->commits[i], &co->commits[i + 1], (size_t)(co->n_commits - i - 1) * sizeof k);
+    co->n_commits--;
+    free(k.parts);
+    if (k.prepare) {
+        co->prepare_committed = true;
+        consumer_retry_at(co->c, W(co)->now);
+    }
+    if (k.fn)
+        k.fn(k.ctx, co->c, error, what);
+}
+
+/* generationIfStable: a member in a rebalance or out of the group cannot commit. */
+static bool commit_refused(coordinator_t *co, int16_t *error, const char **what)
+{
+    if (!co->subscribed || (co->state == M_STABLE && co->generation >= 0 && !co->has_pending))
+        return false;
+    if (co->rejoin_needed && co->generation >= 0) {
+        *error = KERR_CLIENT_REBALANCING;
+        *what = "Offset commit cannot be completed since the consumer is undergoing a "
+                "rebalance for auto partition assignment. You can try completing the "
+                "rebalance by calling poll() and then retry the operation.";
+    } else {
+        *error = KERR_CLIENT_COMMIT_FAILED;
+        *what = "Offset commit cannot be completed since the consumer is not part of an "
+                "active group for auto partition assignment; it is likely that the consumer "
+                "was kicked out of the group.";
+    }
+    return true;
+}
+
+void coord_commit(coordinator_t *co, bool sync, consumer_commit_fn fn, void *ctx)
+{
+    int16_t error;
+    const char *what;
+    if (commit_refused(co, &error, &what)) {
+        cJSON *ev = world_trace(W(co), co->c->node, "commit_failed");
+        if (ev) {
+            cJSON_AddStringToObject(ev, "group", co->group);
+            cJSON_AddStringToObject(ev, "error", kerr_name(error));
+            world_emit(W(co), ev);
+        }
+        if (fn)
+            fn(ctx, co->c, error, what);
+        return;
+    }
+    queue_commit(co, sync, false, fn, ctx);
+    coord_step(co);
+}
+
+static void send_commits(coordinator_t *co)
+{
+    for (int32_t i = 0; i < co->n_commits; i++) {
+        commit_t *k = &co->commits[i];
+        if (k->in_flight)
+            continue;
+        if (k->n == 0) {
+            commit_done(co, i, KERR_NONE, NULL);
+            i--;
+            continue;
+        }
+        offsets_msg_t *r = proto_calloc(1, sizeof *r);
+        r->group = gp_strdup(co->group);
+        bool member = co->subscribed;
+        r->member_id = gp_strdup(member ? co->member_id : "");
+        r->instance_id = gp_strdup(member ? co->instance : NULL);
+        r->generation = member ? co->generation : -1;
+        r->n = k->n;
+        r->parts = proto_calloc((size_t)k->n, sizeof *r->parts);
+        memcpy(r->parts, k->parts, (size_t)k->n * sizeof *r->parts);
+        k->in_flight = true;
+        send(co, co->coord_node, API_OFFSET_COMMIT, r, &offset_commit_req_ops, false, k->id);
+    }
+}
+
+static int32_t find_commit(const coordinator_t *co, uint32_t id)
+{
+    for (int32_t i = 0; i < co->n_commits; i++)
+        if (co->commits[i].id == id)
+            return i;
+    return -1;
+}
+
+/* OffsetCommitResponseHandler. */
+static void commit_response(coordinator_t *co, uint32_t id, const offsets_msg_t *r)
+{
+    int32_t i = find_commit(co, id);
+    if (i < 0)
+        return;
+    commit_t *k = &co->commits[i];
+    k->in_flight = false;
+    int16_t error = !r ? KERR_NETWORK_EXCEPTION : r->n ? r->parts[0].error : r->error;
+    char what[400];
+    switch (error) {
+    case KERR_NONE:
+        commit_done(co, i, KERR_NONE, NULL);
+        return;
+    case KERR_UNKNOWN_MEMBER_ID:
+    case KERR_ILLEGAL_GENERATION:
+        snprintf(what, sizeof what, "Commit cannot be completed since the group has already "
+                 "rebalanced and assigned the partitions to another member (%s)",
+                 kerr_name(error));
+        reset_generation(co, error == KERR_UNKNOWN_MEMBER_ID, kerr_name(error));
+        commit_done(co, i, KERR_CLIENT_COMMIT_FAILED, what);
+        return;
+    case KERR_REBALANCE_IN_PROGRESS:
+        request_rejoin(co);
+        commit_done(co, i, KERR_CLIENT_REBALANCING, "Offset commit cannot be completed since "
+                    "the consumer group is executing a rebalance at the moment.");
+        return;
+    default:
+        mark_coordinator_unknown(co, kerr_name(error));
+        /* commitSync retries retriable errors until its deadline; commitAsync fails. */
+        if (!k->sync || W(co)->now >= k->deadline) {
+            snprintf(what, sizeof what, "Offset commit failed with a retriable exception (%s)",
+                     kerr_name(error));
+            commit_done(co, i, k->sync ? KERR_CLIENT_TIMEOUT : error, what);
+            return;
+        }
+        backoff(co);
+        return;
+    }
+}
+
+/* ---- committed offsets of newly assigned partitions ---- */
+
+static void send_offset_fetch(coordinator_t *co)
+{
+    offsets_msg_t *r = proto_calloc(1, sizeof *r);
+    r->group = gp_strdup(co->group);
+    r->parts = proto_calloc((size_t)co->c->n_parts, sizeof *r->parts);
+    for (int32_t i = 0; i < co->c->n_parts; i++) {
+        const cpart_t *p = &co->c->parts[i];
+        if (p->need_committed)
+            r->parts[r->n++] = (offset_part_t){ p->topic, p->partition, -1, 0 };
+    }
+    if (!r->n) {
+        offset_fetch_req_ops.free(r);
+        return;
+    }
+    co->fetching_offsets = true;
+    send(co, co->coord_node, API_OFFSET_FETCH, r, &offset_fetch_req_ops, false, 0);
+}
+
+static void offset_fetch_response(coordinator_t *co, const offsets_msg_t *r)
+{
+    co->fetching_offsets = false;
+    if (!r || r->error != KERR_NONE) {
+        if (r)
+            mark_coordinator_unknown(co, kerr_name(r->error));
+        backoff(co);
+        return;
+    }
+    for (int32_t k = 0; k < r->n; k++) {
+        for (int32_t i = 0; i < co->c->n_parts; i++) {
+            cpart_t *p = &co->c->parts[i];
+            if (!p->need_committed || p->partition != r->parts[k].partition ||
+                strcmp(p->topic, r->parts[k].topic) != 0)
+                continue;
+            p->need_committed = false;
+            if (r->parts[k].offset >= 0) {
+                p->position = r->parts[k].offset;
+                consumer_trace_reset(co->c, p, "committed");
+            } else {
+                p->reset = consumer_auto_reset(co->c);
+            }
+        }
+    }
+    consumer_retry_at(co->c, W(co)->now);
+}
+
+/* ---- the steps of poll ---- */
+
+static bool metadata_ready(const coordinator_t *co)
+{
+    for (int32_t i = 0; i < co->n_topics; i++) {
+        const meta_topic_t *t = meta_find(&co->c->meta, co->topics[i]);
+        if (!t || (t->n == 0 && t->error == KERR_NONE))
+            return false;
+    }
+    return true;
+}
+
+/* onJoinPrepare. False while the auto-commit before the rebalance is in flight. */
+static bool join_prepare(coordinator_t *co)
+{
+    if (co->prepared)
+        return true;
+    bool member = co->generation >= 0 && *co->member_id;
+    if (co->auto_commit && member && co->c->n_parts && !co->prepare_committed) {
+        for (int32_t i = 0; i < co->n_commits; i++)
+            if (co->commits[i].prepare)
+                return false;
+        queue_commit(co, true, true, NULL, NULL);
+        co->commits[co->n_commits - 1].deadline = W(co)->now; /* one attempt */
+        send_commits(co);
+        return false;
+    }
+    co->prepared = true;
+    if (!member)
+        give_up_all(co, true, "the generation or member id was reset");
+    else if (!co->cooperative)
+        give_up_all(co, false, "eager protocol: everything is revoked before rejoining");
+    return true;
+}
+
+void coord_polled(coordinator_t *co)
+{
+    co->last_poll = W(co)->now;
+}
+
+void coord_step(coordinator_t *co)
+{
+    consumer_t *c = co->c;
+    if (!co->subscribed || c->closed || !c->node->up)
+        return;
+    if (W(co)->now < co->next_attempt) {
+        consumer_retry_at(c, co->next_attempt);
+        return;
+    }
+    if (co->coord_node < 0) {
+        send_find(co);
+        return;
+    }
+    send_commits(co);
+    if (!c->polling)
+        return;
+    co->last_poll = W(co)->now;
+    if (co->has_pending && !co->syncing && !co->joining)
+        join_complete(co);
+    if (co->auto_commit && co->state == M_STABLE && !co->rejoin_needed &&
+        W(co)->now >= co->next_auto_commit) {
+        co->next_auto_commit = W(co)->now + co->auto_commit_us;
+        queue_commit(co, false, false, NULL, NULL);
+        send_commits(co);
+    }
+    if (!co->fetching_offsets && co->state == M_STABLE)
+        send_offset_fetch(co);
+    if (!co->rejoin_needed || co->joining || co->syncing || co->has_pending)
+        return;
+    if (!metadata_ready(co)) {
+        c->meta.update_needed = true;
+        return;
+    }
+    if (join_prepare(co))
+        send_join(co);
+}
+
+/* ---- answers ---- */
+
+bool coord_owns_api(int16_t api)
+{
+    switch (api) {
+    case API_FIND_COORDINATOR:
+    case API_JOIN_GROUP:
+    case API_SYNC_GROUP:
+    case API_HEARTBEAT:
+    case API_LEAVE_GROUP:
+    case API_OFFSET_COMMIT:
+    case API_OFFSET_FETCH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void coord_response(coordinator_t *co, const inflight_t *f, const msg_t *m)
+{
+    const void *body = m ? m->body : NULL;
+    /* A request lost with its connection leaves the coordinator unknown. */
+    if (!m && f->node == co->coord_node && f->api != API_FIND_COORDINATOR)
+        mark_coordinator_unknown(co, "the connection to the coordinator was lost");
+    switch (f->api) {
+    case API_FIND_COORDINATOR:
+        find_response(co, body);
+        break;
+    case API_JOIN_GROUP:
+        join_response(co, body);
+        break;
+    case API_SYNC_GROUP:
+        sync_response(co, body);
+        break;
+    case API_HEARTBEAT:
+        heartbeat_response(co, body ? ((const group_resp_t *)body)->error
+                                    : KERR_NETWORK_EXCEPTION);
+        break;
+    case API_OFFSET_COMMIT:
+        commit_response(co, ((const req_tag_t *)f->data)->commit, body);
+        break;
+    case API_OFFSET_FETCH:
+        offset_fetch_response(co, body);
+        break;
+    default:
+        break;
+    }
+}
+
+void coord_close(coordinator_t *co)
+{
+    if (!co->subscribed)
+        return;
+    bool member = co->generation >= 0 && *co->member_id && co->state == M_STABLE;
+    if (member && co->auto_commit && co->coord_node >= 0) {
+        queue_commit(co, false, false, NULL, NULL);
+        send_commits(co);
+    }
+    give_up_all(co, !member, "the consumer is closing");
+    leave_group(co, "the consumer is being closed");
+}
+
+void coord_crash(coordinator_t *co)
+{
+    while (co->n_commits)
+        commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
+    set_member_id(co, "");
+    co->generation = -1;
+    free(co->protocol);
+    co->protocol = NULL;
+    co->state = M_UNJOINED;
+    co->rejoin_needed = true;
+    co->coord_node = -1;
+    co->finding = co->joining = co->syncing = co->heartbeating = false;
+    co->fetching_offsets = co->prepared = co->prepare_committed = co->has_pending = false;
+    group_tps_free(&co->pending);
+    co->heartbeat_armed = false;
+    co->hb_epoch++;
+    co->next_attempt = 0;
+}
