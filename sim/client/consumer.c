@@ -750,6 +750,11 @@ bool consumer_subscribe(consumer_t *c, const char *const *topics, size_t n,
     return true;
 }
 
+bool consumer_assigned(const consumer_t *c, const char *topic, int32_t partition)
+{
+    return find_part(c, topic, partition) >= 0;
+}
+
 bool consumer_subscribed(const consumer_t *c)
 {
     return c->co && coord_subscribed(c->co);

@@ -80,6 +80,7 @@ bool consumer_subscribe(consumer_t *c, const char *const *topics, size_t n,
  * default.api.timeout.ms). */
 void consumer_commit(consumer_t *c, bool sync, consumer_commit_fn fn, void *ctx);
 bool consumer_subscribed(const consumer_t *c);
+bool consumer_assigned(const consumer_t *c, const char *topic, int32_t partition);
 /* The partitions assigned now (Java's assignment()): fills up to cap, returns how many. */
 size_t consumer_assignment(const consumer_t *c, topic_partition_t *out, size_t cap);
 

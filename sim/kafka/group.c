@@ -658,7 +658,7 @@ static bool expired(const gmember_t *m, int64_t now)
 
 void group_tick(group_t *g, const group_io_t *io, int64_t now)
 {
-    if (g->state == GROUP_PREPARING_REBALANCE && g->join_at <= now)
+    while (g->state == GROUP_PREPARING_REBALANCE && g->join_at <= now)
         join_deadline(g, io, now);
     for (int32_t i = g->n_pending - 1; i >= 0; i--)
         if (g->pending[i]->session_deadline <= now) {

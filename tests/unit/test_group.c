@@ -1,0 +1,317 @@
+/* The classic group state machine (sim/kafka/group.c) driven directly: joins, the
+ * MEMBER_ID_REQUIRED round, the initial delay, protocol votes, the sync barrier,
+ * heartbeats, session and rebalance timeouts, static members and the generation checks of
+ * OffsetCommit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "sim/kafka/api.h"
+#include "sim/kafka/group.h"
+#include "sim/kafka/group_coordinator.h"
+
+#define MS 1000LL
+
+/* What the group answered to each request, by request number. */
+typedef struct answer {
+    bool join, sync;
+    int16_t error;
+    char member_id[128];
+    int32_t generation;
+    int32_t n_members;      /* the join answer listed members (the leader's) */
+    int32_t n_assigned;
+} answer_t;
+
+typedef struct rec {
+    answer_t a[64];
+    int next_id;
+    char states[1024];      /* "Empty>PreparingRebalance," ... */
+    int removed;
+    int stores;
+} rec_t;
+
+static rec_t R;
+
+static void join_done(void *ctx, const group_t *g, const gmember_t *m, void *req, int16_t error,
+                      const char *member_id)
+{
+    answer_t *a = &R.a[(intptr_t)req];
+    a->join = true;
+    a->error = error;
+    snprintf(a->member_id, sizeof a->member_id, "%s", member_id ? member_id : "");
+    a->generation = error == KERR_NONE ? g->generation : -1;
+    a->n_members = error == KERR_NONE && g->leader && strcmp(g->leader, m->id) == 0 ? g->n_members
+                                                                                   : 0;
+}
+
+static void sync_done(void *ctx, const group_t *g, const gmember_t *m, void *req, int16_t error)
+{
+    answer_t *a = &R.a[(intptr_t)req];
+    a->sync = true;
+    a->error = error;
+    a->n_assigned = error == KERR_NONE ? m->assignment.n : -1;
+}
+
+static void new_id(void *ctx, const char *client_id, char *out, size_t n)
+{
+    snprintf(out, n, "%s-%d", client_id, ++R.next_id);
+}
+
+static void state_changed(void *ctx, const group_t *g, group_state_t from, const char *why)
+{
+    size_t l = strlen(R.states);
+    snprintf(R.states + l, sizeof R.states - l, "%s,", group_state_name(g->state));
+}
+
+static void removed(void *ctx, const group_t *g, const gmember_t *m, const char *why)
+{
+    R.removed++;
+}
+
+static void store(void *ctx, const group_t *g)
+{
+    R.stores++;
+}
+
+static const group_io_t IO = { NULL, join_done, sync_done, new_id, state_changed, NULL, removed,
+                               store };
+
+static const char *topics[] = { "t" };
+static char *eager[] = { "range", "cooperative-sticky" };
+static char *coop_first[] = { "cooperative-sticky", "range" };
+
+/* A JoinGroup as request number `req`. */
+static void join(group_t *g, int req, const char *member, const char *client, char **protocols,
+                 int n_protocols, int64_t now)
+{
+    group_subscription_t sub = { 1, topics, { 0, NULL }, -1 };
+    group_join_args_t a = { member, NULL, client, 10000, 30000, n_protocols, protocols, &sub };
+    memset(&R.a[req], 0, sizeof R.a[req]);
+    group_join(g, &IO, &a, (void *)(intptr_t)req, now);
+}
+
+static void join_static(group_t *g, int req, const char *member, const char *instance,
+                        int64_t now)
+{
+    group_subscription_t sub = { 1, topics, { 0, NULL }, -1 };
+    group_join_args_t a = { member, instance, instance, 10000, 30000, 2, eager, &sub };
+    memset(&R.a[req], 0, sizeof R.a[req]);
+    group_join(g, &IO, &a, (void *)(intptr_t)req, now);
+}
+
+static void sync_(group_t *g, int req, const char *member, int32_t gen, bool leader, int64_t now)
+{
+    group_tp_t tps[2] = { { "t", 0 }, { "t", 1 } };
+    sync_assignment_t as[2];
+    int32_t n = 0;
+    for (int32_t i = 0; leader && i < g->n_members; i++)
+        as[n++] = (sync_assignment_t){ g->members[i]->id, { 1, &tps[i % 2] } };
+    memset(&R.a[req], 0, sizeof R.a[req]);
+    group_sync(g, &IO, member, gen, as, n, (void *)(intptr_t)req, now);
+}
+
+static void reset(void)
+{
+    memset(&R, 0, sizeof R);
+}
+
+/* Two members through MEMBER_ID_REQUIRED and the initial delay to a Stable group. */
+static group_t *stable_pair(char *m1, char *m2)
+{
+    reset();
+    group_t *g = group_new("g", 3000 * MS);
+    join(g, 1, "", "a", eager, 2, 0);
+    strcpy(m1, R.a[1].member_id);
+    join(g, 2, m1, "a", eager, 2, 0);
+    join(g, 3, "", "b", eager, 2, 100 * MS);
+    strcpy(m2, R.a[3].member_id);
+    join(g, 4, m2, "b", eager, 2, 100 * MS);
+    group_tick(g, &IO, 3000 * MS);
+    group_tick(g, &IO, 6000 * MS);
+    sync_(g, 5, m2, 1, false, 6001 * MS);
+    sync_(g, 6, m1, 1, true, 6001 * MS);
+    return g;
+}
+
+static void test_partition_for(void)
+{
+    is_int(gcoord_partition_for("my-group", 50), 12, "my-group is coordinated by partition 12 of 50");
+    is_int(gcoord_partition_for("kafka-txn-0", 50), 30, "kafka-txn-0 hashes to partition 30");
+}
+
+static void test_join_and_sync(void)
+{
+    reset();
+    group_t *g = group_new("g", 3000 * MS);
+    join(g, 1, "", "a", eager, 2, 0);
+    ok(R.a[1].join && R.a[1].error == KERR_MEMBER_ID_REQUIRED,
+       "a new dynamic member is answered MEMBER_ID_REQUIRED");
+    ok(strncmp(R.a[1].member_id, "a-", 2) == 0, "its id is client.id-<uuid>");
+    is_int(g->state, GROUP_EMPTY, "the group stays Empty until it joins again");
+    char m1[128];
+    strcpy(m1, R.a[1].member_id);
+    join(g, 2, m1, "a", eager, 2, 0);
+    is_int(g->state, GROUP_PREPARING_REBALANCE, "the second join starts a rebalance");
+    ok(!R.a[2].join, "the join waits for group.initial.rebalance.delay.ms");
+    is_int(group_next_deadline(g), 3000 * MS, "the delay ends 3000 ms later");
+    join(g, 3, "", "b", eager, 2, 2000 * MS);
+    join(g, 4, R.a[3].member_id, "b", eager, 2, 2000 * MS);
+    group_tick(g, &IO, 3000 * MS);
+    ok(!R.a[2].join, "a member that arrived during the delay extends it");
+    is_int(group_next_deadline(g), 6000 * MS, "by another 3000 ms");
+    group_tick(g, &IO, 6000 * MS);
+    ok(R.a[2].join && R.a[4].join, "both members are answered when the delay ends");
+    is_int(R.a[2].generation, 1, "generation 1");
+    is_int(R.a[2].n_members, 2, "the leader (first to join) learns both members");
+    is_int(R.a[4].n_members, 0, "a follower learns none");
+    is_str(g->protocol, "range", "the protocol is the one both list first");
+    is_int(g->state, GROUP_COMPLETING_REBALANCE, "CompletingRebalance");
+    sync_(g, 5, R.a[4].member_id, 1, false, 6001 * MS);
+    ok(!R.a[5].sync, "a follower's SyncGroup waits for the leader's");
+    sync_(g, 6, m1, 1, true, 6001 * MS);
+    ok(R.a[5].sync && R.a[6].sync && R.a[5].error == KERR_NONE, "the leader's sync answers everyone");
+    is_int(R.a[5].n_assigned, 1, "with its own assignment");
+    is_int(g->state, GROUP_STABLE, "Stable");
+    is_int(R.stores, 1, "the group was stored once");
+    is_str(R.states, "PreparingRebalance,CompletingRebalance,Stable,", "the states in order");
+    group_free(g);
+}
+
+static void test_protocol_vote(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join(g, 1, "", "a", eager, 2, 0);
+    join(g, 2, R.a[1].member_id, "a", eager, 2, 0);
+    join(g, 3, "", "b", coop_first, 2, 0);
+    join(g, 4, R.a[3].member_id, "b", coop_first, 2, 0);
+    join(g, 5, "", "c", coop_first, 2, 0);
+    join(g, 6, R.a[5].member_id, "c", coop_first, 2, 0);
+    group_tick(g, &IO, 0);
+    is_str(g->protocol, "cooperative-sticky", "two votes for cooperative-sticky beat one for range");
+    static char *only_rr[] = { "roundrobin" };
+    join(g, 7, "", "d", only_rr, 1, 0);
+    is_int(R.a[7].error, KERR_INCONSISTENT_GROUP_PROTOCOL,
+           "a member with no protocol in common is refused");
+    group_free(g);
+}
+
+static void test_heartbeat_and_commit_checks(void)
+{
+    char m1[128], m2[128];
+    group_t *g = stable_pair(m1, m2);
+    is_int(group_heartbeat(g, &IO, m1, 1, 7000 * MS), KERR_NONE, "a heartbeat in Stable is fine");
+    is_int(group_heartbeat(g, &IO, m1, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
+           "an old generation gets ILLEGAL_GENERATION");
+    is_int(group_heartbeat(g, &IO, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
+           "an unknown member gets UNKNOWN_MEMBER_ID");
+    is_int(group_check_commit(g, m1, 1), KERR_NONE, "a commit with the current generation is taken");
+    is_int(group_check_commit(g, m1, 0), KERR_ILLEGAL_GENERATION, "a stale generation is refused");
+    is_int(group_check_commit(g, "nobody", 1), KERR_UNKNOWN_MEMBER_ID, "an unknown member is refused");
+    /* A third member starts a rebalance. */
+    join(g, 10, "", "c", eager, 2, 7000 * MS);
+    join(g, 11, R.a[10].member_id, "c", eager, 2, 7000 * MS);
+    is_int(g->state, GROUP_PREPARING_REBALANCE, "a new member moves Stable to PreparingRebalance");
+    is_int(group_heartbeat(g, &IO, m1, 1, 7001 * MS), KERR_REBALANCE_IN_PROGRESS,
+           "heartbeats answer REBALANCE_IN_PROGRESS");
+    is_int(group_check_commit(g, m1, 1), KERR_NONE, "commits are still taken in PreparingRebalance");
+    join(g, 12, m1, "a", eager, 2, 7002 * MS);
+    join(g, 13, m2, "b", eager, 2, 7002 * MS);
+    ok(R.a[11].join && R.a[12].join && R.a[13].join, "every member rejoined: the join completes");
+    is_int(g->generation, 2, "generation 2");
+    is_int(group_check_commit(g, m1, 2), KERR_REBALANCE_IN_PROGRESS,
+           "in CompletingRebalance commits get REBALANCE_IN_PROGRESS");
+    is_int(group_heartbeat(g, &IO, m1, 2, 7003 * MS), KERR_NONE,
+           "heartbeats between join and sync are fine");
+    sync_(g, 14, m2, 2, false, 7003 * MS);
+    join(g, 15, "", "d", eager, 2, 7004 * MS);
+    join(g, 16, R.a[15].member_id, "d", eager, 2, 7004 * MS);
+    ok(R.a[14].sync && R.a[14].error == KERR_REBALANCE_IN_PROGRESS,
+       "a rebalance during CompletingRebalance fails the waiting SyncGroup");
+    sync_(g, 17, m1, 2, true, 7005 * MS);
+    is_int(R.a[17].error, KERR_REBALANCE_IN_PROGRESS, "a SyncGroup in PreparingRebalance is refused");
+    group_free(g);
+}
+
+static void test_timeouts(void)
+{
+    char m1[128], m2[128];
+    group_t *g = stable_pair(m1, m2);
+    /* Sessions: 10 s from the sync at 6001 ms. m1 heartbeats, m2 does not. */
+    is_int(group_heartbeat(g, &IO, m1, 1, 15000 * MS), KERR_NONE, "m1 heartbeats");
+    is_int(group_next_deadline(g), 16001 * MS, "m2's session ends 10 s after its SyncGroup");
+    group_tick(g, &IO, 16001 * MS);
+    is_int(R.removed, 1, "the silent member is removed when its session expires");
+    is_int(g->state, GROUP_PREPARING_REBALANCE, "and the group rebalances");
+    ok(group_member(g, m2) == NULL, "m2 is gone");
+    join(g, 20, m1, "a", eager, 2, 16002 * MS);
+    ok(R.a[20].join && R.a[20].generation == 2, "the remaining member completes the join alone");
+    sync_(g, 21, m1, 2, true, 16003 * MS);
+    /* A new member joins; m1 never rejoins and is dropped at the rebalance timeout. */
+    join(g, 22, "", "c", eager, 2, 17000 * MS);
+    join(g, 23, R.a[22].member_id, "c", eager, 2, 17000 * MS);
+    is_int(g->join_at, 47000 * MS, "the join waits at most the rebalance timeout (30 s)");
+    group_heartbeat(g, &IO, m1, 2, 20000 * MS);
+    group_tick(g, &IO, 47000 * MS);
+    ok(group_member(g, m1) == NULL, "a member that did not rejoin in time is removed");
+    ok(R.a[23].join && R.a[23].generation == 3 && R.a[23].n_members == 1,
+       "the newcomer leads generation 3 alone");
+    is_int(group_leave(g, &IO, R.a[23].member_id, 48000 * MS), KERR_NONE, "LeaveGroup");
+    is_int(g->state, GROUP_PREPARING_REBALANCE, "the last member's leave starts a rebalance");
+    group_tick(g, &IO, g->join_at);
+    is_int(g->state, GROUP_EMPTY, "which ends Empty");
+    group_free(g);
+}
+
+static void test_static_member(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join_static(g, 1, "", "app-1", 0);
+    ok(!R.a[1].join, "a new static member needs no MEMBER_ID_REQUIRED round");
+    join_static(g, 2, "", "app-2", 0);
+    group_tick(g, &IO, 0);
+    ok(R.a[1].join && R.a[2].join, "both static members joined");
+    char old[128];
+    strcpy(old, R.a[2].member_id);
+    sync_(g, 3, R.a[2].member_id, 1, false, 1);
+    sync_(g, 4, R.a[1].member_id, 1, true, 1);
+    is_int(g->state, GROUP_STABLE, "Stable");
+    /* app-2 restarts: a JoinGroup with its instance id and no member id. */
+    join_static(g, 5, "", "app-2", 5000 * MS);
+    ok(R.a[5].join && R.a[5].error == KERR_NONE, "the restarted static member is answered at once");
+    is_int(g->state, GROUP_STABLE, "without a rebalance");
+    is_int(R.a[5].generation, 1, "in the same generation");
+    ok(strcmp(R.a[5].member_id, old) != 0, "under a new member id");
+    is_int(group_heartbeat(g, &IO, old, 1, 5001 * MS), KERR_UNKNOWN_MEMBER_ID,
+           "the old member id is fenced");
+    sync_(g, 6, R.a[5].member_id, 1, false, 5001 * MS);
+    is_int(R.a[6].n_assigned, 1, "the new id gets the old assignment");
+    group_free(g);
+}
+
+static void test_offsets(void)
+{
+    group_t *g = group_new("g", 0);
+    is_int(group_check_commit(g, "", -1), KERR_NONE, "an Empty group takes commits without a generation");
+    group_commit(g, "t", 1, 5);
+    group_commit(g, "a", 0, 7);
+    group_commit(g, "t", 1, 9);
+    is_int(group_committed(g, "t", 1), 9, "the latest commit wins");
+    is_int(group_committed(g, "a", 0), 7, "per partition");
+    is_int(group_committed(g, "t", 0), -1, "none: -1");
+    group_free(g);
+}
+
+int main(void)
+{
+    test_partition_for();
+    test_join_and_sync();
+    test_protocol_vote();
+    test_heartbeat_and_commit_checks();
+    test_timeouts();
+    test_static_member();
+    test_offsets();
+    return tap_done();
+}
