@@ -159,6 +159,7 @@ static gcalls_t *calls_for(lua_State *L, consumer_t *c)
 static int k_subscribe(lua_State *L)
 {
     consumer_t *c = bind_check_consumer(L, "subscribe");
+    lua_settop(L, 3);
     luaL_checktype(L, 2, LUA_TTABLE);
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
@@ -260,6 +261,7 @@ static void commit_async_done(void *ctx, consumer_t *c, int16_t error, const cha
 static int k_commit_async(lua_State *L)
 {
     consumer_t *c = bind_check_consumer(L, "commit_async");
+    lua_settop(L, 2);
     async_ctx_t *a = malloc(sizeof *a);
     if (!a)
         abort();

@@ -722,6 +722,11 @@ void consumer_retry_at(consumer_t *c, int64_t at)
     retry_later(c, at);
 }
 
+bool consumer_node_blocked(consumer_t *c, int32_t node)
+{
+    return blocked(c, node);
+}
+
 void consumer_fail_poll(consumer_t *c, int16_t error, const char *what)
 {
     c->poll_error = error;

@@ -69,6 +69,8 @@ void consumer_send(consumer_t *c, int32_t node, msg_t *m, void *data, int32_t n)
 int32_t consumer_least_loaded(consumer_t *c);
 /* While polling, look again at `at`. */
 void consumer_retry_at(consumer_t *c, int64_t at);
+/* Whether `node` is in its reconnect backoff (then a retry is planned for its end). */
+bool consumer_node_blocked(consumer_t *c, int32_t node);
 /* Replaces the assignment as the group decided it: partitions kept keep their position,
  * new ones wait for their committed offset. */
 void consumer_assign_group(consumer_t *c, const topic_partition_t *tps, size_t n);

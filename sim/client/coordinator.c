@@ -375,7 +375,7 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
     }
     if (co->coord_node < 0)
         send_find(co);
-    else if (!co->heartbeating) {
+    else if (!co->heartbeating && !consumer_node_blocked(co->c, co->coord_node)) {
         member_req_t *r = proto_calloc(1, sizeof *r);
         r->group = gp_strdup(co->group);
         r->member_id = gp_strdup(co->member_id);
@@ -561,6 +561,7 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     if (!r) {
         co->state = M_UNJOINED;
         request_rejoin(co);
+        backoff(co);
         return;
     }
     switch (r->error) {
@@ -646,6 +647,8 @@ static void sync_response(coordinator_t *co, const sync_resp_t *r)
 {
     co->syncing = false;
     int16_t error = r ? r->error : KERR_NETWORK_EXCEPTION;
+    if (!r)
+        backoff(co);
     switch (error) {
     case KERR_NONE:
         co->state = M_STABLE;
@@ -917,6 +920,8 @@ void coord_step(coordinator_t *co)
         send_find(co);
         return;
     }
+    if (consumer_node_blocked(c, co->coord_node))
+        return;
     send_commits(co);
     if (!c->polling)
         return;
@@ -1005,6 +1010,9 @@ void coord_close(coordinator_t *co)
 
 void coord_crash(coordinator_t *co)
 {
+    /* A new process owns nothing: its partitions come from its next join. */
+    group_tps_t none = { 0 };
+    set_assignment(co, &none);
     while (co->n_commits)
         commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
     set_member_id(co, "");
