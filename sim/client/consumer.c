@@ -703,10 +703,12 @@ static void on_crash(node_t *n)
 
 /* ---- for coordinator.c ---- */
 
-void consumer_send(consumer_t *c, int32_t node, msg_t *m, void *data, int32_t n)
+void consumer_send(consumer_t *c, int32_t node, msg_t *m, int64_t timeout, void *data, int32_t n)
 {
     m->corr = ++c->next_corr;
-    inflight_t *f = track(c, m, node);
+    inflight_t *f = inflight_add(&c->inflight, c->node, m, node,
+                                 timeout > c->request_timeout ? timeout : c->request_timeout,
+                                 request_timed_out, c);
     f->data = data;
     f->n = n;
     net_send(c->w, c->node, node, m);

@@ -62,9 +62,11 @@ struct consumer {
 };
 
 /* consumer.c, for coordinator.c */
-/* Sends a request (next correlation id) tracked with request.timeout.ms; `data` (malloc'd,
- * n entries) comes back with the answer or is freed when the request is lost. */
-void consumer_send(consumer_t *c, int32_t node, msg_t *m, void *data, int32_t n);
+/* Sends a request (next correlation id) tracked with request.timeout.ms or `timeout` µs if
+ * longer; `data` (malloc'd, n entries) comes back with the answer or is freed when the
+ * request is lost. */
+void consumer_send(consumer_t *c, int32_t node, msg_t *m, int64_t timeout, void *data,
+                   int32_t n);
 /* The node a request for no particular broker goes to (leastLoadedNode). */
 int32_t consumer_least_loaded(consumer_t *c);
 /* While polling, look again at `at`. */

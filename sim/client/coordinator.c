@@ -1,4 +1,5 @@
-/* coordinator: Kafka 3.9's ConsumerCoordinator / AbstractCoordinator, classic protocol. */
+/* coordinator: Kafka 3.9's ConsumerCoordinator / AbstractCoordinator, classic protocol:
+ * membership, join and sync, heartbeats, rebalances. Commits are group_commits.c. */
 #include "coordinator.h"
 
 #include <stdio.h>
@@ -9,62 +10,7 @@
 #include "../kafka/group_protocol.h"
 #include "assignors/assignor.h"
 #include "consumer_internal.h"
-
-/* AbstractCoordinator.MemberState. */
-typedef enum mstate { M_UNJOINED, M_PREPARING, M_COMPLETING, M_STABLE } mstate_t;
-
-/* A commit waiting to be sent or answered. */
-typedef struct commit {
-    uint32_t id;
-    bool sync, in_flight;
-    bool prepare;            /* the auto-commit before a rebalance (onJoinPrepare) */
-    int64_t deadline;        /* commitSync gives up then (default.api.timeout.ms) */
-    consumer_commit_fn fn;
-    void *ctx;
-    int32_t n;
-    offset_part_t *parts;
-} commit_t;
-
-/* What an answer belongs to (inflight data). */
-typedef struct req_tag {
-    uint32_t commit;         /* OffsetCommit: the commit's id */
-} req_tag_t;
-
-struct coordinator {
-    consumer_t *c;
-    char *group, *instance, *client_id;
-    int32_t session_ms, max_poll_ms;
-    int64_t heartbeat_us, max_poll_us, api_timeout_us;
-    bool auto_commit;
-    int64_t auto_commit_us, next_auto_commit;
-    char *assignors[8];
-    int n_assignors;
-    bool cooperative;        /* every assignor supports COOPERATIVE */
-    const char **topics;     /* the subscription, interned, sorted */
-    int32_t n_topics;
-    bool subscribed;
-    consumer_listener_fn listener;
-    void *listener_ctx;
-    /* membership */
-    mstate_t state;
-    char *member_id;         /* "" before the first JoinGroup answer */
-    int32_t generation;      /* -1: none */
-    char *protocol;
-    bool rejoin_needed;
-    int32_t coord_node;      /* -1: unknown */
-    bool finding, joining, syncing, heartbeating, fetching_offsets;
-    bool prepared;           /* onJoinPrepare ran for the join to come */
-    bool prepare_committed;  /* … and its auto-commit is done */
-    bool has_pending;        /* a SyncGroup answer waits for poll (onJoinComplete) */
-    group_tps_t pending;
-    int64_t next_attempt;    /* retry.backoff.ms after a failed step */
-    int64_t last_poll;
-    bool heartbeat_armed;
-    uint32_t hb_epoch;       /* stale heartbeat timers carry an older epoch */
-    commit_t *commits;
-    int32_t n_commits;
-    uint32_t next_commit;
-};
+#include "coordinator_internal.h"
 
 static const struct {
     const char *cls, *name;
@@ -132,8 +78,6 @@ coordinator_t *coord_new(consumer_t *c, const char *name, const config_t *cfg, c
     return co;
 }
 
-static void commit_done(coordinator_t *co, int32_t i, int16_t error, const char *what);
-
 void coord_free(coordinator_t *co)
 {
     if (!co)
@@ -196,19 +140,22 @@ void coord_subscribe(coordinator_t *co, const char *const *topics, size_t n,
 
 /* ---- helpers ---- */
 
-static world_t *W(const coordinator_t *co)
+world_t *coord_world(const coordinator_t *co)
 {
     return co->c->w;
 }
 
-static void send(coordinator_t *co, int32_t node, int16_t api, void *body,
-                 const msg_body_ops_t *ops, bool bg, uint32_t commit)
+void coord_send(coordinator_t *co, int32_t node, int16_t api, void *body,
+                const msg_body_ops_t *ops, bool bg, uint32_t commit)
 {
-    msg_t *m = msg_new(W(co), api, false, body, ops);
+    msg_t *m = msg_new(coord_world(co), api, false, body, ops);
     m->bg = bg;
     req_tag_t *tag = proto_calloc(1, sizeof *tag);
     tag->commit = commit;
-    consumer_send(co->c, node, m, tag, 1);
+    /* A JoinGroup may wait for the whole rebalance: Kafka allows it the rebalance timeout
+     * plus 5 s (AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE). */
+    int64_t timeout = api == API_JOIN_GROUP ? co->max_poll_us + 5 * US_PER_S : 0;
+    consumer_send(co->c, node, m, timeout, tag, 1);
 }
 
 static void set_member_id(coordinator_t *co, const char *id)
@@ -230,7 +177,7 @@ static void owned(const coordinator_t *co, group_tps_t *out)
 static void trace_partitions(coordinator_t *co, const char *kind, const group_tps_t *t,
                              const char *why)
 {
-    cJSON *ev = world_trace(W(co), co->c->node, kind);
+    cJSON *ev = world_trace(coord_world(co), co->c->node, kind);
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "group", co->group);
@@ -238,7 +185,7 @@ static void trace_partitions(coordinator_t *co, const char *kind, const group_tp
     cJSON_AddItemToObject(ev, "partitions", group_tps_json(t));
     if (why)
         cJSON_AddStringToObject(ev, "reason", why);
-    world_emit(W(co), ev);
+    world_emit(coord_world(co), ev);
 }
 
 static void call_listener(coordinator_t *co, consumer_rebalance_t what, const group_tps_t *t)
@@ -275,22 +222,22 @@ static void give_up_all(coordinator_t *co, bool lost, const char *why)
     group_tps_free(&all);
 }
 
-static void mark_coordinator_unknown(coordinator_t *co, const char *why)
+void coord_mark_unknown(coordinator_t *co, const char *why)
 {
     if (co->coord_node < 0)
         return;
-    cJSON *ev = world_trace(W(co), co->c->node, "coordinator_unknown");
+    cJSON *ev = world_trace(coord_world(co), co->c->node, "coordinator_unknown");
     if (ev) {
         cJSON_AddStringToObject(ev, "group", co->group);
-        cJSON_AddStringToObject(ev, "coordinator", world_node(W(co), co->coord_node)->name);
+        cJSON_AddStringToObject(ev, "coordinator", world_node(coord_world(co), co->coord_node)->name);
         cJSON_AddStringToObject(ev, "reason", why);
-        world_emit(W(co), ev);
+        world_emit(coord_world(co), ev);
     }
     co->coord_node = -1;
 }
 
 /* resetStateAndRejoin: the generation is gone (and the member id with it when asked). */
-static void reset_generation(coordinator_t *co, bool member_id, const char *why)
+void coord_reset_generation(coordinator_t *co, bool member_id, const char *why)
 {
     co->generation = -1;
     free(co->protocol);
@@ -301,23 +248,23 @@ static void reset_generation(coordinator_t *co, bool member_id, const char *why)
     co->heartbeat_armed = false;
     if (member_id)
         set_member_id(co, "");
-    cJSON *ev = world_trace(W(co), co->c->node, "member_reset");
+    cJSON *ev = world_trace(coord_world(co), co->c->node, "member_reset");
     if (ev) {
         cJSON_AddStringToObject(ev, "group", co->group);
         cJSON_AddStringToObject(ev, "reason", why);
-        world_emit(W(co), ev);
+        world_emit(coord_world(co), ev);
     }
 }
 
-static void request_rejoin(coordinator_t *co)
+void coord_request_rejoin(coordinator_t *co)
 {
     co->rejoin_needed = true;
-    consumer_retry_at(co->c, W(co)->now);
+    consumer_retry_at(co->c, coord_world(co)->now);
 }
 
-static void backoff(coordinator_t *co)
+void coord_backoff(coordinator_t *co)
 {
-    co->next_attempt = W(co)->now + co->c->backoff;
+    co->next_attempt = coord_world(co)->now + co->c->backoff;
     consumer_retry_at(co->c, co->next_attempt);
 }
 
@@ -344,9 +291,9 @@ static void leave_group(coordinator_t *co, const char *why)
         r->member_id = gp_strdup(co->member_id);
         r->reason = gp_strdup(why);
         r->generation = co->generation;
-        send(co, co->coord_node, API_LEAVE_GROUP, r, &leave_req_ops, false, 0);
+        coord_send(co, co->coord_node, API_LEAVE_GROUP, r, &leave_req_ops, false, 0);
     }
-    reset_generation(co, true, why);
+    coord_reset_generation(co, true, why);
 }
 
 /* The heartbeat thread: every heartbeat.interval.ms while the member has joined; it also
@@ -359,16 +306,16 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
     co->heartbeat_armed = false;
     if (co->c->closed || (co->state != M_STABLE && co->state != M_COMPLETING))
         return;
-    int64_t now = W(co)->now;
+    int64_t now = coord_world(co)->now;
     if (co->c->polling)
         co->last_poll = now;
     if (now - co->last_poll > co->max_poll_us) {
-        cJSON *ev = world_trace(W(co), co->c->node, "poll_timeout");
+        cJSON *ev = world_trace(coord_world(co), co->c->node, "poll_timeout");
         if (ev) {
             cJSON_AddStringToObject(ev, "group", co->group);
             trace_add_int(ev, "max_poll_interval_ms", co->max_poll_ms);
             trace_add_int(ev, "since_poll_ms", (now - co->last_poll) / US_PER_MS);
-            world_emit(W(co), ev);
+            world_emit(coord_world(co), ev);
         }
         leave_group(co, "consumer poll timeout has expired");
         return;
@@ -382,7 +329,7 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
         r->instance_id = gp_strdup(co->instance);
         r->generation = co->generation;
         co->heartbeating = true;
-        send(co, co->coord_node, API_HEARTBEAT, r, &group_heartbeat_req_ops, true, 0);
+        coord_send(co, co->coord_node, API_HEARTBEAT, r, &group_heartbeat_req_ops, true, 0);
     }
     arm_heartbeat(co);
 }
@@ -395,18 +342,18 @@ static void heartbeat_response(coordinator_t *co, int16_t error)
         return;
     case KERR_REBALANCE_IN_PROGRESS:
         if (co->state == M_STABLE)
-            request_rejoin(co);
+            coord_request_rejoin(co);
         return;
     case KERR_ILLEGAL_GENERATION:
     case KERR_UNKNOWN_MEMBER_ID:
     case KERR_FENCED_INSTANCE_ID:
         if (co->state == M_COMPLETING)
             return;
-        reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
-        consumer_retry_at(co->c, W(co)->now);
+        coord_reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
+        consumer_retry_at(co->c, coord_world(co)->now);
         return;
     default:
-        mark_coordinator_unknown(co, kerr_name(error));
+        coord_mark_unknown(co, kerr_name(error));
         return;
     }
 }
@@ -420,24 +367,24 @@ static void send_find(coordinator_t *co)
     co->finding = true;
     find_coord_t *f = proto_calloc(1, sizeof *f);
     f->key = gp_strdup(co->group);
-    send(co, consumer_least_loaded(co->c), API_FIND_COORDINATOR, f, &find_coord_req_ops, false, 0);
+    coord_send(co, consumer_least_loaded(co->c), API_FIND_COORDINATOR, f, &find_coord_req_ops, false, 0);
 }
 
 static void find_response(coordinator_t *co, const find_coord_t *f)
 {
     co->finding = false;
     if (!f || f->error != KERR_NONE) {
-        backoff(co);
+        coord_backoff(co);
         return;
     }
     co->coord_node = f->node;
-    cJSON *ev = world_trace(W(co), co->c->node, "coordinator_found");
+    cJSON *ev = world_trace(coord_world(co), co->c->node, "coordinator_found");
     if (ev) {
         cJSON_AddStringToObject(ev, "group", co->group);
-        cJSON_AddStringToObject(ev, "coordinator", world_node(W(co), f->node)->name);
-        world_emit(W(co), ev);
+        cJSON_AddStringToObject(ev, "coordinator", world_node(coord_world(co), f->node)->name);
+        world_emit(coord_world(co), ev);
     }
-    consumer_retry_at(co->c, W(co)->now);
+    consumer_retry_at(co->c, coord_world(co)->now);
 }
 
 /* ---- JoinGroup, the leader's assignment, SyncGroup ---- */
@@ -467,7 +414,7 @@ static void send_join(coordinator_t *co)
     }
     co->joining = true;
     co->state = M_PREPARING;
-    send(co, co->coord_node, API_JOIN_GROUP, r, &join_req_ops, false, 0);
+    coord_send(co, co->coord_node, API_JOIN_GROUP, r, &join_req_ops, false, 0);
 }
 
 static int32_t topic_index(const char **names, int32_t n, const char *t)
@@ -552,7 +499,7 @@ static void send_sync(coordinator_t *co, sync_req_t *r)
     r->generation = co->generation;
     co->syncing = true;
     co->state = M_COMPLETING;
-    send(co, co->coord_node, API_SYNC_GROUP, r, &sync_req_ops, false, 0);
+    coord_send(co, co->coord_node, API_SYNC_GROUP, r, &sync_req_ops, false, 0);
 }
 
 static void join_response(coordinator_t *co, const join_resp_t *r)
@@ -560,8 +507,8 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     co->joining = false;
     if (!r) {
         co->state = M_UNJOINED;
-        request_rejoin(co);
-        backoff(co);
+        coord_request_rejoin(co);
+        coord_backoff(co);
         return;
     }
     switch (r->error) {
@@ -573,7 +520,7 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
         return;
     case KERR_UNKNOWN_MEMBER_ID:
     case KERR_ILLEGAL_GENERATION:
-        reset_generation(co, true, kerr_name(r->error));
+        coord_reset_generation(co, true, kerr_name(r->error));
         return;
     case KERR_INCONSISTENT_GROUP_PROTOCOL:
     case KERR_FENCED_INSTANCE_ID: {
@@ -585,13 +532,13 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     }
     case KERR_REBALANCE_IN_PROGRESS:
         co->state = M_UNJOINED;
-        request_rejoin(co);
+        coord_request_rejoin(co);
         return;
     default:
-        mark_coordinator_unknown(co, kerr_name(r->error));
+        coord_mark_unknown(co, kerr_name(r->error));
         co->state = M_UNJOINED;
-        request_rejoin(co);
-        backoff(co);
+        coord_request_rejoin(co);
+        coord_backoff(co);
         return;
     }
     set_member_id(co, r->member_id);
@@ -634,9 +581,9 @@ static void join_complete(coordinator_t *co)
     trace_partitions(co, "partitions_assigned", &added, NULL);
     call_listener(co, CONSUMER_ASSIGNED, &added);
     if (revoked.n)
-        request_rejoin(co);
+        coord_request_rejoin(co);
     if (co->auto_commit)
-        co->next_auto_commit = W(co)->now + co->auto_commit_us;
+        co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
     group_tps_free(&old);
     group_tps_free(&revoked);
     group_tps_free(&added);
@@ -648,7 +595,7 @@ static void sync_response(coordinator_t *co, const sync_resp_t *r)
     co->syncing = false;
     int16_t error = r ? r->error : KERR_NETWORK_EXCEPTION;
     if (!r)
-        backoff(co);
+        coord_backoff(co);
     switch (error) {
     case KERR_NONE:
         co->state = M_STABLE;
@@ -656,227 +603,36 @@ static void sync_response(coordinator_t *co, const sync_resp_t *r)
         group_tps_copy(&co->pending, &r->tps);
         co->has_pending = true;
         co->rejoin_needed = false;
-        consumer_retry_at(co->c, W(co)->now);
+        consumer_retry_at(co->c, coord_world(co)->now);
         return;
     case KERR_REBALANCE_IN_PROGRESS:
         co->state = M_UNJOINED;
-        request_rejoin(co);
+        coord_request_rejoin(co);
         return;
     case KERR_UNKNOWN_MEMBER_ID:
     case KERR_ILLEGAL_GENERATION:
     case KERR_FENCED_INSTANCE_ID:
-        reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
+        coord_reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
         return;
     default:
-        mark_coordinator_unknown(co, kerr_name(error));
+        coord_mark_unknown(co, kerr_name(error));
         co->state = M_UNJOINED;
-        request_rejoin(co);
+        coord_request_rejoin(co);
         return;
     }
-}
-
-/* ---- commits ---- */
-
-static void queue_commit(coordinator_t *co, bool sync, bool prepare, consumer_commit_fn fn,
-                         void *ctx)
-{
-    co->commits = realloc(co->commits, (size_t)(co->n_commits + 1) * sizeof *co->commits);
-    if (!co->commits)
-        abort();
-    commit_t *k = &co->commits[co->n_commits++];
-    *k = (commit_t){ ++co->next_commit, sync, false, prepare,
-                     W(co)->now + co->api_timeout_us, fn, ctx, 0, NULL };
-    k->parts = proto_calloc((size_t)co->c->n_parts, sizeof *k->parts);
-    for (int32_t i = 0; i < co->c->n_parts; i++) {
-        const cpart_t *p = &co->c->parts[i];
-        if (p->position >= 0)
-            k->parts[k->n++] = (offset_part_t){ p->topic, p->partition, p->position, 0 };
-    }
-}
-
-static void commit_done(coordinator_t *co, int32_t i, int16_t error, const char *what)
-{
-    commit_t k = co->commits[i];
-    memmove(&co->commits[i], &co->commits[i + 1], (size_t)(co->n_commits - i - 1) * sizeof k);
-    co->n_commits--;
-    free(k.parts);
-    if (k.prepare) {
-        co->prepare_committed = true;
-        consumer_retry_at(co->c, W(co)->now);
-    }
-    if (k.fn)
-        k.fn(k.ctx, co->c, error, what);
-}
-
-/* generationIfStable: a member in a rebalance or out of the group cannot commit. */
-static bool commit_refused(coordinator_t *co, int16_t *error, const char **what)
-{
-    if (!co->subscribed || (co->state == M_STABLE && co->generation >= 0 && !co->has_pending))
-        return false;
-    if (co->rejoin_needed && co->generation >= 0) {
-        *error = KERR_CLIENT_REBALANCING;
-        *what = "Offset commit cannot be completed since the consumer is undergoing a "
-                "rebalance for auto partition assignment. You can try completing the "
-                "rebalance by calling poll() and then retry the operation.";
-    } else {
-        *error = KERR_CLIENT_COMMIT_FAILED;
-        *what = "Offset commit cannot be completed since the consumer is not part of an "
-                "active group for auto partition assignment; it is likely that the consumer "
-                "was kicked out of the group.";
-    }
-    return true;
-}
-
-void coord_commit(coordinator_t *co, bool sync, consumer_commit_fn fn, void *ctx)
-{
-    int16_t error;
-    const char *what;
-    if (commit_refused(co, &error, &what)) {
-        cJSON *ev = world_trace(W(co), co->c->node, "commit_failed");
-        if (ev) {
-            cJSON_AddStringToObject(ev, "group", co->group);
-            cJSON_AddStringToObject(ev, "error", kerr_name(error));
-            world_emit(W(co), ev);
-        }
-        if (fn)
-            fn(ctx, co->c, error, what);
-        return;
-    }
-    queue_commit(co, sync, false, fn, ctx);
-    coord_step(co);
-}
-
-static void send_commits(coordinator_t *co)
-{
-    for (int32_t i = 0; i < co->n_commits; i++) {
-        commit_t *k = &co->commits[i];
-        if (k->in_flight)
-            continue;
-        if (k->n == 0) {
-            commit_done(co, i, KERR_NONE, NULL);
-            i--;
-            continue;
-        }
-        offsets_msg_t *r = proto_calloc(1, sizeof *r);
-        r->group = gp_strdup(co->group);
-        bool member = co->subscribed;
-        r->member_id = gp_strdup(member ? co->member_id : "");
-        r->instance_id = gp_strdup(member ? co->instance : NULL);
-        r->generation = member ? co->generation : -1;
-        r->n = k->n;
-        r->parts = proto_calloc((size_t)k->n, sizeof *r->parts);
-        memcpy(r->parts, k->parts, (size_t)k->n * sizeof *r->parts);
-        k->in_flight = true;
-        send(co, co->coord_node, API_OFFSET_COMMIT, r, &offset_commit_req_ops, false, k->id);
-    }
-}
-
-static int32_t find_commit(const coordinator_t *co, uint32_t id)
-{
-    for (int32_t i = 0; i < co->n_commits; i++)
-        if (co->commits[i].id == id)
-            return i;
-    return -1;
-}
-
-/* OffsetCommitResponseHandler. */
-static void commit_response(coordinator_t *co, uint32_t id, const offsets_msg_t *r)
-{
-    int32_t i = find_commit(co, id);
-    if (i < 0)
-        return;
-    commit_t *k = &co->commits[i];
-    k->in_flight = false;
-    int16_t error = !r ? KERR_NETWORK_EXCEPTION : r->n ? r->parts[0].error : r->error;
-    char what[400];
-    switch (error) {
-    case KERR_NONE:
-        commit_done(co, i, KERR_NONE, NULL);
-        return;
-    case KERR_UNKNOWN_MEMBER_ID:
-    case KERR_ILLEGAL_GENERATION:
-        snprintf(what, sizeof what, "Commit cannot be completed since the group has already "
-                 "rebalanced and assigned the partitions to another member (%s)",
-                 kerr_name(error));
-        reset_generation(co, error == KERR_UNKNOWN_MEMBER_ID, kerr_name(error));
-        commit_done(co, i, KERR_CLIENT_COMMIT_FAILED, what);
-        return;
-    case KERR_REBALANCE_IN_PROGRESS:
-        request_rejoin(co);
-        commit_done(co, i, KERR_CLIENT_REBALANCING, "Offset commit cannot be completed since "
-                    "the consumer group is executing a rebalance at the moment.");
-        return;
-    default:
-        mark_coordinator_unknown(co, kerr_name(error));
-        /* commitSync retries retriable errors until its deadline; commitAsync fails. */
-        if (!k->sync || W(co)->now >= k->deadline) {
-            snprintf(what, sizeof what, "Offset commit failed with a retriable exception (%s)",
-                     kerr_name(error));
-            commit_done(co, i, k->sync ? KERR_CLIENT_TIMEOUT : error, what);
-            return;
-        }
-        backoff(co);
-        return;
-    }
-}
-
-/* ---- committed offsets of newly assigned partitions ---- */
-
-static void send_offset_fetch(coordinator_t *co)
-{
-    offsets_msg_t *r = proto_calloc(1, sizeof *r);
-    r->group = gp_strdup(co->group);
-    r->parts = proto_calloc((size_t)co->c->n_parts, sizeof *r->parts);
-    for (int32_t i = 0; i < co->c->n_parts; i++) {
-        const cpart_t *p = &co->c->parts[i];
-        if (p->need_committed)
-            r->parts[r->n++] = (offset_part_t){ p->topic, p->partition, -1, 0 };
-    }
-    if (!r->n) {
-        offset_fetch_req_ops.free(r);
-        return;
-    }
-    co->fetching_offsets = true;
-    send(co, co->coord_node, API_OFFSET_FETCH, r, &offset_fetch_req_ops, false, 0);
-}
-
-static void offset_fetch_response(coordinator_t *co, const offsets_msg_t *r)
-{
-    co->fetching_offsets = false;
-    if (!r || r->error != KERR_NONE) {
-        if (r)
-            mark_coordinator_unknown(co, kerr_name(r->error));
-        backoff(co);
-        return;
-    }
-    for (int32_t k = 0; k < r->n; k++) {
-        for (int32_t i = 0; i < co->c->n_parts; i++) {
-            cpart_t *p = &co->c->parts[i];
-            if (!p->need_committed || p->partition != r->parts[k].partition ||
-                strcmp(p->topic, r->parts[k].topic) != 0)
-                continue;
-            p->need_committed = false;
-            if (r->parts[k].offset >= 0) {
-                p->position = r->parts[k].offset;
-                consumer_trace_reset(co->c, p, "committed");
-            } else {
-                p->reset = consumer_auto_reset(co->c);
-            }
-        }
-    }
-    consumer_retry_at(co->c, W(co)->now);
 }
 
 /* ---- the steps of poll ---- */
 
+/* The subscribed topics' partitions are known (a restarted process asks again). */
 static bool metadata_ready(const coordinator_t *co)
 {
+    bool ready = true;
     for (int32_t i = 0; i < co->n_topics; i++) {
-        const meta_topic_t *t = meta_find(&co->c->meta, co->topics[i]);
-        if (!t || (t->n == 0 && t->error == KERR_NONE))
-            return false;
+        const meta_topic_t *t = meta_want(&co->c->meta, co->topics[i]);
+        ready = ready && !(t->n == 0 && t->error == KERR_NONE);
     }
-    return true;
+    return ready;
 }
 
 /* onJoinPrepare. False while the auto-commit before the rebalance is in flight. */
@@ -889,9 +645,9 @@ static bool join_prepare(coordinator_t *co)
         for (int32_t i = 0; i < co->n_commits; i++)
             if (co->commits[i].prepare)
                 return false;
-        queue_commit(co, true, true, NULL, NULL);
-        co->commits[co->n_commits - 1].deadline = W(co)->now; /* one attempt */
-        send_commits(co);
+        coord_queue_commit(co, true, true, NULL, NULL);
+        co->commits[co->n_commits - 1].deadline = coord_world(co)->now; /* one attempt */
+        coord_send_commits(co);
         return false;
     }
     co->prepared = true;
@@ -904,7 +660,7 @@ static bool join_prepare(coordinator_t *co)
 
 void coord_polled(coordinator_t *co)
 {
-    co->last_poll = W(co)->now;
+    co->last_poll = coord_world(co)->now;
 }
 
 void coord_step(coordinator_t *co)
@@ -912,7 +668,7 @@ void coord_step(coordinator_t *co)
     consumer_t *c = co->c;
     if (!co->subscribed || c->closed || !c->node->up)
         return;
-    if (W(co)->now < co->next_attempt) {
+    if (coord_world(co)->now < co->next_attempt) {
         consumer_retry_at(c, co->next_attempt);
         return;
     }
@@ -922,20 +678,20 @@ void coord_step(coordinator_t *co)
     }
     if (consumer_node_blocked(c, co->coord_node))
         return;
-    send_commits(co);
+    coord_send_commits(co);
     if (!c->polling)
         return;
-    co->last_poll = W(co)->now;
+    co->last_poll = coord_world(co)->now;
     if (co->has_pending && !co->syncing && !co->joining)
         join_complete(co);
     if (co->auto_commit && co->state == M_STABLE && !co->rejoin_needed &&
-        W(co)->now >= co->next_auto_commit) {
-        co->next_auto_commit = W(co)->now + co->auto_commit_us;
-        queue_commit(co, false, false, NULL, NULL);
-        send_commits(co);
+        coord_world(co)->now >= co->next_auto_commit) {
+        co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
+        coord_queue_commit(co, false, false, NULL, NULL);
+        coord_send_commits(co);
     }
     if (!co->fetching_offsets && co->state == M_STABLE)
-        send_offset_fetch(co);
+        coord_send_offset_fetch(co);
     if (!co->rejoin_needed || co->joining || co->syncing || co->has_pending)
         return;
     if (!metadata_ready(co)) {
@@ -969,7 +725,7 @@ void coord_response(coordinator_t *co, const inflight_t *f, const msg_t *m)
     const void *body = m ? m->body : NULL;
     /* A request lost with its connection leaves the coordinator unknown. */
     if (!m && f->node == co->coord_node && f->api != API_FIND_COORDINATOR)
-        mark_coordinator_unknown(co, "the connection to the coordinator was lost");
+        coord_mark_unknown(co, "the connection to the coordinator was lost");
     switch (f->api) {
     case API_FIND_COORDINATOR:
         find_response(co, body);
@@ -985,10 +741,10 @@ void coord_response(coordinator_t *co, const inflight_t *f, const msg_t *m)
                                     : KERR_NETWORK_EXCEPTION);
         break;
     case API_OFFSET_COMMIT:
-        commit_response(co, ((const req_tag_t *)f->data)->commit, body);
+        coord_commit_response(co, ((const req_tag_t *)f->data)->commit, body);
         break;
     case API_OFFSET_FETCH:
-        offset_fetch_response(co, body);
+        coord_offset_fetch_response(co, body);
         break;
     default:
         break;
@@ -1001,8 +757,8 @@ void coord_close(coordinator_t *co)
         return;
     bool member = co->generation >= 0 && *co->member_id && co->state == M_STABLE;
     if (member && co->auto_commit && co->coord_node >= 0) {
-        queue_commit(co, false, false, NULL, NULL);
-        send_commits(co);
+        coord_queue_commit(co, false, false, NULL, NULL);
+        coord_send_commits(co);
     }
     give_up_all(co, !member, "the consumer is closing");
     leave_group(co, "the consumer is being closed");
@@ -1014,7 +770,7 @@ void coord_crash(coordinator_t *co)
     group_tps_t none = { 0 };
     set_assignment(co, &none);
     while (co->n_commits)
-        commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
+        coord_commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
     set_member_id(co, "");
     co->generation = -1;
     free(co->protocol);
