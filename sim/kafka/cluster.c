@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "controller.h"
 #include "group_coordinator.h"
+#include "group_store.h"
 #include "protocol.h"
 
 struct cluster {
@@ -519,18 +520,8 @@ cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, 
     cJSON_AddNumberToObject(out, "generation", g->generation);
     cJSON_AddNumberToObject(out, "unowned_ms", (double)gcoord_unowned_us(gc, group) / 1000.0);
     cJSON *members = cJSON_AddArrayToObject(out, "members");
-    for (int32_t i = 0; i < g->n_members; i++) {
-        const gmember_t *m = g->members[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "member_id", m->id);
-        if (m->instance)
-            cJSON_AddStringToObject(o, "instance_id", m->instance);
-        cJSON_AddStringToObject(o, "client_id", m->client_id ? m->client_id : "");
-        cJSON *a = cJSON_AddArrayToObject(o, "assignment");
-        for (int32_t k = 0; k < m->assignment.n; k++)
-            cJSON_AddItemToArray(a, tp_item(m->assignment.v[k].topic, m->assignment.v[k].partition));
-        cJSON_AddItemToArray(members, o);
-    }
+    for (int32_t i = 0; i < g->n_members; i++)
+        cJSON_AddItemToArray(members, gstore_member_json(g->members[i]));
     /* Rows: every partition of the subscribed topics, then any other with a commit. */
     cJSON *rows = cJSON_AddArrayToObject(out, "partitions");
     for (int32_t i = 0; i < g->n_members; i++)

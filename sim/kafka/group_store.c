@@ -15,24 +15,33 @@ static char *print(cJSON *o)
     return s;
 }
 
-static cJSON *tps_json(const group_tps_t *t)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int32_t i = 0; i < t->n; i++) {
-        cJSON *tp = cJSON_CreateArray();
-        cJSON_AddItemToArray(tp, cJSON_CreateString(t->v[i].topic));
-        cJSON_AddItemToArray(tp, cJSON_CreateNumber(t->v[i].partition));
-        cJSON_AddItemToArray(a, tp);
-    }
-    return a;
-}
-
 static cJSON *strings_json(char *const *v, int32_t n)
 {
     cJSON *a = cJSON_CreateArray();
     for (int32_t i = 0; i < n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
     return a;
+}
+
+cJSON *gstore_member_json(const gmember_t *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "member_id", m->id);
+    if (m->instance)
+        cJSON_AddStringToObject(o, "instance_id", m->instance);
+    cJSON_AddStringToObject(o, "client_id", m->client_id ? m->client_id : "");
+    cJSON_AddNumberToObject(o, "session_timeout", m->session_timeout_ms);
+    cJSON_AddNumberToObject(o, "rebalance_timeout", m->rebalance_timeout_ms);
+    cJSON_AddItemToObject(o, "protocols", strings_json(m->protocols, m->n_protocols));
+    cJSON_AddItemToObject(o, "topics", strings_json((char *const *)m->sub.topics, m->sub.n_topics));
+    cJSON *a = cJSON_AddArrayToObject(o, "assignment");
+    for (int32_t k = 0; k < m->assignment.n; k++) {
+        cJSON *tp = cJSON_CreateObject();
+        cJSON_AddStringToObject(tp, "topic", m->assignment.v[k].topic);
+        cJSON_AddNumberToObject(tp, "partition", m->assignment.v[k].partition);
+        cJSON_AddItemToArray(a, tp);
+    }
+    return o;
 }
 
 void gstore_group_record(const group_t *g, char **key, char **value)
@@ -48,21 +57,8 @@ void gstore_group_record(const group_t *g, char **key, char **value)
     if (g->leader)
         cJSON_AddStringToObject(v, "leader", g->leader);
     cJSON *ms = cJSON_AddArrayToObject(v, "members");
-    for (int32_t i = 0; i < g->n_members; i++) {
-        const gmember_t *m = g->members[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "member_id", m->id);
-        if (m->instance)
-            cJSON_AddStringToObject(o, "instance_id", m->instance);
-        cJSON_AddStringToObject(o, "client_id", m->client_id ? m->client_id : "");
-        cJSON_AddNumberToObject(o, "session_timeout", m->session_timeout_ms);
-        cJSON_AddNumberToObject(o, "rebalance_timeout", m->rebalance_timeout_ms);
-        cJSON_AddItemToObject(o, "protocols", strings_json(m->protocols, m->n_protocols));
-        cJSON_AddItemToObject(o, "topics", strings_json((char *const *)m->sub.topics,
-                                                         m->sub.n_topics));
-        cJSON_AddItemToObject(o, "assignment", tps_json(&m->assignment));
-        cJSON_AddItemToArray(ms, o);
-    }
+    for (int32_t i = 0; i < g->n_members; i++)
+        cJSON_AddItemToArray(ms, gstore_member_json(g->members[i]));
     *value = print(v);
 }
 
@@ -107,9 +103,9 @@ static void load_member(group_t *g, const cJSON *o, const interner_t *in)
     group_tps_t asg = { 0 };
     const cJSON *tp;
     cJSON_ArrayForEach(tp, cJSON_GetObjectItemCaseSensitive(o, "assignment")) {
-        const cJSON *name = cJSON_GetArrayItem(tp, 0), *p = cJSON_GetArrayItem(tp, 1);
-        if (cJSON_IsString(name) && cJSON_IsNumber(p))
-            group_tps_add(&asg, in->fn(in->ctx, name->valuestring), (int32_t)p->valueint);
+        const char *topic = str(tp, "topic");
+        if (topic)
+            group_tps_add(&asg, in->fn(in->ctx, topic), (int32_t)num(tp, "partition"));
     }
     gmember_t *m = group_load_member(g, str(o, "member_id"), str(o, "instance_id"),
                                      str(o, "client_id"), (int32_t)num(o, "session_timeout"),

@@ -10,6 +10,9 @@
 #include "group.h"
 #include "log.h"
 
+/* A member as JSON: ids, timeouts, protocols, topics, assignment [{topic, partition}]
+ * (also what describe_group shows of it). */
+cJSON *gstore_member_json(const gmember_t *m);
 /* malloc'd key and value text. */
 void gstore_group_record(const group_t *g, char **key, char **value);
 void gstore_offset_record(const char *group, const offset_part_t *o, char **key, char **value);

@@ -103,9 +103,9 @@ static void join_static(group_t *g, int req, const char *member, const char *ins
 static void sync_(group_t *g, int req, const char *member, int32_t gen, bool leader, int64_t now)
 {
     group_tp_t tps[2] = { { "t", 0 }, { "t", 1 } };
-    sync_assignment_t as[2];
+    sync_assignment_t as[8];
     int32_t n = 0;
-    for (int32_t i = 0; leader && i < g->n_members; i++)
+    for (int32_t i = 0; leader && i < g->n_members && i < 8; i++)
         as[n++] = (sync_assignment_t){ g->members[i]->id, { 1, &tps[i % 2] } };
     memset(&R.a[req], 0, sizeof R.a[req]);
     group_sync(g, &IO, member, gen, as, n, (void *)(intptr_t)req, now);
