@@ -523,11 +523,13 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
         coord_reset_generation(co, true, kerr_name(r->error));
         return;
     case KERR_INCONSISTENT_GROUP_PROTOCOL:
+    case KERR_INVALID_SESSION_TIMEOUT:
     case KERR_FENCED_INSTANCE_ID: {
         char what[300];
         snprintf(what, sizeof what, "JoinGroup failed: %s", kerr_name(r->error));
         co->state = M_UNJOINED;
         consumer_fail_poll(co->c, r->error, what);
+        coord_backoff(co); /* the poll ends with the error; the next one tries again */
         return;
     }
     case KERR_REBALANCE_IN_PROGRESS:
@@ -635,6 +637,27 @@ static bool metadata_ready(const coordinator_t *co)
     return ready;
 }
 
+/* Cooperative onJoinPrepare: only partitions of topics no longer subscribed are revoked. */
+static void revoke_unsubscribed(coordinator_t *co)
+{
+    group_tps_t all, keep = { 0 }, gone = { 0 };
+    owned(co, &all);
+    for (int32_t i = 0; i < all.n; i++) {
+        bool subscribed = false;
+        for (int32_t k = 0; k < co->n_topics && !subscribed; k++)
+            subscribed = strcmp(co->topics[k], all.v[i].topic) == 0;
+        group_tps_add(subscribed ? &keep : &gone, all.v[i].topic, all.v[i].partition);
+    }
+    if (gone.n) {
+        trace_partitions(co, "partitions_revoked", &gone, "no longer subscribed");
+        call_listener(co, CONSUMER_REVOKED, &gone);
+        set_assignment(co, &keep);
+    }
+    group_tps_free(&all);
+    group_tps_free(&keep);
+    group_tps_free(&gone);
+}
+
 /* onJoinPrepare. False while the auto-commit before the rebalance is in flight. */
 static bool join_prepare(coordinator_t *co)
 {
@@ -655,6 +678,8 @@ static bool join_prepare(coordinator_t *co)
         give_up_all(co, true, "the generation or member id was reset");
     else if (!co->cooperative)
         give_up_all(co, false, "eager protocol: everything is revoked before rejoining");
+    else
+        revoke_unsubscribed(co);
     return true;
 }
 

@@ -47,8 +47,7 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->fetch_response_max_bytes = config_int(cfg, "replica.fetch.response.max.bytes");
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
-    b->gc = gcoord_new(b, config_int(cfg, "offsets.topic.num.partitions"),
-                       config_duration_us(cfg, "group.initial.rebalance.delay.ms"));
+    b->gc = gcoord_new(b, cfg);
     return b;
 }
 

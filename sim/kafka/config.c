@@ -117,6 +117,8 @@ static const cfg_def_t broker_defs[] = {
     INT_MIN_("broker.session.timeout.ms", "9000", 1),
     INT_MIN_("default.replication.factor", "1", 1),
     INT_MIN_("group.initial.rebalance.delay.ms", "3000", 0),
+    INT_MIN_("group.max.session.timeout.ms", "1800000", 1),
+    INT_MIN_("group.min.session.timeout.ms", "6000", 1),
     UNMODELLED("log.cleaner.backoff.ms", CFG_LONG, "15000"),
     UNMODELLED("log.retention.check.interval.ms", CFG_LONG, "300000"),
     UNMODELLED("log.retention.ms", CFG_LONG, NULL),

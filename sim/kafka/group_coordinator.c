@@ -37,6 +37,7 @@ struct gcoord {
     broker_t *b;
     int32_t n_partitions;
     int64_t initial_delay_us;
+    int32_t min_session_ms, max_session_ms; /* group.{min,max}.session.timeout.ms */
     int32_t *loaded_epoch; /* per partition: the leader epoch loaded, -1: not loaded */
     gentry_t **groups;     /* in creation order */
     int32_t n_groups;
@@ -55,14 +56,16 @@ static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m);
 static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, const char *why);
 static void io_store(void *ctx, const group_t *g);
 
-gcoord_t *gcoord_new(broker_t *b, int32_t offsets_partitions, int64_t initial_delay_us)
+gcoord_t *gcoord_new(broker_t *b, const config_t *cfg)
 {
     gcoord_t *gc = proto_calloc(1, sizeof *gc);
     gc->b = b;
-    gc->n_partitions = offsets_partitions;
-    gc->initial_delay_us = initial_delay_us;
-    gc->loaded_epoch = proto_calloc((size_t)offsets_partitions, sizeof *gc->loaded_epoch);
-    for (int32_t i = 0; i < offsets_partitions; i++)
+    gc->n_partitions = config_int(cfg, "offsets.topic.num.partitions");
+    gc->initial_delay_us = config_duration_us(cfg, "group.initial.rebalance.delay.ms");
+    gc->min_session_ms = config_int(cfg, "group.min.session.timeout.ms");
+    gc->max_session_ms = config_int(cfg, "group.max.session.timeout.ms");
+    gc->loaded_epoch = proto_calloc((size_t)gc->n_partitions, sizeof *gc->loaded_epoch);
+    for (int32_t i = 0; i < gc->n_partitions; i++)
         gc->loaded_epoch[i] = -1;
     gc->io = (group_io_t){ gc, io_join_done, io_sync_done, io_new_member_id, io_state_changed,
                            io_member_joined, io_member_removed, io_store };
@@ -572,6 +575,12 @@ static void handle_join(gcoord_t *gc, msg_t *m)
     const join_req_t *req = m->body;
     int16_t err;
     bool new_member = !req->member_id || !*req->member_id;
+    if (req->session_timeout_ms < gc->min_session_ms ||
+        req->session_timeout_ms > gc->max_session_ms) {
+        msg_ref(m);
+        io_join_done(gc, NULL, NULL, m, KERR_INVALID_SESSION_TIMEOUT, req->member_id);
+        return;
+    }
     gentry_t *e = coordinate(gc, req->group, new_member, &err);
     if (!e) {
         msg_ref(m);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/net.h"
+#include "config.h"
 #include "group.h"
 
 #define OFFSETS_TOPIC "__consumer_offsets"
@@ -18,7 +19,9 @@ typedef struct broker broker_t;
 typedef struct bpartition bpartition_t;
 typedef struct gcoord gcoord_t;
 
-gcoord_t *gcoord_new(broker_t *b, int32_t offsets_partitions, int64_t initial_delay_us);
+/* Reads offsets.topic.num.partitions, group.initial.rebalance.delay.ms and the session
+ * timeout bounds from the broker's config. */
+gcoord_t *gcoord_new(broker_t *b, const config_t *cfg);
 void gcoord_free(gcoord_t *gc);
 /* Kafka's partitionFor: Utils.abs(groupId.hashCode) % offsets.topic.num.partitions. */
 int32_t gcoord_partition_for(const char *group, int32_t partitions);

@@ -13,6 +13,13 @@ ksim.check(not ok and err:find("Class fair cannot be found", 1, true) ~= nil,
   "an unknown assignor is refused when the consumer is made")
 ksim.check(c:describe_group("nobody").state == "Dead", "a group that does not exist is Dead")
 
+local short = c:consumer("short", { ["group.id"] = "g2", ["session.timeout.ms"] = 1000 })
+short:subscribe({ "t" })
+ok, err = pcall(short.poll, short, 5000)
+ksim.check(not ok and err:find("INVALID_SESSION_TIMEOUT", 1, true) ~= nil,
+  "a session.timeout.ms below group.min.session.timeout.ms makes poll fail")
+short:close()
+
 local p = c:producer("p", {})
 for i = 1, 10 do p:send("t", { key = "k" .. i, value = "v" .. i, partition = i % 2 }) end
 p:flush()
