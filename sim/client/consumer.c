@@ -151,8 +151,10 @@ static void assign_parts(consumer_t *c, const topic_partition_t *tps, size_t n, 
     for (size_t i = 0; i < n; i++) {
         const char *topic = world_intern(c->w, tps[i].topic);
         cpart_t *p = &c->parts[i];
-        *p = (cpart_t){ topic, tps[i].partition, -1, group ? RESET_NONE : c->auto_reset, false,
-                        group };
+        /* With a group.id, a partition starts from the group's committed offset. */
+        bool committed = group || c->co;
+        *p = (cpart_t){ topic, tps[i].partition, -1, committed ? RESET_NONE : c->auto_reset,
+                        false, committed };
         for (int32_t k = 0; k < n_old; k++)
             if (old[k].topic == topic && old[k].partition == tps[i].partition) {
                 p->position = old[k].position;
@@ -690,7 +692,8 @@ static void on_crash(node_t *n)
     for (int32_t i = 0; i < c->n_parts; i++) {
         meta_want(&c->meta, c->parts[i].topic);
         c->parts[i].position = -1;
-        c->parts[i].reset = c->auto_reset;
+        c->parts[i].reset = c->co ? RESET_NONE : c->auto_reset;
+        c->parts[i].need_committed = c->co != NULL;
     }
     if (c->co)
         coord_crash(c->co);

@@ -375,6 +375,7 @@ static void find_response(coordinator_t *co, const find_coord_t *f)
     co->finding = false;
     if (!f || f->error != KERR_NONE) {
         coord_backoff(co);
+        coord_kick_commits(co);
         return;
     }
     co->coord_node = f->node;
@@ -384,6 +385,7 @@ static void find_response(coordinator_t *co, const find_coord_t *f)
         cJSON_AddStringToObject(ev, "coordinator", world_node(coord_world(co), f->node)->name);
         world_emit(coord_world(co), ev);
     }
+    coord_kick_commits(co);
     consumer_retry_at(co->c, coord_world(co)->now);
 }
 
@@ -688,13 +690,82 @@ void coord_polled(coordinator_t *co)
     co->last_poll = coord_world(co)->now;
 }
 
+static void commit_timer(void *a, void *b, int64_t epoch)
+{
+    coordinator_t *co = a;
+    if ((uint32_t)epoch != co->commit_epoch)
+        return;
+    co->commit_timer_armed = false;
+    coord_kick_commits(co);
+}
+
+static void arm_commit_timer(coordinator_t *co, int64_t at)
+{
+    if (co->commit_timer_armed)
+        return;
+    co->commit_timer_armed = true;
+    int64_t now = coord_world(co)->now;
+    node_timer(co->c->node, at > now ? at - now : 0, commit_timer, co, NULL, co->commit_epoch);
+}
+
+/* Commits go out whether or not the application polls: Kafka's commitSync drives the
+ * network itself. The coordinator is found first; backoffs are waited out. */
+void coord_kick_commits(coordinator_t *co)
+{
+    consumer_t *c = co->c;
+    if (!co->n_commits || c->closed || !c->node->up)
+        return;
+    int64_t now = coord_world(co)->now;
+    if (now < co->next_attempt) {
+        arm_commit_timer(co, co->next_attempt);
+        return;
+    }
+    if (co->coord_node < 0) {
+        send_find(co);
+        return;
+    }
+    int64_t ready = inflight_ready_at(&c->inflight, co->coord_node);
+    if (ready > now) {
+        arm_commit_timer(co, ready);
+        return;
+    }
+    coord_send_commits(co);
+}
+
+static bool needs_committed(const coordinator_t *co)
+{
+    for (int32_t i = 0; i < co->c->n_parts; i++)
+        if (co->c->parts[i].need_committed)
+            return true;
+    return false;
+}
+
+/* Manual assignment with a group.id: positions start from the group's committed
+ * offsets, as Kafka's refreshCommittedOffsetsIfNeeded does. */
+static void step_manual(coordinator_t *co)
+{
+    if (!needs_committed(co) || co->fetching_offsets)
+        return;
+    if (co->coord_node < 0)
+        send_find(co);
+    else if (!consumer_node_blocked(co->c, co->coord_node))
+        coord_send_offset_fetch(co);
+}
+
 void coord_step(coordinator_t *co)
 {
     consumer_t *c = co->c;
-    if (!co->subscribed || c->closed || !c->node->up)
+    if (c->closed || !c->node->up)
+        return;
+    coord_kick_commits(co);
+    if (!c->polling)
         return;
     if (coord_world(co)->now < co->next_attempt) {
         consumer_retry_at(c, co->next_attempt);
+        return;
+    }
+    if (!co->subscribed) {
+        step_manual(co);
         return;
     }
     if (co->coord_node < 0) {
@@ -703,9 +774,6 @@ void coord_step(coordinator_t *co)
     }
     if (consumer_node_blocked(c, co->coord_node))
         return;
-    coord_send_commits(co);
-    if (!c->polling)
-        return;
     co->last_poll = coord_world(co)->now;
     if (co->has_pending && !co->syncing && !co->joining)
         join_complete(co);
@@ -713,7 +781,7 @@ void coord_step(coordinator_t *co)
         coord_world(co)->now >= co->next_auto_commit) {
         co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
         coord_queue_commit(co, false, false, NULL, NULL);
-        coord_send_commits(co);
+        coord_kick_commits(co);
     }
     if (!co->fetching_offsets && co->state == M_STABLE)
         coord_send_offset_fetch(co);
@@ -808,5 +876,7 @@ void coord_crash(coordinator_t *co)
     group_tps_free(&co->pending);
     co->heartbeat_armed = false;
     co->hb_epoch++;
+    co->commit_timer_armed = false;
+    co->commit_epoch++;
     co->next_attempt = 0;
 }

@@ -58,6 +58,8 @@ struct coordinator {
     int64_t last_poll;
     bool heartbeat_armed;
     uint32_t hb_epoch;       /* stale heartbeat timers carry an older epoch */
+    bool commit_timer_armed;
+    uint32_t commit_epoch;
     commit_t *commits;
     int32_t n_commits;
     uint32_t next_commit;
@@ -74,6 +76,9 @@ void coord_reset_generation(coordinator_t *co, bool member_id, const char *why);
 void coord_request_rejoin(coordinator_t *co);
 /* The next step waits retry.backoff.ms. */
 void coord_backoff(coordinator_t *co);
+
+/* Sends the commits waiting, finding the coordinator first; works outside poll. */
+void coord_kick_commits(coordinator_t *co);
 
 /* group_commits.c */
 /* A commit of every assigned partition's position, sent at the next step. */

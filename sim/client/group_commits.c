@@ -76,7 +76,7 @@ void coord_commit(coordinator_t *co, bool sync, consumer_commit_fn fn, void *ctx
         return;
     }
     coord_queue_commit(co, sync, false, fn, ctx);
-    coord_step(co);
+    coord_kick_commits(co);
 }
 
 void coord_send_commits(coordinator_t *co)
@@ -149,6 +149,7 @@ void coord_commit_response(coordinator_t *co, uint32_t id, const offsets_msg_t *
             return;
         }
         coord_backoff(co);
+        coord_kick_commits(co);
         return;
     }
 }

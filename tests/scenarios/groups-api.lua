@@ -56,3 +56,14 @@ ksim.check(c:describe_group("g").partitions[1].committed == 6, "and the new offs
 k:close()
 w:run_for(100)
 ksim.check(c:describe_group("g").state == "Empty", "close leaves the group: Empty")
+
+-- Manual assignment with a group.id: positions start from the group's committed offsets,
+-- and commit_sync works outside poll (Kafka's commitSync drives the network itself).
+local m = c:consumer("manual", { ["group.id"] = "g", ["auto.offset.reset"] = "earliest" })
+m:assign{ { "t", 0 } }
+m:poll(2000)
+ksim.check(m:position("t", 0) == 6, "a manual consumer of group g starts at g's committed offset 6")
+m:seek("t", 0, 2)
+m:commit_sync()
+ksim.check(c:describe_group("g").partitions[1].committed == 2,
+  "its commit_sync (generation -1, the group is Empty) is stored")
