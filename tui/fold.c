@@ -423,8 +423,9 @@ void fold_group(model_t *m, uint32_t i, const cJSON *ev)
             st_set_int(&m->st, g, field, i, trace_int(offsets, o->string, -1));
         }
     } else if (strcmp(kind, "unowned") == 0) {
-        st_set_int(&m->st, g, "last rebalance: ms without owner",
-                   i, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "total_ms")));
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(ev, "total_ms");
+        st_set_int(&m->st, g, "last rebalance: ms without owner", i,
+                   (int64_t)cJSON_GetNumberValue(ms));
     }
 }
 

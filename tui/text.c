@@ -572,7 +572,7 @@ static void sb_pairs(sb_t *b, const cJSON *obj)
         if (cJSON_IsArray(e))
             sb_tps(b, e);
         else
-            sb_printf(b, "%g", cJSON_IsRaw(e) ? strtod(e->valuestring, NULL) : e->valuedouble);
+            sb_printf(b, "%.15g", cJSON_IsRaw(e) ? strtod(e->valuestring, NULL) : e->valuedouble);
     }
 }
 
@@ -614,7 +614,7 @@ static bool fmt_group(sb_t *b, const cJSON *ev, const char *node, const char *ki
         sb_printf(b, "%s  group %s generation %lld: partitions without an owner (ms): ", node, g,
                   num(ev, "generation", -1));
         sb_pairs(b, field(ev, "partitions"));
-        sb_printf(b, "; total %g ms", cJSON_GetNumberValue(field(ev, "total_ms")));
+        sb_printf(b, "; total %.15g ms", cJSON_GetNumberValue(field(ev, "total_ms")));
     } else if (strcmp(kind, "groups_loaded") == 0) {
         sb_printf(b, "%s  loads groups ", node);
         sb_names(b, field(ev, "groups"));

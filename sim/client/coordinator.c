@@ -66,6 +66,14 @@ coordinator_t *coord_new(consumer_t *c, const char *name, const config_t *cfg, c
     const char *cid = config_str(cfg, "client.id");
     co->client_id = gp_strdup(cid && *cid ? cid : name);
     co->session_ms = config_int(cfg, "session.timeout.ms");
+    if (config_int(cfg, "heartbeat.interval.ms") >= co->session_ms) {
+        /* Kafka's Heartbeat refuses it the same way (IllegalArgumentException). */
+        snprintf(err, errlen, "Heartbeat must be set lower than the session timeout "
+                 "(heartbeat.interval.ms=%d, session.timeout.ms=%d)",
+                 config_int(cfg, "heartbeat.interval.ms"), co->session_ms);
+        coord_free(co);
+        return NULL;
+    }
     co->max_poll_ms = config_int(cfg, "max.poll.interval.ms");
     co->heartbeat_us = config_duration_us(cfg, "heartbeat.interval.ms");
     co->max_poll_us = config_duration_us(cfg, "max.poll.interval.ms");
@@ -229,7 +237,8 @@ void coord_mark_unknown(coordinator_t *co, const char *why)
     cJSON *ev = world_trace(coord_world(co), co->c->node, "coordinator_unknown");
     if (ev) {
         cJSON_AddStringToObject(ev, "group", co->group);
-        cJSON_AddStringToObject(ev, "coordinator", world_node(coord_world(co), co->coord_node)->name);
+        cJSON_AddStringToObject(ev, "coordinator",
+                                world_node(coord_world(co), co->coord_node)->name);
         cJSON_AddStringToObject(ev, "reason", why);
         world_emit(coord_world(co), ev);
     }
@@ -367,7 +376,8 @@ static void send_find(coordinator_t *co)
     co->finding = true;
     find_coord_t *f = proto_calloc(1, sizeof *f);
     f->key = gp_strdup(co->group);
-    coord_send(co, consumer_least_loaded(co->c), API_FIND_COORDINATOR, f, &find_coord_req_ops, false, 0);
+    coord_send(co, consumer_least_loaded(co->c), API_FIND_COORDINATOR, f, &find_coord_req_ops,
+               false, 0);
 }
 
 static void find_response(coordinator_t *co, const find_coord_t *f)

@@ -62,7 +62,7 @@ static const cfg_def_t consumer_defs[] = {
     ENUM_("auto.offset.reset", "latest", "latest|earliest|none"),
     UNMODELLED("bootstrap.servers", CFG_STRING, ""),
     STR_("client.id", ""),
-    UNMODELLED("default.api.timeout.ms", CFG_INT, "60000"),
+    INT_MIN_("default.api.timeout.ms", "60000", 0),
     BOOL_("enable.auto.commit", "true"),
     INT_MIN_("fetch.max.bytes", "52428800", 0),
     INT_MIN_("fetch.max.wait.ms", "500", 0),

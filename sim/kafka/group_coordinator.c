@@ -163,7 +163,8 @@ static void remove_entry(gcoord_t *gc, int32_t i, int16_t error)
         }
     }
     world_cancel(gc->b->w, e->timer);
-    memmove(&gc->groups[i], &gc->groups[i + 1], (size_t)(gc->n_groups - i - 1) * sizeof *gc->groups);
+    memmove(&gc->groups[i], &gc->groups[i + 1],
+            (size_t)(gc->n_groups - i - 1) * sizeof *gc->groups);
     gc->n_groups--;
     entry_free(e);
 }
@@ -401,6 +402,12 @@ static void hand_over(gcoord_t *gc, gentry_t *e)
 
 /* ---- group_io ---- */
 
+static void reply(gcoord_t *gc, msg_t *m, int16_t api, void *body, const msg_body_ops_t *ops)
+{
+    net_reply(gc->b->w, gc->b->node, m, msg_new(gc->b->w, api, true, body, ops));
+}
+
+
 static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *req,
                          int16_t error, const char *member_id)
 {
@@ -426,7 +433,7 @@ static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *
             }
         }
     }
-    net_reply(gc->b->w, gc->b->node, rq, msg_new(gc->b->w, API_JOIN_GROUP, true, r, &join_resp_ops));
+    reply(gc, rq, API_JOIN_GROUP, r, &join_resp_ops);
     msg_unref(gc->b->w, rq);
 }
 
@@ -439,7 +446,7 @@ static void io_sync_done(void *ctx, const group_t *g, const gmember_t *m, void *
     r->error = error;
     if (error == KERR_NONE)
         group_tps_copy(&r->tps, &m->assignment);
-    net_reply(gc->b->w, gc->b->node, rq, msg_new(gc->b->w, API_SYNC_GROUP, true, r, &sync_resp_ops));
+    reply(gc, rq, API_SYNC_GROUP, r, &sync_resp_ops);
     msg_unref(gc->b->w, rq);
 }
 
@@ -547,10 +554,6 @@ static void io_store(void *ctx, const group_t *g)
 
 /* ---- requests ---- */
 
-static void reply(gcoord_t *gc, msg_t *m, int16_t api, void *body, const msg_body_ops_t *ops)
-{
-    net_reply(gc->b->w, gc->b->node, m, msg_new(gc->b->w, api, true, body, ops));
-}
 
 /* FindCoordinator: the leader of the group's __consumer_offsets partition. */
 static void handle_find(gcoord_t *gc, msg_t *m)

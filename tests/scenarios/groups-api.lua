@@ -13,7 +13,8 @@ ksim.check(not ok and err:find("Class fair cannot be found", 1, true) ~= nil,
   "an unknown assignor is refused when the consumer is made")
 ksim.check(c:describe_group("nobody").state == "Dead", "a group that does not exist is Dead")
 
-local short = c:consumer("short", { ["group.id"] = "g2", ["session.timeout.ms"] = 1000 })
+local short = c:consumer("short", { ["group.id"] = "g2", ["session.timeout.ms"] = 1000,
+                                   ["heartbeat.interval.ms"] = 500 })
 short:subscribe({ "t" })
 ok, err = pcall(short.poll, short, 5000)
 ksim.check(not ok and err:find("INVALID_SESSION_TIMEOUT", 1, true) ~= nil,
@@ -67,3 +68,8 @@ m:seek("t", 0, 2)
 m:commit_sync()
 ksim.check(c:describe_group("g").partitions[1].committed == 2,
   "its commit_sync (generation -1, the group is Empty) is stored")
+
+ok, err = pcall(c.consumer, c, "hb", { ["group.id"] = "g", ["session.timeout.ms"] = 6000,
+                                       ["heartbeat.interval.ms"] = 6000 })
+ksim.check(not ok and err:find("Heartbeat must be set lower than the session timeout", 1, true) ~= nil,
+  "heartbeat.interval.ms must be below session.timeout.ms, as Kafka checks")

@@ -136,7 +136,8 @@ static group_t *stable_pair(char *m1, char *m2)
 
 static void test_partition_for(void)
 {
-    is_int(gcoord_partition_for("my-group", 50), 12, "my-group is coordinated by partition 12 of 50");
+    is_int(gcoord_partition_for("my-group", 50), 12,
+           "my-group is coordinated by partition 12 of 50");
     is_int(gcoord_partition_for("kafka-txn-0", 50), 30, "kafka-txn-0 hashes to partition 30");
 }
 
@@ -170,7 +171,8 @@ static void test_join_and_sync(void)
     sync_(g, 5, R.a[4].member_id, 1, false, 6001 * MS);
     ok(!R.a[5].sync, "a follower's SyncGroup waits for the leader's");
     sync_(g, 6, m1, 1, true, 6001 * MS);
-    ok(R.a[5].sync && R.a[6].sync && R.a[5].error == KERR_NONE, "the leader's sync answers everyone");
+    ok(R.a[5].sync && R.a[6].sync && R.a[5].error == KERR_NONE,
+       "the leader's sync answers everyone");
     is_int(R.a[5].n_assigned, 1, "with its own assignment");
     is_int(g->state, GROUP_STABLE, "Stable");
     is_int(R.stores, 1, "the group was stored once");
@@ -189,7 +191,8 @@ static void test_protocol_vote(void)
     join(g, 5, "", "c", coop_first, 2, 0);
     join(g, 6, R.a[5].member_id, "c", coop_first, 2, 0);
     group_tick(g, &IO, 0);
-    is_str(g->protocol, "cooperative-sticky", "two votes for cooperative-sticky beat one for range");
+    is_str(g->protocol, "cooperative-sticky",
+           "two votes for cooperative-sticky beat one for range");
     static char *only_rr[] = { "roundrobin" };
     join(g, 7, "", "d", only_rr, 1, 0);
     is_int(R.a[7].error, KERR_INCONSISTENT_GROUP_PROTOCOL,
@@ -206,16 +209,19 @@ static void test_heartbeat_and_commit_checks(void)
            "an old generation gets ILLEGAL_GENERATION");
     is_int(group_heartbeat(g, &IO, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
            "an unknown member gets UNKNOWN_MEMBER_ID");
-    is_int(group_check_commit(g, m1, 1), KERR_NONE, "a commit with the current generation is taken");
+    is_int(group_check_commit(g, m1, 1), KERR_NONE,
+           "a commit with the current generation is taken");
     is_int(group_check_commit(g, m1, 0), KERR_ILLEGAL_GENERATION, "a stale generation is refused");
-    is_int(group_check_commit(g, "nobody", 1), KERR_UNKNOWN_MEMBER_ID, "an unknown member is refused");
+    is_int(group_check_commit(g, "nobody", 1), KERR_UNKNOWN_MEMBER_ID,
+           "an unknown member is refused");
     /* A third member starts a rebalance. */
     join(g, 10, "", "c", eager, 2, 7000 * MS);
     join(g, 11, R.a[10].member_id, "c", eager, 2, 7000 * MS);
     is_int(g->state, GROUP_PREPARING_REBALANCE, "a new member moves Stable to PreparingRebalance");
     is_int(group_heartbeat(g, &IO, m1, 1, 7001 * MS), KERR_REBALANCE_IN_PROGRESS,
            "heartbeats answer REBALANCE_IN_PROGRESS");
-    is_int(group_check_commit(g, m1, 1), KERR_NONE, "commits are still taken in PreparingRebalance");
+    is_int(group_check_commit(g, m1, 1), KERR_NONE,
+           "commits are still taken in PreparingRebalance");
     join(g, 12, m1, "a", eager, 2, 7002 * MS);
     join(g, 13, m2, "b", eager, 2, 7002 * MS);
     ok(R.a[11].join && R.a[12].join && R.a[13].join, "every member rejoined: the join completes");
@@ -230,7 +236,8 @@ static void test_heartbeat_and_commit_checks(void)
     ok(R.a[14].sync && R.a[14].error == KERR_REBALANCE_IN_PROGRESS,
        "a rebalance during CompletingRebalance fails the waiting SyncGroup");
     sync_(g, 17, m1, 2, true, 7005 * MS);
-    is_int(R.a[17].error, KERR_REBALANCE_IN_PROGRESS, "a SyncGroup in PreparingRebalance is refused");
+    is_int(R.a[17].error, KERR_REBALANCE_IN_PROGRESS,
+           "a SyncGroup in PreparingRebalance is refused");
     group_free(g);
 }
 
@@ -294,7 +301,8 @@ static void test_static_member(void)
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
-    is_int(group_check_commit(g, "", -1), KERR_NONE, "an Empty group takes commits without a generation");
+    is_int(group_check_commit(g, "", -1), KERR_NONE,
+           "an Empty group takes commits without a generation");
     group_commit(g, "t", 1, 5);
     group_commit(g, "a", 0, 7);
     group_commit(g, "t", 1, 9);
