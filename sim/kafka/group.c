@@ -371,8 +371,11 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
     char id[300];
     io->new_member_id(io->ctx, a->client_id, id, sizeof id);
     bool was_leader = is_leader(g, m);
-    free(m->id);
+    char *old = m->id;
     m->id = gp_strdup(id);
+    if (io->member_renamed)
+        io->member_renamed(io->ctx, g, old, m);
+    free(old);
     if (was_leader) {
         free(g->leader);
         g->leader = gp_strdup(id);
@@ -382,7 +385,9 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
         io->member_joined(io->ctx, g, m);
     if (g->state == GROUP_STABLE && matches(m, a)) {
         /* The answer carries the current generation; the member syncs to get its
-         * assignment. Kafka does not let the replaced member's leadership assign. */
+         * assignment. The group is stored with the new member id. */
+        if (io->store)
+            io->store(io->ctx, g);
         m->join_ctx = req;
         answer_join(g, io, m, KERR_NONE);
         return;

@@ -73,6 +73,8 @@ typedef struct group_io {
     void (*new_member_id)(void *ctx, const char *client_id, char *out, size_t n);
     void (*state_changed)(void *ctx, const group_t *g, group_state_t from, const char *why);
     void (*member_joined)(void *ctx, const group_t *g, const gmember_t *m);
+    /* A static member's restart replaced its member id `old_id` by m->id. */
+    void (*member_renamed)(void *ctx, const group_t *g, const char *old_id, const gmember_t *m);
     /* Before a member is freed; `why` is Kafka's reason. */
     void (*member_removed)(void *ctx, const group_t *g, const gmember_t *m, const char *why);
     /* The leader's assignment was accepted: persist the group (storeGroup). */

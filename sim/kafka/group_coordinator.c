@@ -53,6 +53,7 @@ static void io_sync_done(void *ctx, const group_t *g, const gmember_t *m, void *
 static void io_new_member_id(void *ctx, const char *client_id, char *out, size_t n);
 static void io_state_changed(void *ctx, const group_t *g, group_state_t from, const char *why);
 static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m);
+static void io_member_renamed(void *ctx, const group_t *g, const char *old_id, const gmember_t *m);
 static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, const char *why);
 static void io_store(void *ctx, const group_t *g);
 
@@ -68,7 +69,7 @@ gcoord_t *gcoord_new(broker_t *b, const config_t *cfg)
     for (int32_t i = 0; i < gc->n_partitions; i++)
         gc->loaded_epoch[i] = -1;
     gc->io = (group_io_t){ gc, io_join_done, io_sync_done, io_new_member_id, io_state_changed,
-                           io_member_joined, io_member_removed, io_store };
+                           io_member_joined, io_member_renamed, io_member_removed, io_store };
     return gc;
 }
 
@@ -494,6 +495,18 @@ static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m)
     if (m->instance)
         cJSON_AddStringToObject(ev, "instance_id", m->instance);
     world_emit(gc->b->w, ev);
+}
+
+/* The partitions a restarted static member owned stay its own under the new id. */
+static void io_member_renamed(void *ctx, const group_t *g, const char *old_id, const gmember_t *m)
+{
+    gcoord_t *gc = ctx;
+    gentry_t *e = gc->current;
+    for (int32_t i = 0; e && i < e->n_own; i++)
+        if (e->own[i].owner && strcmp(e->own[i].owner, old_id) == 0) {
+            free(e->own[i].owner);
+            e->own[i].owner = gp_strdup(m->id);
+        }
 }
 
 static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, const char *why)

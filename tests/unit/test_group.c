@@ -74,8 +74,8 @@ static void store(void *ctx, const group_t *g)
     R.stores++;
 }
 
-static const group_io_t IO = { NULL, join_done, sync_done, new_id, state_changed, NULL, removed,
-                               store };
+static const group_io_t IO = { NULL, join_done, sync_done, new_id, state_changed, NULL, NULL,
+                               removed, store };
 
 static const char *topics[] = { "t" };
 static char *eager[] = { "range", "cooperative-sticky" };
