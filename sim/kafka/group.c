@@ -286,14 +286,36 @@ static void remove_at(group_t *g, const group_io_t *io, int32_t i, const char *w
     member_free(m);
 }
 
-/* onCompleteJoin: members that did not rejoin are gone; the next generation starts. */
+/* maybeElectNewJoinedLeader: the leader stays if it rejoined, else the first member that
+ * did takes over. False when no member rejoined. */
+static bool elect_joined_leader(group_t *g)
+{
+    gmember_t *leader = g->leader ? group_member(g, g->leader) : NULL;
+    if (leader && leader->join_ctx)
+        return true;
+    for (int32_t i = 0; i < g->n_members; i++)
+        if (g->members[i]->join_ctx) {
+            free(g->leader);
+            g->leader = gp_strdup(g->members[i]->id);
+            return true;
+        }
+    return false;
+}
+
+/* onCompleteJoin (Kafka 3.9): dynamic members that did not rejoin are gone, static ones
+ * keep their place; the next generation starts. */
 static void complete_join(group_t *g, const group_io_t *io, int64_t now)
 {
     g->join_at = INT64_MAX;
     for (int32_t i = g->n_members - 1; i >= 0; i--)
-        if (!g->members[i]->join_ctx)
+        if (!g->members[i]->join_ctx && !g->members[i]->instance)
             remove_at(g, io, i, "did not rejoin within the rebalance timeout");
-    /* maybeElectNewJoinedLeader: every member left has rejoined, the leader among them. */
+    if (g->n_members && !elect_joined_leader(g)) {
+        /* Only static members are left and none rejoined: wait another rebalance timeout,
+         * until their sessions expire. */
+        g->join_at = now + (int64_t)rebalance_timeout_ms(g) * 1000;
+        return;
+    }
     g->generation++;
     free(g->protocol);
     g->protocol = NULL;
@@ -304,9 +326,6 @@ static void complete_join(group_t *g, const group_io_t *io, int64_t now)
         if (io->store)
             io->store(io->ctx, g);
         return;
-    }
-    if (!g->leader) {
-        g->leader = gp_strdup(g->members[0]->id);
     }
     g->protocol = select_protocol(g);
     transition(g, io, GROUP_COMPLETING_REBALANCE, "every member joined");

@@ -298,6 +298,31 @@ static void test_static_member(void)
     group_free(g);
 }
 
+/* Kafka 3.9 keeps static members that did not rejoin in time; dynamic ones are removed. */
+static void test_static_not_rejoined(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join_static(g, 1, "", "app-1", 0);
+    join_static(g, 2, "", "app-2", 0);
+    group_tick(g, &IO, 0);
+    char m1[128], m2[128];
+    strcpy(m1, R.a[1].member_id);
+    strcpy(m2, R.a[2].member_id);
+    sync_(g, 3, m2, 1, false, 1);
+    sync_(g, 4, m1, 1, true, 1);
+    join(g, 5, "", "c", eager, 2, 1000 * MS);
+    join(g, 6, R.a[5].member_id, "c", eager, 2, 1000 * MS);
+    join_static(g, 7, m1, "app-1", 1001 * MS);
+    group_heartbeat(g, &IO, m2, 1, 20000 * MS);
+    group_tick(g, &IO, g->join_at);
+    is_int(g->state, GROUP_COMPLETING_REBALANCE, "the rebalance timeout completes the join");
+    ok(group_member(g, m2) != NULL, "the static member that did not rejoin stays a member");
+    is_int(g->n_members, 3, "with the two that did");
+    ok(R.a[6].join && R.a[7].join, "those two are answered");
+    group_free(g);
+}
+
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
@@ -320,6 +345,7 @@ int main(void)
     test_heartbeat_and_commit_checks();
     test_timeouts();
     test_static_member();
+    test_static_not_rejoined();
     test_offsets();
     return tap_done();
 }
