@@ -358,6 +358,8 @@ static void add_member(group_t *g, const group_io_t *io, gmember_t *m, void *req
 {
     m->join_ctx = req;
     m->is_new = true;
+    /* A new member waits for its first join answer at most NewMemberJoinTimeoutMs. */
+    m->session_deadline = now + GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS * 1000;
     push(&g->members, &g->n_members, m);
     if (!g->leader)
         g->leader = gp_strdup(m->id);

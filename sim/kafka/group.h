@@ -11,6 +11,9 @@
 
 #include "group_protocol.h"
 
+/* GroupCoordinator.NewMemberJoinTimeoutMs: a joining member's first wait (KIP-394). */
+#define GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (5LL * 60 * 1000)
+
 typedef enum group_state {
     GROUP_EMPTY,
     GROUP_PREPARING_REBALANCE,
