@@ -57,7 +57,8 @@ static bool has_line(const scr_t *s, const char *a, const char *b)
 static void test_inspector(model_t *m)
 {
     scr_t *s = inspect_at(m, 5); /* after the event with seq 5 */
-    ok(has_line(s, "state", "PreparingRebalance"), "after the first join the group is PreparingRebalance");
+    ok(has_line(s, "state", "PreparingRebalance"),
+       "after the first join the group is PreparingRebalance");
     s = inspect_at(m, 10);
     ok(has_line(s, "state", "Stable"), "then Stable");
     ok(has_line(s, "generation", "1"), "in generation 1");
@@ -79,7 +80,8 @@ static void test_sentences(model_t *m)
         const char *want;
     } cases[] = {
         { 3, "subscribes to orders in group billing (eager protocol)" },
-        { 6, "group billing: PreparingRebalance -> CompletingRebalance, generation 1, protocol range" },
+        { 6, "group billing: PreparingRebalance -> CompletingRebalance, generation 1, "
+             "protocol range" },
         { 7, "assigns c1-1=[orders-0,orders-1]" },
         { 8, "orders-0=12.5, orders-1=3; total 15.5 ms" },
         { 10, "group billing generation 1: assigned [orders-0,orders-1]" },
