@@ -115,6 +115,11 @@ static void on_rebalance(void *ctx, consumer_t *c, consumer_rebalance_t what,
     lua_rawgeti(L, LUA_REGISTRYINDEX, g->ref);
     lua_getiuservalue(L, -1, 2);
     lua_getfield(L, -1, listener_names[what]);
+    /* Java's default onPartitionsLost calls onPartitionsRevoked. */
+    if (what == CONSUMER_LOST && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_getfield(L, -1, listener_names[CONSUMER_REVOKED]);
+    }
     if (!lua_isfunction(L, -1)) {
         lua_pop(L, 3);
         return;

@@ -73,3 +73,14 @@ ok, err = pcall(c.consumer, c, "hb", { ["group.id"] = "g", ["session.timeout.ms"
                                        ["heartbeat.interval.ms"] = 6000 })
 ksim.check(not ok and err:find("Heartbeat must be set lower than the session timeout", 1, true) ~= nil,
   "heartbeat.interval.ms must be below session.timeout.ms, as Kafka checks")
+
+-- Without on_partitions_lost, lost partitions go to on_partitions_revoked (Java's default).
+local revoked_calls = 0
+local slow = c:consumer("slow", { ["group.id"] = "g3", ["max.poll.interval.ms"] = 2000,
+                                  ["heartbeat.interval.ms"] = 500, ["auto.offset.reset"] = "earliest" })
+slow:subscribe({ "t" }, { on_partitions_revoked = function() revoked_calls = revoked_calls + 1 end })
+while #slow:assignment() == 0 do slow:poll(500) end
+w:run_for(3000) -- no poll: the heartbeat thread leaves the group
+slow:poll(100)
+w:run_for(10)
+ksim.check(revoked_calls == 1, "the lost partitions reached on_partitions_revoked")
