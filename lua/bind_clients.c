@@ -270,6 +270,20 @@ static int p_name(lua_State *L)
     return 1;
 }
 
+/* p:producer_id() -> id, epoch; nil while the producer has none. */
+static int p_producer_id(lua_State *L)
+{
+    int64_t id;
+    int16_t epoch;
+    if (!producer_id(check_prod(L, "producer_id")->p, &id, &epoch)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, id);
+    lua_pushinteger(L, epoch);
+    return 2;
+}
+
 static int p_tostring(lua_State *L)
 {
     lprod_t *lp = *(lprod_t **)luaL_checkudata(L, 1, RT_PRODUCER);
@@ -588,8 +602,9 @@ static int k_tostring(lua_State *L)
 void bind_clients_open(lua_State *L)
 {
     static const luaL_Reg prod[] = {
-        { "send", p_send }, { "flush", p_flush }, { "close", p_close }, { "name", p_name },
-        { NULL, NULL },
+        { "send", p_send },   { "flush", p_flush },
+        { "close", p_close }, { "name", p_name },
+        { "producer_id", p_producer_id }, { NULL, NULL },
     };
     rt_new_class(L, RT_PRODUCER, prod, p_tostring);
     static const luaL_Reg fut[] = {

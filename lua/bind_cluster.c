@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rt.h"
+#include "../sim/kafka/cleaner.h"
 #include "../sim/kafka/cluster.h"
 
 static lcluster_t *check_cluster(lua_State *L, const char *method)
@@ -139,21 +140,30 @@ static int check_broker(lua_State *L, const cluster_t *c, int idx, const char *w
 
 /* What kafka-dump-log shows for the leader's copy of one partition, or for the replica on
  * the broker named as the third argument. */
-static int c_log(lua_State *L)
+static const plog_t *check_log(lua_State *L, const char *method)
 {
-    lcluster_t *lc = check_cluster(L, "log");
-    const char *topic = luaL_checkstring(L, 2);
-    int32_t p = check_partition(L, 3, "c:log(topic, partition)");
+    lcluster_t *lc = check_cluster(L, method);
+    luaL_checkstring(L, 2);
+    const char *topic = lua_tostring(L, 2);
+    char what[64], what_b[80];
+    snprintf(what, sizeof what, "c:%s(topic, partition)", method);
+    snprintf(what_b, sizeof what_b, "c:%s(topic, partition, broker)", method);
+    int32_t p = check_partition(L, 3, what);
     char err[512];
     const plog_t *log;
     if (lua_isnoneornil(L, 4))
         log = cluster_log(lc->c, topic, p, err, sizeof err);
     else
-        log = cluster_replica_log(lc->c, topic, p,
-                                  check_broker(L, lc->c, 4, "c:log(topic, partition, broker)"),
-                                  err, sizeof err);
+        log = cluster_replica_log(lc->c, topic, p, check_broker(L, lc->c, 4, what_b), err,
+                                  sizeof err);
     if (!log)
-        return luaL_error(L, "c:log: %s", err);
+        luaL_error(L, "c:%s: %s", method, err);
+    return log;
+}
+
+static int c_log(lua_State *L)
+{
+    const plog_t *log = check_log(L, "log");
     lua_createtable(L, (int)log->n, 3);
     for (size_t i = 0; i < log->n; i++) {
         const log_record_t *r = &log->recs[i];
@@ -178,6 +188,53 @@ static int c_log(lua_State *L)
     set_int(L, "log_start_offset", log->log_start);
     set_int(L, "log_end_offset", log->leo);
     set_int(L, "high_watermark", log->hw);
+    return 1;
+}
+
+/* What kafka-log-dirs and kafka-dump-log show of one replica's log: its segments and
+ * the cleaner's view (checkpoint, dirty ratio), for the leader or the named broker. */
+static int c_describe_log(lua_State *L)
+{
+    const plog_t *log = check_log(L, "describe_log");
+    clean_range_t r;
+    cleaner_range(log, rt_world(L)->now, &r);
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, log_config_policy(&log->cfg));
+    lua_setfield(L, -2, "cleanup_policy");
+    set_int(L, "log_start_offset", log->log_start);
+    set_int(L, "log_end_offset", log->leo);
+    set_int(L, "high_watermark", log->hw);
+    set_int(L, "size", log->bytes);
+    set_int(L, "records", (int64_t)log->n);
+    set_int(L, "cleaner_checkpoint", log->clean_checkpoint);
+    set_int(L, "first_dirty_offset", r.first_dirty);
+    set_int(L, "first_uncleanable_offset", r.first_uncleanable);
+    lua_pushnumber(L, r.ratio);
+    lua_setfield(L, -2, "dirty_ratio");
+    lua_createtable(L, (int)log->n_segs, 0);
+    for (size_t i = 0; i < log->n_segs; i++) {
+        const log_segment_t *g = &log->segs[i];
+        size_t b0 = g->first_batch, b1 = plog_seg_end_batch(log, i);
+        size_t r0 = b0 < log->n_batches ? log->batches[b0].first : log->n;
+        size_t r1 = b1 < log->n_batches ? log->batches[b1].first : log->n;
+        lua_createtable(L, 0, 7);
+        set_int(L, "base_offset", g->base_offset);
+        set_int(L, "end_offset", plog_seg_end_offset(log, i));
+        set_int(L, "size", g->bytes);
+        set_int(L, "records", (int64_t)(r1 - r0));
+        set_int(L, "batches", (int64_t)(b1 - b0));
+        int64_t ts = plog_seg_largest_ts(log, i);
+        if (ts >= 0) {
+            rt_push_ms(L, ts);
+            lua_setfield(L, -2, "largest_timestamp");
+        }
+        lua_pushboolean(L, i + 1 == log->n_segs);
+        lua_setfield(L, -2, "active");
+        lua_pushboolean(L, plog_seg_end_offset(log, i) <= r.first_dirty && i + 1 < log->n_segs);
+        lua_setfield(L, -2, "clean");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "segments");
     return 1;
 }
 
@@ -346,6 +403,7 @@ void bind_cluster_open(lua_State *L)
         { "producer", bind_cluster_producer },
         { "consumer", bind_cluster_consumer },
         { "log", c_log },
+        { "describe_log", c_describe_log },
         { "partitions", c_partitions },
         { "leader", c_leader },
         { "brokers", c_brokers },

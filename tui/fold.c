@@ -334,7 +334,28 @@ void fold_role(model_t *m, uint32_t i, const cJSON *ev)
 
 void fold_truncate(model_t *m, uint32_t i, const cJSON *ev)
 {
-    st_log_remove(&m->st, log_entity(m, ev, i), i, trace_int(ev, "to", 0), false);
+    int64_t to = trace_int(ev, "to", 0);
+    st_log_remove(&m->st, log_entity(m, ev, i), i, to, false);
+    /* A follower behind its leader's log start starts over, empty, at `to`. */
+    if (to > trace_int(ev, "from", 0))
+        st_log_remove(&m->st, log_entity(m, ev, i), i, to, true);
+}
+
+/* The cleaner removed records: the event lists their offsets. */
+void fold_log_clean(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = log_entity(m, ev, i);
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(ev, "removed_offsets");
+    const cJSON *o;
+    cJSON_ArrayForEach(o, offs)
+        st_log_remove_at(&m->st, e, i, (int64_t)cJSON_GetNumberValue(o));
+    st_set_int(&m->st, e, "cleaner checkpoint", i, trace_int(ev, "checkpoint", 0));
+}
+
+/* Retention deleted the log's first segments: the log now starts later. */
+void fold_log_retention(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_log_remove(&m->st, log_entity(m, ev, i), i, trace_int(ev, "log_start_offset", 0), true);
 }
 
 /* A follower copied records from its leader: the leader's records at those offsets. */

@@ -63,6 +63,8 @@ void label_isr(const cJSON *ev, char *buf, size_t n);
 void label_broker(const cJSON *ev, char *buf, size_t n);
 void label_role(const cJSON *ev, char *buf, size_t n);
 void label_truncate(const cJSON *ev, char *buf, size_t n);
+void label_log_clean(const cJSON *ev, char *buf, size_t n);
+void label_log_retention(const cJSON *ev, char *buf, size_t n);
 void label_replicated(const cJSON *ev, char *buf, size_t n);
 
 /* Fold functions (fold.c). */
@@ -97,5 +99,7 @@ void fold_broker(struct model *m, uint32_t i, const cJSON *ev);
 void fold_role(struct model *m, uint32_t i, const cJSON *ev);
 void fold_truncate(struct model *m, uint32_t i, const cJSON *ev);
 void fold_replicated(struct model *m, uint32_t i, const cJSON *ev);
+void fold_log_clean(struct model *m, uint32_t i, const cJSON *ev);
+void fold_log_retention(struct model *m, uint32_t i, const cJSON *ev);
 
 #endif

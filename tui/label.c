@@ -153,6 +153,17 @@ void label_truncate(const cJSON *ev, char *buf, size_t n)
              (long long)trace_int(ev, "to", -1), tp_of(ev));
 }
 
+void label_log_clean(const cJSON *ev, char *buf, size_t n)
+{
+    snprintf(buf, n, "cleaned %s -%lld", tp_of(ev), (long long)trace_int(ev, "removed", 0));
+}
+
+void label_log_retention(const cJSON *ev, char *buf, size_t n)
+{
+    snprintf(buf, n, "retention %s start %lld", tp_of(ev),
+             (long long)trace_int(ev, "log_start_offset", -1));
+}
+
 void label_replicated(const cJSON *ev, char *buf, size_t n)
 {
     long long base = (long long)trace_int(ev, "base_offset", -1);

@@ -154,6 +154,20 @@ void st_log_remove(state_t *st, uint32_t ent, uint32_t ev, int64_t from, bool be
     }
 }
 
+void st_log_remove_at(state_t *st, uint32_t ent, uint32_t ev, int64_t offset)
+{
+    st_entity_t *e = &st->ents[ent];
+    for (uint32_t i = e->nrecs; i-- > 0;) {
+        st_rec_t *r = &e->recs[i];
+        if (r->offset == offset && r->ev_del == ST_NEVER) {
+            remove_rec(e, r, ev);
+            return;
+        }
+        if (r->offset < offset)
+            return;
+    }
+}
+
 void st_log_end_txn(state_t *st, uint32_t ent, uint32_t ev, int64_t pid, bool abort)
 {
     st_entity_t *e = &st->ents[ent];

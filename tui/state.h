@@ -91,6 +91,8 @@ void st_log_append(state_t *st, uint32_t ent, const st_rec_t *rec);
 /* Removes the records at offsets >= from (a truncation), or below it when below is set
  * (the log start moved). */
 void st_log_remove(state_t *st, uint32_t ent, uint32_t ev, int64_t from, bool below);
+/* Removes the record at `offset`, if the log holds it (the cleaner removed it). */
+void st_log_remove_at(state_t *st, uint32_t ent, uint32_t ev, int64_t offset);
 /* Called right after appending a transaction marker of producer pid: an abort marker
  * marks the producer's open transactional records aborted at ev; a commit marker just
  * ends the transaction. */

@@ -289,11 +289,23 @@ static void sb_extra_fields(sb_t *b, const cJSON *ev, bool (*skip)(const char *)
 static bool part_field(const char *k)
 {
     static const char *const known[] = { "tp", "error", "base_offset", "offset", "hw",
-                                         "first", "last", "records", "bytes", NULL };
+                                         "first", "last", "records", "bytes", "producer_id",
+                                         "producer_epoch", "base_seq", NULL };
     for (size_t i = 0; known[i]; i++)
         if (strcmp(known[i], k) == 0)
             return true;
     return false;
+}
+
+/* " (producer 0, epoch 0, seq 4..7)": an idempotent batch's identity. */
+static void sb_producer(sb_t *b, const cJSON *o, long long records)
+{
+    long long seq = num(o, "base_seq", -1);
+    sb_printf(b, " (producer %lld, epoch %lld, seq %lld", num(o, "producer_id", -1),
+              num(o, "producer_epoch", -1), seq);
+    if (records > 1)
+        sb_printf(b, "..%lld", seq + records - 1);
+    sb_str(b, ")");
 }
 
 static void sb_part(sb_t *b, const cJSON *part, bool response)
@@ -316,6 +328,8 @@ static void sb_part(sb_t *b, const cJSON *part, bool response)
         sb_str(b, " ");
         sb_records(b, num(part, "records", 0));
     }
+    if (has_num(part, "producer_id"))
+        sb_producer(b, part, num(part, "records", 1));
     sb_extra_fields(b, part, part_field);
 }
 
@@ -462,8 +476,10 @@ static void fmt_topic(sb_t *b, const cJSON *ev)
 
 static void fmt_append(sb_t *b, const cJSON *ev, const char *node)
 {
-    sb_printf(b, "%s  append %s offsets %lld..%lld", node, str(ev, "tp", "?"),
-              num(ev, "base_offset", -1), num(ev, "last_offset", -1));
+    long long base = num(ev, "base_offset", -1), last = num(ev, "last_offset", -1);
+    sb_printf(b, "%s  append %s offsets %lld..%lld", node, str(ev, "tp", "?"), base, last);
+    if (has_num(ev, "producer_id"))
+        sb_producer(b, ev, last - base + 1);
     const cJSON *recs = field(ev, "records");
     if (!cJSON_IsArray(recs))
         return;
@@ -477,6 +493,32 @@ static void fmt_append(sb_t *b, const cJSON *ev, const char *node)
         sb_str(b, " ");
         sb_kv(b, r);
     }
+}
+
+static void fmt_duplicate(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  duplicate %s: producer %lld epoch %lld seq %lld..%lld is already at "
+              "offsets %lld..%lld; answered with offset %lld, nothing appended",
+              node, str(ev, "tp", "?"), num(ev, "producer_id", -1),
+              num(ev, "producer_epoch", -1), num(ev, "first_seq", -1), num(ev, "last_seq", -1),
+              num(ev, "base_offset", -1), num(ev, "last_offset", -1), num(ev, "base_offset", -1));
+}
+
+static void fmt_sequence_rejected(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  refused %s from producer %lld epoch %lld seq %lld..%lld: %s (%s; "
+              "known epoch %lld, last seq %lld)",
+              node, str(ev, "tp", "?"), num(ev, "producer_id", -1),
+              num(ev, "producer_epoch", -1), num(ev, "first_seq", -1), num(ev, "last_seq", -1),
+              str(ev, "error", "?"), str(ev, "reason", "?"), num(ev, "current_epoch", -1),
+              num(ev, "last_seq_known", -1));
+}
+
+static void fmt_epoch_bump(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  epoch bump: producer %lld epoch %lld (%s) for ", node,
+              num(ev, "producer_id", -1), num(ev, "producer_epoch", -1), str(ev, "reason", "?"));
+    sb_json(b, field(ev, "partitions"));
 }
 
 static void fmt_record(sb_t *b, const cJSON *ev, const char *node)
@@ -800,6 +842,42 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   str(ev, "tp", "?"), num(ev, "from", -1), num(ev, "to", -1),
                   num(ev, "removed", 0), num(ev, "removed", 0) == 1 ? "" : "s",
                   str(ev, "reason", "?"));
+    } else if (strcmp(kind, "log_clean") == 0) {
+        sb_printf(&b, "%s  cleaned %s offsets %lld..%lld (dirty from %lld): %lld of %lld "
+                  "records kept, %lld tombstone%s removed, %lld -> %lld segments, dirty ratio "
+                  "%.2f -> %.2f, checkpoint %lld", node, str(ev, "tp", "?"),
+                  num(ev, "base_offset", -1), num(ev, "end_offset", 0) - 1,
+                  num(ev, "first_dirty", -1), num(ev, "records_after", 0),
+                  num(ev, "records_before", 0), num(ev, "tombstones_removed", 0),
+                  num(ev, "tombstones_removed", 0) == 1 ? "" : "s",
+                  num(ev, "segments_before", 0), num(ev, "segments_after", 0),
+                  cJSON_GetNumberValue(field(ev, "dirty_ratio_before")),
+                  cJSON_GetNumberValue(field(ev, "dirty_ratio_after")), num(ev, "checkpoint", -1));
+    } else if (strcmp(kind, "log_retention") == 0) {
+        sb_printf(&b, "%s  deleted %lld segment%s of %s (offsets %lld..%lld, %lld records) by "
+                  "%s; log start offset %lld", node, num(ev, "segments", 0),
+                  num(ev, "segments", 0) == 1 ? "" : "s", str(ev, "tp", "?"),
+                  num(ev, "base_offset", -1), num(ev, "end_offset", 0) - 1,
+                  num(ev, "records", 0), str(ev, "reason", "?"), num(ev, "log_start_offset", -1));
+    } else if (strcmp(kind, "record_rejected") == 0) {
+        sb_printf(&b, "%s  rejected a batch for %s: %s: %s", node, str(ev, "tp", "?"),
+                  str(ev, "error", "?"), str(ev, "message", ""));
+    } else if (strcmp(kind, "duplicate") == 0) {
+        fmt_duplicate(&b, ev, node);
+    } else if (strcmp(kind, "sequence_rejected") == 0) {
+        fmt_sequence_rejected(&b, ev, node);
+    } else if (strcmp(kind, "epoch_bump") == 0) {
+        fmt_epoch_bump(&b, ev, node);
+    } else if (strcmp(kind, "producer_id") == 0) {
+        sb_printf(&b, "%s  producer id %lld, epoch %lld", node, num(ev, "producer_id", -1),
+                  num(ev, "producer_epoch", -1));
+    } else if (strcmp(kind, "producer_ids_allocated") == 0) {
+        sb_printf(&b, "%s  producer ids %lld..%lld to %s", node, num(ev, "first", -1),
+                  num(ev, "last", -1), str(ev, "broker", "?"));
+    } else if (strcmp(kind, "producers_expired") == 0) {
+        sb_printf(&b, "%s  %lld producer%s of %s expired (producer.id.expiration.ms=%lld)", node,
+                  num(ev, "producers", 0), num(ev, "producers", 0) == 1 ? "" : "s",
+                  str(ev, "tp", "?"), num(ev, "expiration_ms", 0));
     } else if (strcmp(kind, "simplification") == 0) {
         sb_str(&b, "(simplification) ");
         sb_str(&b, str(ev, "what", "?"));

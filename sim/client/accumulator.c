@@ -74,6 +74,9 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
         pb = proto_calloc(1, sizeof *pb);
         pb->b = batch_new(r->topic, part);
         pb->created = p->w->now;
+        pb->pid = TM_NO_PID;
+        pb->epoch = TM_NO_EPOCH;
+        pb->base_seq = TM_NO_SEQ;
         if (q->tail)
             q->tail->next = pb;
         else
@@ -149,7 +152,6 @@ void acc_drain_waiting(producer_t *p)
 void acc_expire(producer_t *p, int64_t *next)
 {
     int64_t now = p->w->now;
-    char reason[128];
     /* As RecordAccumulator.expiredBatches: batches wait in creation order, so each queue
      * is looked at only up to its first batch still within delivery.timeout.ms. */
     for (int32_t t = 0; t < p->n_topics; t++) {
@@ -166,10 +168,7 @@ void acc_expire(producer_t *p, int64_t *next)
                 q->head = pb->next;
                 if (!q->head)
                     q->tail = NULL;
-                snprintf(reason, sizeof reason,
-                         "delivery.timeout.ms: %lld ms has passed since batch creation",
-                         (long long)((now - pb->created) / US_PER_MS));
-                prod_complete_batch(p, pb, -1, KERR_CLIENT_TIMEOUT, reason);
+                prod_expire_batch(p, pb);
             }
         }
     }
@@ -202,9 +201,15 @@ void acc_reenqueue(producer_t *p, pbatch_t *pb)
 {
     ptopic_t *t = acc_topic(p, pb->b->topic, 0);
     pqueue_t *q = &t->qs[pb->b->partition];
-    pb->next = q->head;
-    q->head = pb;
-    if (!q->tail)
+    /* RecordAccumulator.insertInSequenceOrder: with idempotence a retried batch goes in
+     * front of every queued batch with a higher sequence or none, behind lower ones. */
+    pbatch_t **at = &q->head;
+    if (p->idempotent)
+        while (*at && (*at)->base_seq != TM_NO_SEQ && (*at)->base_seq < pb->base_seq)
+            at = &(*at)->next;
+    pb->next = *at;
+    *at = pb;
+    if (!pb->next)
         q->tail = pb;
 }
 
@@ -267,30 +272,35 @@ int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size)
         for (int32_t qi = 0; qi < p->topics[t].n; qi++)
             if (meta_leader_node(&p->meta, p->topics[t].name, qi) == node)
                 qs[k++] = &p->topics[t].qs[qi];
-    /* As drainBatchesForOneNode: partitions take turns from a rotating start, one batch
-     * each, and draining stops at the first batch that would pass max.request.size. */
+    /* As drainBatchesForOneNode: partitions take turns from where the last round stopped,
+     * one batch each; draining stops at the first batch that would pass max.request.size,
+     * or that idempotence holds back. */
     int32_t n = 0;
     *size = 0;
     int32_t *idx = drain_index(p, node);
-    for (int32_t visited = 0; visited < n_parts; visited++) {
-        *idx %= n_parts;
-        pqueue_t *q = qs[*idx];
+    int32_t i = n_parts ? *idx % n_parts : 0;
+    for (int32_t visited = 0; visited < n_parts; visited++, i = (i + 1) % n_parts) {
+        *idx = i;
+        pqueue_t *q = qs[i];
         pbatch_t *pb = q->head;
-        if (pb && pb->retry_at <= p->w->now && !(p->max_in_flight == 1 && q->in_flight > 0)) {
-            if (n > 0 && *size + pb->b->size > p->max_request_size)
-                break;
-            q->head = pb->next;
-            if (!q->head)
-                q->tail = NULL;
-            pb->next = NULL;
-            pb->drained = true;
-            pb->in_flight = true;
-            pb->attempts++;
-            q->in_flight++;
-            *size += pb->b->size;
-            taken[n++] = pb;
-        }
-        *idx = *idx + 1;
+        if (!pb || pb->retry_at > p->w->now || (p->max_in_flight == 1 && q->in_flight > 0))
+            continue;
+        if (n > 0 && *size + pb->b->size > p->max_request_size)
+            break;
+        if (p->idempotent && tm_should_stop_drain(&p->tm, pb, pb->b->topic, pb->b->partition))
+            break;
+        q->head = pb->next;
+        if (!q->head)
+            q->tail = NULL;
+        pb->next = NULL;
+        if (p->idempotent && pb->base_seq == TM_NO_SEQ)
+            tm_assign_sequence(&p->tm, pb, pb->b->topic, pb->b->partition);
+        pb->drained = true;
+        pb->in_flight = true;
+        pb->attempts++;
+        q->in_flight++;
+        *size += pb->b->size;
+        taken[n++] = pb;
     }
     free(qs);
     *out = taken;

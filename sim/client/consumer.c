@@ -579,9 +579,17 @@ static void handle_fetch(consumer_t *c, const inflight_t *f, const fetch_resp_t 
             c->meta.update_needed = true;
             continue;
         }
-        for (int32_t r = 0; r < pr->n; r++)
-            if (pr->recs[r].offset >= p->position)
+        bool any = false;
+        for (int32_t r = 0; r < pr->n; r++) {
+            if (pr->recs[r].offset >= p->position) {
                 buffer_record(c, i, p->topic, p->partition, &pr->recs[r]);
+                any = true;
+            }
+        }
+        /* Batches that a cleaner emptied (or whose kept records lie before the position)
+         * still move the position to their end, as Kafka's CompletedFetch does. */
+        if (!any && pr->n_batches > 0 && pr->batches[pr->n_batches - 1].last_offset >= p->position)
+            p->position = pr->batches[pr->n_batches - 1].last_offset + 1;
     }
 }
 

@@ -26,15 +26,39 @@ static int64_t min_delivery_ms(const config_t *cfg)
     return sum > INT32_MAX ? INT32_MAX : sum;
 }
 
-static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
+/* ProducerConfig.postProcessAndValidateIdempotenceConfigs: idempotence needs acks=all,
+ * retries > 0 and at most 5 requests in flight. Asked for explicitly, a conflict is an
+ * error naming the keys; left at its default, idempotence is quietly turned off (3.2+).
+ * Sets *idempotent; *why says what turned it off. */
+static bool check_idempotence(const config_t *cfg, const char *name, bool *idempotent,
+                              const char **why, char *err, size_t errlen)
 {
-    if (config_is_set(cfg, "enable.idempotence") && config_bool(cfg, "enable.idempotence")) {
-        snprintf(err, errlen,
-                 "producer '%s': enable.idempotence=true is not modelled by this version of "
-                 "ksim yet; set enable.idempotence=false",
-                 name);
+    *idempotent = config_bool(cfg, "enable.idempotence");
+    *why = NULL;
+    if (!*idempotent)
+        return true;
+    bool explicit = config_is_set(cfg, "enable.idempotence");
+    const char *acks = config_str(cfg, "acks");
+    if (config_int(cfg, "retries") == 0)
+        *why = "Must set retries to non-zero when using the idempotent producer.";
+    else if (strcmp(acks, "all") != 0 && strcmp(acks, "-1") != 0)
+        *why = "Must set acks to all in order to use the idempotent producer. Otherwise we "
+               "cannot guarantee idempotence.";
+    else if (config_int(cfg, "max.in.flight.requests.per.connection") > 5)
+        *why = "Must set max.in.flight.requests.per.connection to at most 5 to use the "
+               "idempotent producer.";
+    if (!*why)
+        return true;
+    if (explicit) {
+        snprintf(err, errlen, "producer '%s': %s (enable.idempotence=true)", name, *why);
         return false;
     }
+    *idempotent = false;
+    return true;
+}
+
+static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
+{
     int64_t linger = linger_ms(cfg);
     int64_t req = config_int(cfg, "request.timeout.ms");
     int64_t delivery = config_int(cfg, "delivery.timeout.ms");
@@ -49,12 +73,16 @@ static bool check_config(const config_t *cfg, const char *name, char *err, size_
     return true;
 }
 
-static void trace_simplification(producer_t *p, const char *what)
+static void trace_adjusted(producer_t *p, const char *key, cJSON *value, const char *reason)
 {
-    cJSON *ev = world_trace(p->w, p->node, "simplification");
-    if (!ev)
+    cJSON *ev = world_trace(p->w, p->node, "config_adjusted");
+    if (!ev) {
+        cJSON_Delete(value);
         return;
-    cJSON_AddStringToObject(ev, "what", what);
+    }
+    cJSON_AddStringToObject(ev, "key", key);
+    cJSON_AddItemToObject(ev, "value", value);
+    cJSON_AddStringToObject(ev, "reason", reason);
     world_emit(p->w, ev);
 }
 
@@ -62,9 +90,14 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
                             const int32_t *bootstrap, int32_t n_bootstrap, char *err,
                             size_t errlen)
 {
-    if (!check_config(cfg, name, err, errlen))
+    bool idempotent;
+    const char *no_idempotence;
+    if (!check_idempotence(cfg, name, &idempotent, &no_idempotence, err, errlen) ||
+        !check_config(cfg, name, err, errlen))
         return NULL;
     producer_t *p = proto_calloc(1, sizeof *p);
+    p->idempotent = idempotent;
+    tm_init(&p->tm);
     p->w = w;
     const char *acks = config_str(cfg, "acks");
     p->acks = strcmp(acks, "0") == 0 ? 0 : strcmp(acks, "1") == 0 ? 1 : -1;
@@ -86,18 +119,11 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     if (p->delivery_timeout < min_delivery * US_PER_MS) {
         /* Left at its default, Kafka raises it (with a warning) instead of refusing. */
         p->delivery_timeout = min_delivery * US_PER_MS;
-        cJSON *ev = world_trace(w, p->node, "config_adjusted");
-        if (ev) {
-            cJSON_AddStringToObject(ev, "key", "delivery.timeout.ms");
-            trace_add_int(ev, "value", min_delivery);
-            cJSON_AddStringToObject(ev, "reason", "at least linger.ms + request.timeout.ms");
-            world_emit(w, ev);
-        }
+        trace_adjusted(p, "delivery.timeout.ms", cJSON_CreateNumber((double)min_delivery),
+                       "at least linger.ms + request.timeout.ms");
     }
-    if (!config_is_set(cfg, "enable.idempotence"))
-        trace_simplification(p, "enable.idempotence defaults to true in Kafka 3.9, but this "
-                                "version of ksim does not model the idempotent producer yet: "
-                                "the producer runs as enable.idempotence=false");
+    if (no_idempotence)
+        trace_adjusted(p, "enable.idempotence", cJSON_CreateFalse(), no_idempotence);
     return p;
 }
 
@@ -138,6 +164,7 @@ void producer_free(producer_t *p)
     free(p->topics);
     inflight_free(&p->inflight, p->w);
     free(p->drain);
+    tm_free(&p->tm);
     free(p->waiting);
     free(p->results);
     free(p->flushes);
@@ -170,6 +197,15 @@ void producer_on_done(producer_t *p, producer_done_fn fn, void *ctx)
 uint64_t producer_pending(const producer_t *p)
 {
     return p->pending;
+}
+
+bool producer_id(const producer_t *p, int64_t *id, int16_t *epoch)
+{
+    if (!p->idempotent || !tm_has_pid(&p->tm))
+        return false;
+    *id = p->tm.pid;
+    *epoch = p->tm.epoch;
+    return true;
 }
 
 void prod_notify(producer_t *p)
@@ -232,6 +268,11 @@ void prod_trace_batch(producer_t *p, const char *kind, const pbatch_t *pb, int64
         trace_add_int(ev, "base_offset", (int64_t)base);
         trace_add_int(ev, "attempts", pb->attempts);
     }
+    if (pb->base_seq != TM_NO_SEQ) {
+        trace_add_int(ev, "producer_id", pb->pid);
+        trace_add_int(ev, "producer_epoch", pb->epoch);
+        trace_add_int(ev, "base_seq", pb->base_seq);
+    }
     cJSON_AddStringToObject(ev, "error", kerr_name(error));
     if (reason)
         cJSON_AddStringToObject(ev, "reason", reason);
@@ -251,6 +292,22 @@ void prod_complete_batch(producer_t *p, pbatch_t *pb, int64_t base, int16_t erro
         prod_finish_record(p, pb->recs[i], base >= 0 ? base + i : -1, error);
     if (!pb->in_flight)
         acc_free_batch(pb);
+}
+
+void prod_expire_batch(producer_t *p, pbatch_t *pb)
+{
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "Expiring %d record(s) for %s-%d: %lld ms has passed since batch creation",
+             pb->b->n, pb->b->topic, pb->b->partition,
+             (long long)((p->w->now - pb->created) / US_PER_MS));
+    if (p->idempotent) {
+        tm_failed(&p->tm, pb, KERR_CLIENT_TIMEOUT, false);
+        /* Sent and retried: whether the broker has it is unknown. */
+        if (pb->retries > 0)
+            tm_mark_unresolved(&p->tm, pb);
+    }
+    prod_complete_batch(p, pb, -1, KERR_CLIENT_TIMEOUT, reason);
 }
 
 static void trace_record(producer_t *p, uint32_t rec, bytes_t key, bytes_t value)
@@ -351,6 +408,8 @@ static void on_crash(node_t *n)
     /* Connection backoffs, metadata and close() belonged to the dead process. */
     inflight_free(&p->inflight, p->w);
     meta_reset(&p->meta);
+    /* The producer id went with the process: the next one gets a new id. */
+    tm_reset(&p->tm);
     p->closed = false;
     p->run_scheduled = false;
     p->wakeup = 0;

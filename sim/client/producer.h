@@ -51,6 +51,9 @@ void producer_on_done(producer_t *p, producer_done_fn fn, void *ctx);
 void producer_flush(producer_t *p, producer_flush_fn fn, void *ctx);
 /* Records sent but not done. */
 uint64_t producer_pending(const producer_t *p);
+/* The idempotent producer's id and epoch (false while it has none, or with idempotence
+ * off). */
+bool producer_id(const producer_t *p, int64_t *id, int16_t *epoch);
 /* Java's close(): no more sends; pending records still complete. */
 void producer_close(producer_t *p);
 

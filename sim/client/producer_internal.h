@@ -10,6 +10,7 @@
 #include "inflight.h"
 #include "metadata.h"
 #include "producer.h"
+#include "txn_manager.h"
 
 /* A batch on its way: in a partition's deque, in flight, or both done and in flight. */
 typedef struct pbatch {
@@ -21,6 +22,11 @@ typedef struct pbatch {
     int32_t retries;     /* times re-enqueued */
     bool drained;        /* sent at least once: closed for appends */
     bool in_flight, done;
+    /* Idempotence: set when first drained (ProducerBatch.setProducerState). */
+    int64_t pid;         /* -1: none */
+    int16_t epoch;
+    int32_t base_seq;    /* -1: none */
+    bool seq_reset;      /* renumbered after an epoch bump (sequenceHasBeenReset) */
     struct pbatch *next;
 } pbatch_t;
 
@@ -58,6 +64,8 @@ struct producer {
     int64_t linger, backoff, backoff_max, request_timeout, delivery_timeout, max_block;
     int64_t reconnect_backoff, reconnect_backoff_max;
     int32_t batch_size, retries, max_in_flight, max_request_size;
+    bool idempotent;     /* enable.idempotence, after Kafka's checks */
+    txn_manager_t tm;
     client_meta_t meta;
     send_result_t *results;
     size_t n_results, cap_results, first_pending;
@@ -102,6 +110,9 @@ static inline void *prod_grow(void *arr, size_t *cap, size_t need, size_t elem)
 void prod_finish_record(producer_t *p, uint32_t rec, int64_t offset, int16_t error);
 void prod_complete_batch(producer_t *p, pbatch_t *pb, int64_t base, int16_t error,
                          const char *reason);
+/* delivery.timeout.ms passed: the batch fails, and a batch already retried leaves its
+ * sequence unresolved (Sender.sendProducerData). */
+void prod_expire_batch(producer_t *p, pbatch_t *pb);
 void prod_trace_batch(producer_t *p, const char *kind, const pbatch_t *pb, int64_t base,
                       int16_t error, const char *reason);
 /* Calls the listener for every finished record, then the flushes now complete. */

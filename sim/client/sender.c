@@ -18,7 +18,6 @@ static void request_timed_out(void *a, void *b, int64_t corr);
 static void expire_in_flight(producer_t *p, int64_t *next)
 {
     int64_t now = p->w->now;
-    char reason[128];
     for (int32_t i = 0; i < p->inflight.n; i++) {
         pbatch_t **batches = p->inflight.e[i].data;
         for (int32_t j = 0; j < p->inflight.e[i].n; j++) {
@@ -26,12 +25,9 @@ static void expire_in_flight(producer_t *p, int64_t *next)
             int64_t deadline = pb->created + p->delivery_timeout;
             if (pb->done)
                 continue;
-            if (now >= deadline) {
-                snprintf(reason, sizeof reason,
-                         "delivery.timeout.ms: %lld ms has passed since batch creation",
-                         (long long)((now - pb->created) / US_PER_MS));
-                prod_complete_batch(p, pb, -1, KERR_CLIENT_TIMEOUT, reason);
-            } else if (deadline < *next) {
+            if (now >= deadline)
+                prod_expire_batch(p, pb);
+            else if (deadline < *next) {
                 *next = deadline;
             }
         }
@@ -115,22 +111,138 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
 }
 
 
-static void fail_or_retry(producer_t *p, pbatch_t *pb, int16_t error)
+/* Sender.canRetry: within delivery.timeout.ms and retries, and an error Kafka retries (with
+ * idempotence, as TransactionManager.canRetry decides). */
+static bool can_retry(producer_t *p, pbatch_t *pb, int16_t error)
 {
-    bool within = p->w->now < pb->created + p->delivery_timeout;
+    if (pb->done || p->w->now >= pb->created + p->delivery_timeout || pb->retries >= p->retries)
+        return false;
+    return p->idempotent ? tm_can_retry(&p->tm, pb, error) : kerr_retriable(error);
+}
+
+static void retry(producer_t *p, pbatch_t *pb, int16_t error)
+{
     /* As Sender.canRetry: a closed producer still retries what it has. */
-    if (kerr_retriable(error) && pb->retries < p->retries && within) {
-        pb->retry_at = p->w->now + client_backoff(p->backoff, p->backoff_max, pb->retries,
-                                                  &p->node->rng);
-        pb->retries++;
-        prod_trace_batch(p, "retry", pb, -1, error, NULL);
-        acc_reenqueue(p, pb);
-        if (error == KERR_NOT_LEADER_OR_FOLLOWER || error == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
-            error == KERR_LEADER_NOT_AVAILABLE || error == KERR_NETWORK_EXCEPTION)
-            p->meta.update_needed = true;
+    pb->retry_at = p->w->now + client_backoff(p->backoff, p->backoff_max, pb->retries,
+                                              &p->node->rng);
+    pb->retries++;
+    prod_trace_batch(p, "retry", pb, -1, error, NULL);
+    acc_reenqueue(p, pb);
+    if (error == KERR_NOT_LEADER_OR_FOLLOWER || error == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
+        error == KERR_LEADER_NOT_AVAILABLE || error == KERR_NETWORK_EXCEPTION)
+        p->meta.update_needed = true;
+}
+
+/* The Sender's completeBatch for an answered batch: done, retried or failed. A batch that
+ * expired meanwhile is already done for its records, but its answer still tells the
+ * transaction manager what became of its sequence. */
+static void complete_batch(producer_t *p, pbatch_t *pb, int16_t error, int64_t base)
+{
+    if (error != KERR_NONE && can_retry(p, pb, error)) {
+        retry(p, pb, error);
         return;
     }
-    prod_complete_batch(p, pb, -1, error, NULL);
+    if (error == KERR_DUPLICATE_SEQUENCE_NUMBER) {
+        /* Older brokers' answer to a duplicate whose offset is no longer known: success
+         * without an offset. */
+        error = KERR_NONE;
+        base = -1;
+    }
+    if (p->idempotent) {
+        if (error == KERR_NONE)
+            tm_completed(&p->tm, pb, base);
+        else /* sequences are reused only if the batch did not run out of retries */
+            tm_failed(&p->tm, pb, error, pb->retries < p->retries);
+    }
+    if (pb->done)
+        acc_free_batch(pb);
+    else
+        prod_complete_batch(p, pb, base, error, NULL);
+}
+
+/* Sends the queued InitProducerId to the least loaded broker (an idempotent producer needs
+ * no coordinator). True while one is in flight: Kafka's Sender sends no data meanwhile. */
+static bool maybe_send_init_pid(producer_t *p, int64_t *next)
+{
+    txn_manager_t *tm = &p->tm;
+    if (tm->init_in_flight)
+        return true;
+    if (!tm->init_queued)
+        return false;
+    if (p->w->now < tm->init_not_before) {
+        if (tm->init_not_before < *next)
+            *next = tm->init_not_before;
+        return false;
+    }
+    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
+    if (node_blocked(p, node)) {
+        int64_t at = inflight_ready_at(&p->inflight, node);
+        if (at < *next)
+            *next = at;
+        return false;
+    }
+    init_pid_t *req = proto_calloc(1, sizeof *req);
+    *req = (init_pid_t){ .transactional_id = NULL, .txn_timeout_ms = INT32_MAX,
+                         .producer_id = TM_NO_PID, .producer_epoch = TM_NO_EPOCH };
+    msg_t *m = msg_new(p->w, API_INIT_PRODUCER_ID, false, req, &init_pid_req_ops);
+    m->corr = ++p->next_corr;
+    track(p, m, node);
+    net_send(p->w, p->node, node, m);
+    tm->init_in_flight = true;
+    return true;
+}
+
+/* A failed InitProducerId goes again after retry.backoff.ms (TxnRequestHandler.reenqueue). */
+static void init_pid_failed(producer_t *p)
+{
+    p->tm.init_in_flight = false;
+    p->tm.init_not_before = p->w->now + p->backoff;
+}
+
+static void init_pid_response(producer_t *p, const init_pid_t *r)
+{
+    if (r->error != KERR_NONE) {
+        /* The broker's only refusal of an idempotent producer is retriable: its block of
+         * producer ids is not there yet. */
+        assert(kerr_retriable(r->error));
+        init_pid_failed(p);
+        return;
+    }
+    tm_init_pid_done(&p->tm, r->producer_id, r->producer_epoch);
+    cJSON *ev = world_trace(p->w, p->node, "producer_id");
+    if (ev) {
+        trace_add_int(ev, "producer_id", r->producer_id);
+        trace_add_int(ev, "producer_epoch", r->producer_epoch);
+        world_emit(p->w, ev);
+    }
+}
+
+/* The client-side epoch bump (KIP-360), in the trace with the partitions it renumbered. */
+static void trace_bump(producer_t *p)
+{
+    cJSON *ev = world_trace(p->w, p->node, "epoch_bump");
+    if (!ev)
+        return;
+    const txn_manager_t *tm = &p->tm;
+    trace_add_int(ev, "producer_id", tm->pid);
+    trace_add_int(ev, "producer_epoch", tm->epoch);
+    cJSON *parts = cJSON_AddArrayToObject(ev, "partitions");
+    for (int32_t i = 0; i < tm->n_bumped; i++)
+        cJSON_AddItemToArray(parts, tp_json(tm->bumped[i]->topic, tm->bumped[i]->partition));
+    cJSON_AddStringToObject(ev, "reason",
+                            tm_has_pid(tm) ? "sequences restart at 0 under a new epoch"
+                                           : "epoch exhausted: a new producer id is needed");
+    world_emit(p->w, ev);
+}
+
+/* Sender.runOnce's transaction manager steps; true while an InitProducerId is out. */
+static bool idempotence_step(producer_t *p, int64_t *next)
+{
+    tm_maybe_resolve_sequences(&p->tm);
+    tm_bump_epoch_and_reset_id_if_needed(&p->tm);
+    if (p->tm.n_bumped)
+        trace_bump(p);
+    return maybe_send_init_pid(p, next);
 }
 
 /* Sends one Produce with what may go to `node`; false when nothing could. */
@@ -148,9 +260,12 @@ static bool send_produce(producer_t *p, int32_t node)
     req->timeout_ms = (int32_t)(p->request_timeout / US_PER_MS);
     req->n = n;
     req->parts = proto_calloc((size_t)n, sizeof *req->parts);
-    for (int32_t i = 0; i < n; i++)
-        req->parts[i] = (produce_part_t){ taken[i]->b->topic, taken[i]->b->partition,
-                                          batch_ref(taken[i]->b) };
+    for (int32_t i = 0; i < n; i++) {
+        pbatch_t *pb = taken[i];
+        if (p->idempotent)
+            pb->b = batch_with_producer(pb->b, pb->pid, pb->epoch, pb->base_seq);
+        req->parts[i] = (produce_part_t){ pb->b->topic, pb->b->partition, batch_ref(pb->b) };
+    }
     msg_t *m = msg_new(p->w, API_PRODUCE, false, req, &produce_req_ops);
     m->corr = ++p->next_corr;
     m->size = size;
@@ -210,12 +325,13 @@ void sender_run(producer_t *p)
     if (p->pending == 0)
         p->meta.update_needed = false;
     maybe_request_metadata(p, &next);
+    bool init_pending = p->idempotent && idempotence_step(p, &next);
     /* As Sender.runOnce, which loops while nodes are ready: each ready node gets requests
      * until max.in.flight.requests.per.connection or nothing more may go. */
     int32_t *ready = malloc((size_t)p->w->n_nodes * sizeof *ready);
     if (!ready)
         abort();
-    for (bool sent = true; sent;) {
+    for (bool sent = !init_pending; sent;) {
         sent = false;
         int32_t n_ready = ready_nodes(p, ready, &next);
         for (int32_t i = 0; i < n_ready; i++) {
@@ -258,20 +374,15 @@ static void settle(producer_t *p, pbatch_t *pb, int16_t error, int64_t base)
 {
     pb->in_flight = false;
     acc_topic(p, pb->b->topic, 0)->qs[pb->b->partition].in_flight--;
-    if (pb->done) {
-        acc_free_batch(pb);
-        return;
-    }
-    if (error == KERR_NONE)
-        prod_complete_batch(p, pb, base, KERR_NONE, NULL);
-    else
-        fail_or_retry(p, pb, error);
+    complete_batch(p, pb, error, base);
 }
 
 static void fail_request(producer_t *p, inflight_t *f, int16_t error)
 {
     if (f->api == API_METADATA)
         p->meta.update_needed = true;
+    if (f->api == API_INIT_PRODUCER_ID)
+        init_pid_failed(p);
     pbatch_t **batches = f->data;
     for (int32_t i = 0; i < f->n; i++)
         if (batches[i])
@@ -305,6 +416,8 @@ void sender_on_message(node_t *n, msg_t *m)
     if (m->api == API_METADATA) {
         meta_apply(&p->meta, m->body);
         acc_drain_waiting(p);
+    } else if (m->api == API_INIT_PRODUCER_ID) {
+        init_pid_response(p, m->body);
     } else if (m->api == API_PRODUCE) {
         const produce_resp_t *resp = m->body;
         for (int32_t k = 0; k < resp->n; k++) {

@@ -14,6 +14,9 @@ typedef struct link {
     int32_t cuts;         /* partitions currently cutting this link */
     bool open;            /* a connection exists between its two ends */
     uint32_t conn;        /* its number; equal in both directions */
+    /* On link (client, server): connection number + 1 whose requests (client to server)
+     * or responses lost a message, or 0. */
+    uint32_t broken_req, broken_resp;
 } link_t;
 
 typedef struct fault_rule {
@@ -45,6 +48,7 @@ struct net {
     partition_t *parts;
     int n_parts;
     uint64_t sent, delivered;
+    bool streams;  /* a lost message breaks its connection (net_set_streams) */
 };
 
 net_t *net_new(world_t *w)
@@ -54,6 +58,7 @@ net_t *net_new(world_t *w)
         abort();
     net->w = w;
     net->dflt = (latency_t){ LAT_FIXED, 500, 0 }; /* 0.5 ms: a LAN round trip of 1 ms */
+    net->streams = true;
     return net;
 }
 
@@ -243,6 +248,28 @@ static void schedule_delivery(world_t *w, msg_t *m, int64_t at, int64_t fault_id
     world_schedule(w, at, deliver, w->net, m, fault_id);
 }
 
+/* A connection is a TCP stream from a client to a server: when a message of it is lost,
+ * nothing sent after it in that direction arrives either, until an end closes the
+ * connection (a timeout) or a crash resets it. Kafka's ordering and de-duplication rely on
+ * exactly that. A node pair shares one connection number, but the node that sends a
+ * request is the client: its requests and their responses make one stream each way. */
+static uint32_t *broken_mark(const net_t *net, const msg_t *m)
+{
+    link_t *lk = m->response ? link_of(net, m->to, m->from) : link_of(net, m->from, m->to);
+    return m->response ? &lk->broken_resp : &lk->broken_req;
+}
+
+static void break_stream(net_t *net, const msg_t *m)
+{
+    if (net->streams && link_of(net, m->from, m->to)->conn == m->conn)
+        *broken_mark(net, m) = m->conn + 1;
+}
+
+static bool stream_broken(const net_t *net, const msg_t *m)
+{
+    return *broken_mark(net, m) == m->conn + 1;
+}
+
 void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
 {
     net_t *net = w->net;
@@ -270,6 +297,12 @@ void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
     }
     if (net_link_cut(net, m->from, to)) {
         trace_drop(w, m, "network partition", 0);
+        break_stream(net, m);
+        msg_unref(w, m);
+        return;
+    }
+    if (stream_broken(net, m)) {
+        trace_drop(w, m, "connection broken: an earlier message on it was lost", 0);
         msg_unref(w, m);
         return;
     }
@@ -282,6 +315,7 @@ void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
             continue;
         if (r->spec.action == FAULT_DROP) {
             trace_drop(w, m, "fault", r->id);
+            break_stream(net, m);
             msg_unref(w, m);
             return;
         }
@@ -352,6 +386,7 @@ static uint32_t close_conn(net_t *net, int32_t a, int32_t b)
     uint32_t old = ab->conn;
     ab->conn = ba->conn = old + 1;
     ab->open = ba->open = false;
+    ab->broken_req = ab->broken_resp = ba->broken_req = ba->broken_resp = 0;
     ab->last_arrival = ba->last_arrival = 0;
     return old;
 }
@@ -428,6 +463,9 @@ static void deliver(void *a, void *b, int64_t fault_id)
     node_t *dest = w->nodes[m->to];
     if (net_link_cut(net, m->from, m->to)) {
         trace_drop(w, m, "network partition", 0);
+        break_stream(net, m);
+    } else if (stream_broken(net, m)) {
+        trace_drop(w, m, "connection broken: an earlier message on it was lost", 0);
     } else if (!dest->up) {
         trace_drop(w, m, "node down", 0);
         refuse(net, dest, m, RESET_REFUSED);
@@ -451,6 +489,11 @@ static void deliver(void *a, void *b, int64_t fault_id)
         dest->ops->on_message(dest, m);
     }
     msg_unref(w, m);
+}
+
+void net_set_streams(net_t *net, bool on)
+{
+    net->streams = on;
 }
 
 /* ---- latency ---- */

@@ -94,6 +94,11 @@ bool net_remove_fault(net_t *net, int id);
 /* How many times a rule has triggered so far. */
 int64_t net_fault_hits(const net_t *net, int id);
 
+/* Whether a lost message breaks its connection (on by default): on a TCP stream nothing
+ * sent after a lost message arrives until an end closes the connection or a crash resets
+ * it. Off, every message is lost or delivered on its own (the fault engine's own tests). */
+void net_set_streams(net_t *net, bool on);
+
 /* ---- network partitions ---- */
 /* Cuts the links from every node of `a` to every node of `b` (and back unless oneway).
  * Returns its id; messages crossing a cut are lost. */

@@ -26,6 +26,7 @@ static const struct {
     { API_ALTER_PARTITION, "AlterPartition" },
     { API_BROKER_REGISTRATION, "BrokerRegistration" },
     { API_BROKER_HEARTBEAT, "BrokerHeartbeat" },
+    { API_ALLOCATE_PRODUCER_IDS, "AllocateProducerIds" },
     { API_SYNTHETIC, "Synthetic" },
 };
 
@@ -52,7 +53,7 @@ const char *api_all_names(void)
     return "Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, "
            "JoinGroup, Heartbeat, LeaveGroup, SyncGroup, InitProducerId, AddPartitionsToTxn, "
            "AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, AlterPartition, "
-           "BrokerRegistration, BrokerHeartbeat";
+           "BrokerRegistration, BrokerHeartbeat, AllocateProducerIds";
 }
 
 static const struct {

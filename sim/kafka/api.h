@@ -26,6 +26,7 @@ typedef enum api_key {
     API_ALTER_PARTITION = 56,
     API_BROKER_REGISTRATION = 62,
     API_BROKER_HEARTBEAT = 63,
+    API_ALLOCATE_PRODUCER_IDS = 67,
     API_SYNTHETIC = 1000, /* engine benchmarks and tests only */
 } api_key_t;
 

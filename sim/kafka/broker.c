@@ -22,6 +22,7 @@ static const node_ops_t broker_ops = { .on_message = on_message, .on_crash = on_
 
 static void heartbeat_tick(void *a, void *bb, int64_t inc);
 static void isr_tick(void *a, void *bb, int64_t inc);
+static void start_tasks(broker_t *b);
 static void send_md_fetch(broker_t *b);
 static void md_fetch_first(void *a, void *bb, int64_t arg);
 
@@ -45,6 +46,9 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->fetch_min_bytes = config_int(cfg, "replica.fetch.min.bytes");
     b->fetch_max_bytes = config_int(cfg, "replica.fetch.max.bytes");
     b->fetch_response_max_bytes = config_int(cfg, "replica.fetch.response.max.bytes");
+    logmgr_init(b, cfg);
+    b->pid_expiration = config_duration_us(cfg, "producer.id.expiration.ms");
+    b->pid_expiration_check = config_duration_us(cfg, "producer.id.expiration.check.interval.ms");
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
     b->gc = gcoord_new(b, cfg);
@@ -57,8 +61,10 @@ void broker_free(broker_t *b)
         return;
     for (int32_t i = 0; i < b->n_topics; i++) {
         for (int32_t p = 0; p < b->topics[i].n; p++)
-            if (b->topics[i].parts[p].hosted)
+            if (b->topics[i].parts[p].hosted) {
                 plog_free(&b->topics[i].parts[p].log);
+                pstate_free(&b->topics[i].parts[p].pstate);
+            }
         free(b->topics[i].parts);
     }
     free(b->topics);
@@ -71,6 +77,7 @@ void broker_free(broker_t *b)
     free(b->peers);
     md_image_free(&b->img);
     gcoord_free(b->gc);
+    logmgr_free(b);
     free(b);
 }
 
@@ -196,6 +203,7 @@ static void add_topic(broker_t *b, const md_record_t *r)
     t->name = r->topic;
     t->n = r->partitions;
     t->min_isr = r->min_isr;
+    t->log = r->log;
     t->parts = proto_calloc((size_t)r->partitions, sizeof *t->parts);
     for (int32_t p = 0; p < r->partitions; p++) {
         t->parts[p].topic = r->topic;
@@ -219,6 +227,8 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
         return;
     if (!part->hosted) {
         plog_init(&part->log);
+        plog_configure(&part->log, &find_topic(b, part->topic)->log);
+        pstate_init(&part->pstate);
         part->hosted = true;
     }
     bool new_epoch = !was_known || reg->leader_epoch != old.leader_epoch;
@@ -299,8 +309,7 @@ void broker_catch_up(broker_t *b, const md_record_t *recs, int64_t n)
                 recs[i].change == MD_REGISTER)
                 b->broker_epoch = recs[i].broker_epoch;
         assert(b->broker_epoch != INT64_MAX);
-        node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
-        node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+        start_tasks(b);
     }
     int64_t from = b->img.offset;
     replay_records(b, recs + from, (int32_t)(n - from));
@@ -324,11 +333,15 @@ static void send_bg(broker_t *b, msg_t *m)
     broker_send(b, b->controller, m);
 }
 
+/* The controller channel is silent: Kafka's NodeToControllerChannelManager closes the
+ * connection on a request timeout, and every request after goes on a new one. */
 static void md_fetch_timeout(void *a, void *bb, int64_t corr)
 {
     broker_t *b = a;
-    if (b->md_fetching && b->md_fetch_corr == corr)
-        send_md_fetch(b);
+    if (!b->md_fetching || b->md_fetch_corr != corr)
+        return;
+    net_close(b->w->net, b->node->id, b->controller);
+    send_md_fetch(b);
 }
 
 /* A long poll of the metadata log; unanswered after controller.quorum.request.timeout.ms,
@@ -404,6 +417,29 @@ static void heartbeat_tick(void *a, void *bb, int64_t arg)
     node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
 }
 
+/* Every producer.id.expiration.check.interval.ms: producers silent for
+ * producer.id.expiration.ms are forgotten (UnifiedLog.removeExpiredProducers). */
+static void pid_expiration_tick(void *a, void *bb, int64_t arg)
+{
+    broker_t *b = a;
+    for (int32_t t = 0; t < b->n_topics; t++) {
+        for (int32_t p = 0; p < b->topics[t].n; p++) {
+            bpartition_t *part = &b->topics[t].parts[p];
+            if (!part->hosted)
+                continue;
+            size_t gone = pstate_expire(&part->pstate, b->w->now, b->pid_expiration);
+            cJSON *ev = gone ? world_trace(b->w, b->node, "producers_expired") : NULL;
+            if (ev) {
+                trace_add_tp(ev, part->topic, part->partition);
+                trace_add_int(ev, "producers", (int64_t)gone);
+                trace_add_int(ev, "expiration_ms", b->pid_expiration / US_PER_MS);
+                world_emit(b->w, ev);
+            }
+        }
+    }
+    node_timer_bg(b->node, b->pid_expiration_check, pid_expiration_tick, b, NULL, 0);
+}
+
 /* Kafka's isr-expiration task, every replica.lag.time.max.ms / 2. */
 static void isr_tick(void *a, void *bb, int64_t arg)
 {
@@ -411,6 +447,15 @@ static void isr_tick(void *a, void *bb, int64_t arg)
     if (b->state == BROKER_RUNNING)
         part_check_isr(b);
     node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+}
+
+/* The broker's periodic tasks, started with the process. */
+static void start_tasks(broker_t *b)
+{
+    node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
+    node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+    node_timer_bg(b->node, b->pid_expiration_check, pid_expiration_tick, b, NULL, 0);
+    logmgr_start(b);
 }
 
 static void registration_response(broker_t *b, const msg_t *m)
@@ -518,6 +563,9 @@ static void on_response(broker_t *b, msg_t *m)
     case API_ALTER_PARTITION:
         part_alter_response(b, m);
         break;
+    case API_ALLOCATE_PRODUCER_IDS:
+        pids_alloc_response(b, m);
+        break;
     default:
         break;
     }
@@ -552,13 +600,16 @@ static void on_message(node_t *n, msg_t *m)
     case API_OFFSET_FETCH:
         gcoord_handle(b->gc, m);
         break;
+    case API_INIT_PRODUCER_ID:
+        pids_handle_init(b, m);
+        break;
     default:
         break;
     }
 }
 
-/* A crash loses the purgatories, the replication state and the registration; the logs
- * and the metadata log are on disk and stay. */
+/* A crash loses the purgatories, the replication state, the producer ids and state and the
+ * registration; the logs and the metadata log are on disk and stay. */
 static void on_crash(node_t *n)
 {
     broker_t *b = n->impl;
@@ -572,7 +623,10 @@ static void on_crash(node_t *n)
             part->leading = false;
             part->pending = false;
             part->fetch_from = -1;
+            if (part->hosted)
+                pstate_clear(&part->pstate);
         }
+    pids_reset(b);
     b->state = BROKER_STARTING;
     b->md_fetching = false;
     gcoord_crash(b->gc);
@@ -582,10 +636,14 @@ static void on_restart(node_t *n)
 {
     broker_t *b = n->impl;
     b->incarnation++;
+    /* Producer state is loaded again from the logs (Kafka: snapshots, then the log). */
+    for (int32_t t = 0; t < b->n_topics; t++)
+        for (int32_t p = 0; p < b->topics[t].n; p++)
+            if (b->topics[t].parts[p].hosted)
+                pstate_rebuild(&b->topics[t].parts[p].pstate, &b->topics[t].parts[p].log);
     send_registration(b);
     send_md_fetch(b);
-    node_timer_bg(b->node, b->heartbeat_interval, heartbeat_tick, b, NULL, 0);
-    node_timer_bg(b->node, b->lag_max / 2, isr_tick, b, NULL, 0);
+    start_tasks(b);
 }
 
 static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
@@ -602,6 +660,7 @@ static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
         b->md_fetching = false;
         node_timer_bg(b->node, b->fetch_backoff, md_fetch_retry, b, NULL, 0);
         part_controller_lost(b);
+        pids_controller_lost(b);
         return;
     }
     for (int32_t i = 0; i < b->n_peers; i++)

@@ -1,7 +1,7 @@
 /* broker_internal: the state one broker node keeps, shared by its parts: broker.c
  * (lifecycle, metadata, dispatch), partition.c (the leader's view of its followers: HW,
  * ISR), fetcher.c (the follower's replica fetcher), broker_produce.c and broker_fetch.c
- * (the request handlers and their purgatories). Not for use outside sim/kafka/broker*. */
+ * (the request handlers and their purgatories), producer_ids.c (InitProducerId). Not for use outside sim/kafka/broker*. */
 #ifndef KSIM_BROKER_INTERNAL_H
 #define KSIM_BROKER_INTERNAL_H
 
@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "mdimage.h"
+#include "producer_state.h"
 
 /* The leader's view of one follower (Kafka's Replica / ReplicaState). */
 typedef struct follower {
@@ -28,6 +29,7 @@ typedef struct bpartition {
     int32_t partition;
     bool hosted;             /* a replica lives on this broker */
     plog_t log;              /* durable */
+    pstate_t pstate;         /* the idempotent producers' state, rebuilt from the log */
     md_partition_t reg;      /* the registration as this broker last learned it */
     bool known;              /* reg was set */
     /* Leader side. */
@@ -48,6 +50,7 @@ typedef struct btopic {
     const char *name;
     int32_t n;
     int32_t min_isr;
+    log_config_t log;
     bpartition_t *parts;
 } btopic_t;
 
@@ -70,6 +73,19 @@ typedef struct fetcher {
     bool idle;               /* the last answer brought nothing */
     ev_handle_t timer;       /* request timeout, or the back-off before the next fetch */
 } fetcher_t;
+
+/* The producer ids this broker hands out (RPCProducerIdManager): the current block and
+ * the next one, fetched ahead from the controller. */
+typedef struct pid_manager {
+    int64_t first, next;
+    int32_t len;
+    bool have_next;
+    int64_t next_first;
+    int32_t next_len;
+    bool requesting;
+    int32_t corr;
+    int64_t retry_at;        /* µs: no request before this after a failure */
+} pid_manager_t;
 
 typedef enum broker_state {
     BROKER_STARTING,   /* registering with the controller */
@@ -99,9 +115,15 @@ struct broker {
     fetcher_t *fetchers;     /* by leader broker id - 1 */
     broker_counters_t m;
     struct gcoord *gc;       /* the group coordinator (group_coordinator.h) */
+    pid_manager_t pids;
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
     int32_t fetch_wait_ms, fetch_min_bytes, fetch_max_bytes, fetch_response_max_bytes;
+    /* log manager (log_manager.c) */
+    int64_t retention_check, cleaner_backoff; /* µs */
+    struct offset_map *clean_map;             /* the cleaner thread's dedupe buffer */
+    bool cleaner_noted, reject_noted;         /* their simplifications were traced */
+    int64_t pid_expiration, pid_expiration_check; /* producer.id.expiration(.check.interval).ms */
 };
 
 /* broker.c */
@@ -145,6 +167,22 @@ void fetcher_reset(broker_t *b);
 void produce_handle(broker_t *b, msg_t *m);
 void produce_try_complete(broker_t *b);
 void produce_fail_all(broker_t *b);
+
+/* log_manager.c: the periodic log tasks (retention, the cleaner) and the append checks
+ * that depend on the log's settings */
+void logmgr_init(broker_t *b, const config_t *cfg);
+void logmgr_free(broker_t *b);
+/* Schedules the retention task and the cleaner (background timers). */
+void logmgr_start(broker_t *b);
+/* LogValidator's checks that the topic's settings decide: a compacted topic takes no
+ * record without a key (INVALID_RECORD, traced with Kafka's message). */
+int16_t logmgr_check_append(broker_t *b, const bpartition_t *part, const log_input_t *recs,
+                            int32_t n);
+/* producer_ids.c */
+void pids_handle_init(broker_t *b, msg_t *m);
+void pids_alloc_response(broker_t *b, const msg_t *m);
+void pids_reset(broker_t *b);
+void pids_controller_lost(broker_t *b);
 
 /* broker_fetch.c */
 void fetch_handle(broker_t *b, msg_t *m);

@@ -50,9 +50,35 @@ static int32_t maximal_isr_size(const bpartition_t *part)
     return n;
 }
 
-/* Partition.appendRecordsToLeader. */
+static void trace_sequence(broker_t *b, const bpartition_t *part, const record_batch_t *batch,
+                           const pstate_check_t *c)
+{
+    cJSON *ev = world_trace(b->w, b->node, c->verdict == PSTATE_DUPLICATE ? "duplicate"
+                                                                         : "sequence_rejected");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "producer_id", batch->producer_id);
+    trace_add_int(ev, "producer_epoch", batch->producer_epoch);
+    trace_add_int(ev, "first_seq", batch->base_sequence);
+    trace_add_int(ev, "last_seq", seq_add(batch->base_sequence, batch->n - 1));
+    if (c->verdict == PSTATE_DUPLICATE) {
+        trace_add_int(ev, "base_offset", c->duplicate.first_offset);
+        trace_add_int(ev, "last_offset", c->duplicate.last_offset);
+    } else {
+        cJSON_AddStringToObject(ev, "error", kerr_name(c->error));
+        trace_add_int(ev, "current_epoch", c->current_epoch);
+        trace_add_int(ev, "last_seq_known", c->last_seq);
+    }
+    cJSON_AddStringToObject(ev, "reason", c->reason);
+    world_emit(b->w, ev);
+}
+
+/* Partition.appendRecordsToLeader. A batch of an idempotent producer is checked against
+ * the partition's producer state first: a duplicate is answered with the offsets it was
+ * written at (*last set), nothing appended. */
 static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t acks,
-                                int64_t *base)
+                                int64_t *base, int64_t *last)
 {
     int16_t err;
     bpartition_t *part = broker_led(b, pp->topic, pp->partition, &err);
@@ -62,6 +88,21 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
     if (acks == -1 && part->reg.n_isr < part_min_isr(b, part))
         return KERR_NOT_ENOUGH_REPLICAS;
     const record_batch_t *batch = pp->batch;
+    if ((err = logmgr_check_append(b, part, batch->recs, batch->n)) != KERR_NONE)
+        return err;
+    if (batch->producer_id >= 0) {
+        pstate_check_t c = pstate_check_sequence(
+            &part->pstate, batch->producer_id, batch->producer_epoch, batch->base_sequence,
+            seq_add(batch->base_sequence, batch->n - 1));
+        if (c.verdict != PSTATE_APPEND) {
+            trace_sequence(b, part, batch, &c);
+            if (c.verdict == PSTATE_REJECT)
+                return c.error;
+            *base = c.duplicate.first_offset;
+            *last = c.duplicate.last_offset;
+            return KERR_NONE;
+        }
+    }
     log_append_t meta = { .producer_id = batch->producer_id,
                           .producer_epoch = batch->producer_epoch,
                           .base_sequence = batch->base_sequence,
@@ -69,6 +110,8 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
                           .flags = batch->flags,
                           .size = batch->size };
     *base = plog_append(&part->log, batch->recs, batch->n, &meta);
+    *last = *base + batch->n - 1;
+    pstate_update(&part->pstate, &part->log.batches[part->log.n_batches - 1]);
     b->m.messages_in += batch->n;
     b->m.bytes_in += batch->size;
     trace_append(b, part, *base, batch);
@@ -146,10 +189,13 @@ void produce_handle(broker_t *b, msg_t *m)
         pr->topic = req->parts[i].topic;
         pr->partition = req->parts[i].partition;
         pr->base_offset = -1;
-        pr->error = valid_acks ? append_to_leader(b, &req->parts[i], req->acks, &pr->base_offset)
+        int64_t last = -1;
+        pr->error = valid_acks ? append_to_leader(b, &req->parts[i], req->acks, &pr->base_offset,
+                                                  &last)
                                : KERR_INVALID_REQUIRED_ACKS;
+        /* A duplicate waits, like the original, until its last offset is replicated. */
         bool waits = req->acks == -1 && pr->error == KERR_NONE;
-        w->required[i] = waits ? pr->base_offset + req->parts[i].batch->n : -1;
+        w->required[i] = waits ? last + 1 : -1;
     }
     /* The appends may have moved HWs: earlier requests waiting on them go first. */
     produce_try_complete(b);

@@ -202,7 +202,7 @@ static bool topics_collide(const char *a, const char *b)
 
 /* The "topic" event: a topic was created, with its leaders and replicas. */
 static void trace_topic(cluster_t *c, const char *name, int32_t parts, int32_t rf,
-                        int32_t min_isr)
+                        int32_t min_isr, const log_config_t *log)
 {
     const md_image_t *img = image(c);
     cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
@@ -214,6 +214,8 @@ static void trace_topic(cluster_t *c, const char *name, int32_t parts, int32_t r
     trace_add_int(ev, "partitions", parts);
     trace_add_int(ev, "replication_factor", rf);
     trace_add_int(ev, "min_insync_replicas", min_isr);
+    if (log->compact)
+        cJSON_AddStringToObject(ev, "cleanup_policy", log_config_policy(log));
     cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
     cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
     for (int32_t p = 0; p < parts; p++) {
@@ -266,10 +268,14 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
     bool unclean = config_is_set(cfg, "unclean.leader.election.enable")
                        ? config_bool(cfg, "unclean.leader.election.enable")
                        : config_bool(&c->broker_cfg, "unclean.leader.election.enable");
-    const char *name = world_intern(c->w, topic);
-    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, err, errlen))
+    log_config_t log;
+    if (!log_config_read(cfg, &log, err, errlen))
         return false;
-    trace_topic(c, name, parts, rf, min_isr);
+    const char *name = world_intern(c->w, topic);
+    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, &log, err,
+                                 errlen))
+        return false;
+    trace_topic(c, name, parts, rf, min_isr, &log);
     catch_up_brokers(c);
     return true;
 }
@@ -414,10 +420,15 @@ static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
     if (rf > MD_MAX_REPLICAS)
         rf = MD_MAX_REPLICAS;
     int32_t min_isr = config_int(&c->broker_cfg, "min.insync.replicas");
+    /* GroupMetadataManager's topic config: cleanup.policy=compact. */
+    log_config_t log = log_config_default();
+    log.compact = true;
+    log.delete = false;
     const char *name = world_intern(c->w, OFFSETS_TOPIC);
-    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, false, err, errlen))
+    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, false, &log, err,
+                                 errlen))
         return false;
-    trace_topic(c, name, parts, rf, min_isr);
+    trace_topic(c, name, parts, rf, min_isr, &log);
     catch_up_brokers(c);
     return true;
 }

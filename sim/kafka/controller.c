@@ -279,8 +279,8 @@ static void place_replicas(int32_t p, int32_t rf, const int32_t *usable, int32_t
 }
 
 bool controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
-                             int32_t rf, int32_t min_isr, bool unclean, char *err,
-                             size_t errlen)
+                             int32_t rf, int32_t min_isr, bool unclean,
+                             const log_config_t *log, char *err, size_t errlen)
 {
     assert(rf >= 1 && rf <= MD_MAX_REPLICAS);
     if (!c->node->up) {
@@ -303,7 +303,7 @@ bool controller_create_topic(controller_t *c, const char *topic, int32_t partiti
         return false;
     }
     md_record_t t = { .kind = MD_TOPIC, .topic = topic, .partitions = partitions,
-                      .min_isr = min_isr, .unclean = unclean };
+                      .min_isr = min_isr, .unclean = unclean, .log = *log };
     append(c, &t);
     for (int32_t p = 0; p < partitions; p++) {
         md_record_t r = { .kind = MD_PARTITION, .topic = topic, .partitions = p };
@@ -358,17 +358,23 @@ static void handle_registration(controller_t *c, msg_t *m)
     reply(c, m, API_BROKER_REGISTRATION, resp, &registration_resp_ops, true);
 }
 
+/* A request of a registered broker must carry its current broker epoch. */
+static int16_t check_broker_epoch(const controller_t *c, int32_t id, int64_t epoch)
+{
+    const md_broker_t *b = md_broker(&c->img, id);
+    if (!b || !b->registered)
+        return KERR_BROKER_ID_NOT_REGISTERED;
+    return b->epoch == epoch ? KERR_NONE : KERR_STALE_BROKER_EPOCH;
+}
+
 static void handle_heartbeat(controller_t *c, msg_t *m)
 {
     const broker_heartbeat_t *req = m->body;
     broker_heartbeat_t *resp = proto_calloc(1, sizeof *resp);
     *resp = *req;
     const md_broker_t *b = md_broker(&c->img, req->broker_id);
-    if (!b || !b->registered) {
-        resp->error = KERR_BROKER_ID_NOT_REGISTERED;
-    } else if (b->epoch != req->broker_epoch) {
-        resp->error = KERR_STALE_BROKER_EPOCH;
-    } else {
+    resp->error = check_broker_epoch(c, req->broker_id, req->broker_epoch);
+    if (resp->error == KERR_NONE) {
         touch_session(c, req->broker_id);
         /* A fenced broker that has replayed the log up to its registration comes back. */
         if (b->fenced && req->metadata_offset >= c->sessions[req->broker_id - 1].caught_up_at)
@@ -427,6 +433,33 @@ static void handle_alter_partition(controller_t *c, msg_t *m)
     reply(c, m, API_ALTER_PARTITION, resp, &alter_partition_resp_ops, false);
     if (changed)
         answer_parked(c);
+}
+
+/* ProducerIdControlManager: the next block of 1000 producer ids for a registered broker,
+ * written to the metadata log so that no id is handed out twice. */
+static void handle_allocate_pids(controller_t *c, msg_t *m)
+{
+    const alloc_pids_t *req = m->body;
+    alloc_pids_t *resp = proto_calloc(1, sizeof *resp);
+    *resp = *req;
+    resp->error = check_broker_epoch(c, req->broker_id, req->broker_epoch);
+    if (resp->error == KERR_NONE) {
+        resp->first = c->img.next_producer_id;
+        resp->len = PRODUCER_ID_BLOCK_SIZE;
+        md_record_t r = { .kind = MD_PRODUCER_IDS, .broker = req->broker_id,
+                          .broker_epoch = req->broker_epoch,
+                          .next_producer_id = resp->first + resp->len };
+        append(c, &r);
+        cJSON *ev = world_trace(c->w, c->node, "producer_ids_allocated");
+        if (ev) {
+            cJSON_AddStringToObject(ev, "broker", broker_name(c, req->broker_id));
+            trace_add_int(ev, "first", resp->first);
+            trace_add_int(ev, "last", resp->first + resp->len - 1);
+            world_emit(c->w, ev);
+        }
+    }
+    reply(c, m, API_ALLOCATE_PRODUCER_IDS, resp, &alloc_pids_resp_ops, false);
+    answer_parked(c);
 }
 
 /* ---- the metadata log, fetched by brokers ---- */
@@ -522,6 +555,9 @@ static void on_message(node_t *n, msg_t *m)
         break;
     case API_FETCH:
         handle_md_fetch(c, m);
+        break;
+    case API_ALLOCATE_PRODUCER_IDS:
+        handle_allocate_pids(c, m);
         break;
     default:
         break;

@@ -28,6 +28,7 @@ void controller_bootstrap(controller_t *c);
  * placed on the unfenced brokers. False with err when too few brokers are unfenced. */
 bool controller_create_topic(controller_t *c, const char *topic, int32_t partitions,
                              int32_t replication_factor, int32_t min_isr, bool unclean,
+                             const log_config_t *log,
                              char *err, size_t errlen);
 
 /* The metadata log (records 0 … n-1) and its image, read-only. */

@@ -104,3 +104,23 @@ static void md_fetch_resp_describe(const void *body, cJSON *ev)
 
 const msg_body_ops_t md_fetch_req_ops = { md_fetch_free, md_fetch_req_describe };
 const msg_body_ops_t md_fetch_resp_ops = { md_fetch_free, md_fetch_resp_describe };
+
+static void alloc_pids_req_describe(const void *body, cJSON *ev)
+{
+    const alloc_pids_t *r = body;
+    trace_add_int(ev, "broker_id", r->broker_id);
+    trace_add_int(ev, "broker_epoch", r->broker_epoch);
+}
+
+static void alloc_pids_resp_describe(const void *body, cJSON *ev)
+{
+    const alloc_pids_t *r = body;
+    cJSON_AddStringToObject(ev, "error", kerr_name(r->error));
+    if (r->error == KERR_NONE) {
+        trace_add_int(ev, "producer_id_start", r->first);
+        trace_add_int(ev, "producer_id_len", r->len);
+    }
+}
+
+const msg_body_ops_t alloc_pids_req_ops = { free_plain, alloc_pids_req_describe };
+const msg_body_ops_t alloc_pids_resp_ops = { free_plain, alloc_pids_resp_describe };

@@ -1,6 +1,6 @@
 /* controller_api: the bodies of the requests a broker sends the KRaft controller and
- * their responses: BrokerRegistration, BrokerHeartbeat, AlterPartition, and the Fetch of
- * the metadata log (__cluster_metadata-0). */
+ * their responses: BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds
+ * and the Fetch of the metadata log (__cluster_metadata-0). */
 #ifndef KSIM_CONTROLLER_API_H
 #define KSIM_CONTROLLER_API_H
 
@@ -43,6 +43,17 @@ typedef struct alter_partition {
     md_partition_t state;    /* response: the registration after the change */
 } alter_partition_t;
 
+/* AllocateProducerIds (request and response share the body). */
+#define PRODUCER_ID_BLOCK_SIZE 1000 /* ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE */
+
+typedef struct alloc_pids {
+    int32_t broker_id;
+    int64_t broker_epoch;
+    int16_t error;           /* response */
+    int64_t first;           /* response: the block's first producer id */
+    int32_t len;             /* response */
+} alloc_pids_t;
+
 typedef struct md_fetch {
     int32_t broker_id;
     int64_t offset;          /* request: the next record wanted */
@@ -55,5 +66,6 @@ extern const msg_body_ops_t registration_req_ops, registration_resp_ops;
 extern const msg_body_ops_t heartbeat_req_ops, heartbeat_resp_ops;
 extern const msg_body_ops_t alter_partition_req_ops, alter_partition_resp_ops;
 extern const msg_body_ops_t md_fetch_req_ops, md_fetch_resp_ops;
+extern const msg_body_ops_t alloc_pids_req_ops, alloc_pids_resp_ops;
 
 #endif

@@ -86,8 +86,9 @@ static void fetcher_timer(void *a, void *bb, int64_t leader)
     fetcher_kick(b, (int32_t)leader);
 }
 
+/* `removed` counts records: after cleaning, a log holds fewer records than offsets. */
 static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, int64_t to,
-                           const char *why)
+                           int64_t removed, const char *why)
 {
     cJSON *ev = world_trace(b->w, b->node, "truncate");
     if (!ev)
@@ -95,7 +96,7 @@ static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, 
     trace_add_tp(ev, part->topic, part->partition);
     trace_add_int(ev, "from", from);
     trace_add_int(ev, "to", to);
-    trace_add_int(ev, "removed", from - to);
+    trace_add_int(ev, "removed", removed);
     cJSON_AddStringToObject(ev, "reason", why);
     world_emit(b->w, ev);
 }
@@ -103,9 +104,23 @@ static void trace_truncate(broker_t *b, const bpartition_t *part, int64_t from, 
 static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const char *why)
 {
     int64_t from = part->log.leo;
+    size_t n = part->log.n;
     plog_truncate(&part->log, offset);
-    if (part->log.leo < from)
-        trace_truncate(b, part, from, part->log.leo, why);
+    if (part->log.leo < from) {
+        /* UnifiedLog.truncateTo reloads the producer state up to the new end. */
+        pstate_rebuild(&part->pstate, &part->log);
+        trace_truncate(b, part, from, part->log.leo, (int64_t)(n - part->log.n), why);
+    }
+}
+
+/* AbstractFetcherThread.fetchOffsetAndTruncate: the leader's log starts past our end
+ * (retention deleted what we lack): start over, empty, at the leader's log start. */
+static void start_at_leader_log_start(broker_t *b, bpartition_t *part, int64_t start)
+{
+    int64_t from = part->log.leo, removed = (int64_t)part->log.n;
+    plog_truncate_fully(&part->log, start);
+    pstate_rebuild(&part->pstate, &part->log);
+    trace_truncate(b, part, from, start, removed, "behind the leader's log start offset");
 }
 
 /* AbstractFetcherThread.getOffsetTruncationState: the leader's epoch and end offset
@@ -127,9 +142,9 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
         const log_batch_t *batch = &pr->batches[i];
         if (batch->base_offset < part->log.leo)
             continue;
-        if (batch->base_offset > part->log.leo)
-            break;
-        plog_append_copy(&part->log, pr->recs + batch->first, batch->n, batch->size);
+        /* The leader's cleaner may have left gaps between batches, and empty batches. */
+        plog_append_copy(&part->log, batch, pr->recs + batch->first);
+        pstate_update(&part->pstate, batch);
     }
     if (part->log.leo == from)
         return;
@@ -148,6 +163,10 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
     case KERR_NONE:
         break;
     case KERR_OFFSET_OUT_OF_RANGE:
+        if (pr->log_start > part->log.leo) {
+            start_at_leader_log_start(b, part, pr->log_start);
+            return;
+        }
         /* The leader's log ends before ours: keep what it has committed and fetch again. */
         truncate_to(b, part, pr->hw, "offset out of range on the leader");
         return;
@@ -168,6 +187,8 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
         part->log.hw = hw;
         broker_trace_hw(b, part);
     }
+    /* The follower's log start follows the leader's (retention deletes below it). */
+    plog_raise_log_start(&part->log, pr->log_start);
 }
 
 void fetcher_response(broker_t *b, const msg_t *m)

@@ -79,6 +79,7 @@ static void apply_topic(md_image_t *img, const md_record_t *r)
     t->n = r->partitions;
     t->min_isr = r->min_isr;
     t->unclean = r->unclean;
+    t->log = r->log;
     t->parts = proto_calloc((size_t)r->partitions, sizeof *t->parts);
 }
 
@@ -105,6 +106,9 @@ void md_image_apply(md_image_t *img, const md_record_t *r)
         b->fenced = r->change != MD_UNFENCE;
         break;
     }
+    case MD_PRODUCER_IDS:
+        img->next_producer_id = r->next_producer_id;
+        break;
     }
 }
 

@@ -9,6 +9,8 @@
 
 #include <cJSON.h>
 
+#include "log_config.h"
+
 /* A bound of ksim's: replica lists are kept inline. */
 #define MD_MAX_REPLICAS 16
 #define MD_NO_LEADER (-1)
@@ -28,6 +30,7 @@ typedef enum md_kind {
     MD_TOPIC,     /* TopicRecord with its ConfigRecords folded in */
     MD_PARTITION, /* PartitionRecord or PartitionChangeRecord */
     MD_BROKER,    /* RegisterBrokerRecord, FenceBrokerRecord, UnfenceBrokerRecord */
+    MD_PRODUCER_IDS, /* ProducerIdsRecord: a block of producer ids handed to a broker */
 } md_kind_t;
 
 typedef enum md_broker_change { MD_REGISTER, MD_FENCE, MD_UNFENCE } md_broker_change_t;
@@ -38,9 +41,11 @@ typedef struct md_record {
     int32_t partitions;         /* MD_TOPIC: count; MD_PARTITION: the partition */
     int32_t min_isr;            /* MD_TOPIC: min.insync.replicas */
     bool unclean;               /* MD_TOPIC: unclean.leader.election.enable */
+    log_config_t log;           /* MD_TOPIC: the log settings (ConfigRecords) */
     md_partition_t part;        /* MD_PARTITION */
-    int32_t broker;             /* MD_BROKER */
-    int64_t broker_epoch;       /* MD_BROKER, MD_REGISTER */
+    int32_t broker;             /* MD_BROKER, MD_PRODUCER_IDS */
+    int64_t broker_epoch;       /* MD_BROKER, MD_REGISTER; MD_PRODUCER_IDS */
+    int64_t next_producer_id;   /* MD_PRODUCER_IDS: the first id not yet handed out */
     md_broker_change_t change;  /* MD_BROKER */
 } md_record_t;
 
@@ -49,6 +54,7 @@ typedef struct md_topic {
     int32_t n;
     int32_t min_isr;
     bool unclean;
+    log_config_t log;
     md_partition_t *parts;
 } md_topic_t;
 
@@ -64,6 +70,7 @@ typedef struct md_image {
     md_broker_t *brokers; /* by id - 1 */
     int32_t n_brokers;
     int64_t offset;      /* records applied so far: the next offset to replay */
+    int64_t next_producer_id; /* the next block of producer ids starts here */
 } md_image_t;
 
 void md_image_init(md_image_t *img, int32_t n_brokers);

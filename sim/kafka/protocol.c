@@ -107,6 +107,25 @@ void batch_unref(record_batch_t *b)
     free(b);
 }
 
+record_batch_t *batch_with_producer(record_batch_t *b, int64_t pid, int16_t epoch, int32_t seq)
+{
+    if (b->producer_id == pid && b->producer_epoch == epoch && b->base_sequence == seq)
+        return b;
+    if (b->refs > 1) {
+        /* The bytes already sent stay as they were: the new header goes on a copy. */
+        record_batch_t *c = batch_new(b->topic, b->partition);
+        c->flags = b->flags;
+        for (int32_t i = 0; i < b->n; i++)
+            batch_add(c, b->recs[i].key, b->recs[i].value, b->recs[i].timestamp);
+        batch_unref(b);
+        b = c;
+    }
+    b->producer_id = pid;
+    b->producer_epoch = epoch;
+    b->base_sequence = seq;
+    return b;
+}
+
 /* ---- Produce ---- */
 
 static void produce_req_free(void *body)
@@ -266,6 +285,30 @@ static void list_offsets_resp_describe(const void *body, cJSON *ev)
 
 const msg_body_ops_t list_offsets_req_ops = { list_offsets_free, list_offsets_req_describe };
 const msg_body_ops_t list_offsets_resp_ops = { list_offsets_free, list_offsets_resp_describe };
+
+/* ---- InitProducerId ---- */
+
+static void init_pid_req_describe(const void *body, cJSON *ev)
+{
+    const init_pid_t *r = body;
+    if (r->transactional_id)
+        cJSON_AddStringToObject(ev, "transactional_id", r->transactional_id);
+    else
+        cJSON_AddNullToObject(ev, "transactional_id");
+    trace_add_int(ev, "producer_id", r->producer_id);
+    trace_add_int(ev, "producer_epoch", r->producer_epoch);
+}
+
+static void init_pid_resp_describe(const void *body, cJSON *ev)
+{
+    const init_pid_t *r = body;
+    cJSON_AddStringToObject(ev, "error", kerr_name(r->error));
+    trace_add_int(ev, "producer_id", r->producer_id);
+    trace_add_int(ev, "producer_epoch", r->producer_epoch);
+}
+
+const msg_body_ops_t init_pid_req_ops = { free, init_pid_req_describe };
+const msg_body_ops_t init_pid_resp_ops = { free, init_pid_resp_describe };
 
 /* ---- Metadata ---- */
 

@@ -31,6 +31,10 @@ record_batch_t *batch_new(const char *topic, int32_t partition);
 int32_t batch_size_with(const record_batch_t *b, bytes_t key, bytes_t value, int64_t ts);
 void batch_add(record_batch_t *b, bytes_t key, bytes_t value, int64_t ts);
 record_batch_t *batch_ref(record_batch_t *b);
+/* The batch with these producer fields for its next send (ProducerBatch.setProducerState);
+ * one still referenced by a request on the wire is copied, the caller's reference moving to
+ * the copy. */
+record_batch_t *batch_with_producer(record_batch_t *b, int64_t pid, int16_t epoch, int32_t seq);
 void batch_unref(record_batch_t *b);
 
 /* ---- Produce ---- */
@@ -125,6 +129,17 @@ typedef struct list_offsets {
 } list_offsets_t;
 
 extern const msg_body_ops_t list_offsets_req_ops, list_offsets_resp_ops;
+
+/* ---- InitProducerId (request and response share the body) ---- */
+typedef struct init_pid {
+    const char *transactional_id; /* NULL: an idempotent producer */
+    int32_t txn_timeout_ms;
+    int64_t producer_id;          /* request: -1, or the current id and epoch (KIP-360) */
+    int16_t producer_epoch;
+    int16_t error;                /* response */
+} init_pid_t;
+
+extern const msg_body_ops_t init_pid_req_ops, init_pid_resp_ops;
 
 /* ---- Metadata ---- */
 typedef struct metadata_req {

@@ -90,6 +90,36 @@ static inline void fixture_free(fixture_t *f)
     free(f->ev);
 }
 
+/* The leader's log of partition p of topic "t"; a partition without one is a broken
+ * test: it aborts. */
+static inline const plog_t *fixture_log(const fixture_t *f, int32_t p)
+{
+    char err[256];
+    const plog_t *l = cluster_log(f->c, TOPIC, p, err, sizeof err);
+    if (!l) {
+        tap_diag("no log: %s", err);
+        abort();
+    }
+    return l;
+}
+
+/* ---- faults, as world_schedule callbacks (a: the world, b: the node) ---- */
+
+static inline void fixture_crash_cb(void *a, void *b, int64_t arg)
+{
+    (void)arg;
+    world_crash(a, b, "random crash");
+}
+
+/* Restarts the node unless it is already up. */
+static inline void fixture_restart_cb(void *a, void *b, int64_t arg)
+{
+    node_t *n = b;
+    (void)arg;
+    if (!n->up)
+        world_restart(a, n);
+}
+
 /* ---- reading the kept trace ---- */
 
 static inline int64_t ev_t(const cJSON *ev)

@@ -144,8 +144,10 @@ static void test_errors(void)
            "a misspelt key gets the closest name and the list of valid names");
 
     ok(!config_set(&t, "colour", "red", err, sizeof err), "an unknown key is refused");
-    is_str(err, "unknown topic config 'colour'; valid names: min.insync.replicas, partitions, "
-           "replication.factor, unclean.leader.election.enable",
+    is_str(err, "unknown topic config 'colour'; valid names: cleanup.policy, delete.retention.ms, "
+           "max.compaction.lag.ms, min.cleanable.dirty.ratio, min.compaction.lag.ms, "
+           "min.insync.replicas, partitions, replication.factor, retention.bytes, retention.ms, "
+           "segment.bytes, segment.ms, unclean.leader.election.enable",
            "an unknown key with nothing close gets no suggestion, only the valid names");
 
     ok(!config_set(&c, "max.poll.record", "1", err, sizeof err), "a near-miss consumer key is refused");

@@ -79,6 +79,8 @@ static void collect(void *ctx, const cJSON *ev, const char *line)
         e->ev[e->n_ev++] = cJSON_Duplicate(ev, true);
 }
 
+/* A world of five bare nodes. Streams are off: each message is lost or delivered on its
+ * own, as the fault engine's tests want; test_streams turns them on. */
 static env_t *env_new(uint64_t seed, bool traced)
 {
     env_t *e = calloc(1, sizeof *e);
@@ -91,6 +93,7 @@ static env_t *env_new(uint64_t seed, bool traced)
         trace_set_listener(e->tr, collect, e);
     }
     e->w = world_new(seed, e->tr);
+    net_set_streams(e->w->net, false);
     for (int i = 0; i < N_NODES; i++)
         e->n[i] = world_add_node(e->w, names[i], ROLE_APP, &ops, e);
     return e;
@@ -339,6 +342,56 @@ static void test_drop_direction(void)
     env_free(e);
 }
 
+static void once(fault_spec_t *s) { s->count = 1; }
+
+/* With streams on (Kafka's worlds), a lost message breaks its direction of the connection
+ * until an end closes it or a crash resets it. */
+static void test_streams(void)
+{
+    env_t *e = env_new(1, true);
+    net_set_streams(e->w->net, true);
+    int id = add_rule(e, FAULT_DROP, once);
+    send_req(e, A, B, API_PRODUCE, 1);
+    send_req(e, A, B, API_PRODUCE, 2);
+    send_req(e, A, C, API_PRODUCE, 3);
+    send_req(e, B, A, API_PRODUCE, 4);
+    run(e);
+    ok(!find(e, B, 1, false) && net_fault_hits(e->w->net, id) == 1, "the fault drops message 1");
+    ok(!find(e, B, 2, false), "nothing sent after it on the same connection arrives");
+    const cJSON *d = trace_nth(e, "drop", 1);
+    ok(d && trace_int(d, "corr", 0) == 2 && strstr(trace_str(d, "reason"), "connection broken"),
+       "the later message is traced as lost with its broken connection");
+    ok(find(e, C, 3, false) && find(e, A, 4, false),
+       "other connections, and the other direction of this one, still work");
+    send_req(e, A, B, API_PRODUCE, 5);
+    run(e);
+    ok(!find(e, B, 5, false), "the connection stays broken while nobody closes it");
+    net_close(e->w->net, e->n[A]->id, e->n[B]->id);
+    send_req(e, A, B, API_PRODUCE, 6);
+    run(e);
+    ok(find(e, B, 6, false), "after the connection is closed the next message goes on a new one");
+    env_free(e);
+
+    e = env_new(1, true);
+    net_set_streams(e->w->net, true);
+    int32_t a[] = { A }, b[] = { B };
+    int p = net_partition(e->w->net, a, 1, b, 1, false);
+    send_req(e, A, B, API_PRODUCE, 1);
+    run(e);
+    net_heal(e->w->net, p);
+    send_req(e, A, B, API_PRODUCE, 2);
+    run(e);
+    ok(!find(e, B, 2, false),
+       "a message lost to a network partition breaks the connection too, healed or not");
+    world_crash(e->w, e->n[B], "test crash");
+    world_restart(e->w, e->n[B]);
+    run(e);
+    send_req(e, A, B, API_PRODUCE, 3);
+    run(e);
+    ok(find(e, B, 3, false), "a crash resets the connection: the next message arrives");
+    env_free(e);
+}
+
 static void nth3_once(fault_spec_t *s)
 {
     s->nth = 3;
@@ -478,8 +531,6 @@ static void delay_fetch(fault_spec_t *s)
     s->api = API_FETCH;
     s->delay = 7000;
 }
-
-static void once(fault_spec_t *s) { s->count = 1; }
 
 static void test_delay_duplicate(void)
 {
@@ -955,6 +1006,7 @@ int main(void)
     test_link_latency();
     test_uniform_latency();
     test_drop_direction();
+    test_streams();
     test_nth_and_count();
     test_window();
     test_probability();

@@ -95,17 +95,6 @@ static void run_to(env_t *e, int64_t t)
     world_run(e->f.w, t, NULL, NULL);
 }
 
-static const plog_t *log_of(env_t *e, int32_t partition)
-{
-    char err[256];
-    const plog_t *l = cluster_log(e->f.c, TOPIC, partition, err, sizeof err);
-    if (!l) {
-        tap_diag("no log: %s", err);
-        abort();
-    }
-    return l;
-}
-
 static const send_result_t *result(env_t *e, int64_t h)
 {
     static const send_result_t none = { NULL, -1, -1, -1, 0, false };
@@ -178,7 +167,7 @@ static void test_lost_ack(void)
     int64_t h = send_rec(e, -1, "k1", "v1");
     run_idle(e);
 
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     is_int(net_fault_hits(e->f.w->net, id), 1, "the fault dropped exactly one Produce response");
     is_int(l->n, 2,
            "a lost Produce response with acks=1 and no idempotence makes the retry write the "
@@ -213,7 +202,7 @@ static void test_no_fault_one_copy(void)
     env_t *e = env_new(1, 1, 1, kv);
     int64_t h = send_rec(e, -1, "k1", "v1");
     run_idle(e);
-    is_int(log_of(e, 0)->n, 1, "without a fault the record is written exactly once");
+    is_int(fixture_log(&e->f, 0)->n, 1, "without a fault the record is written exactly once");
     const send_result_t *r = result(e, h);
     ok(r->done && r->error == KERR_NONE && r->offset == 0 && r->partition == 0,
        "without a fault the send succeeds at partition 0, offset 0");
@@ -250,7 +239,7 @@ static void test_linger(void)
     ok(result(e, a)->error == KERR_NONE && result(e, b)->error == KERR_NONE &&
            e->done_at[a] >= t0 + 10 * US_PER_MS && e->done_at[b] >= t0 + 10 * US_PER_MS,
        "linger.ms=10: both records are acknowledged no earlier than 10 ms after the first send");
-    is_int(log_of(e, 0)->n_batches, 2, "linger.ms=10: the log got one batch besides the warm-up");
+    is_int(fixture_log(&e->f, 0)->n_batches, 2, "linger.ms=10: the log got one batch besides the warm-up");
     env_free(e);
 
     const char *kv0[] = { "acks", "1", "linger.ms", "0", NULL };
@@ -286,7 +275,7 @@ static void test_batch_size(void)
         send_rec(e, -1, NULL, value);
     }
     run_idle(e);
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     is_int(l->n, 7, "all six records (and the warm-up) are written");
     is_int(l->n_batches, 4, "batch.size=100 splits six records into three batches");
     bool two_each = l->n_batches == 4;
@@ -345,7 +334,7 @@ static void test_keyed_partitioner(void)
         snprintf(key, sizeof key, "key-%d", k);
         int32_t want = hash_partition_for_key(key, strlen(key), PARTS);
         for (int32_t p = 0; p < PARTS; p++) {
-            const plog_t *l = log_of(e, p);
+            const plog_t *l = fixture_log(&e->f, p);
             int next = 0;
             for (size_t i = 0; i < l->n; i++) {
                 if (!bytes_eq(l->recs[i].key, key))
@@ -411,7 +400,7 @@ static void test_sticky_partitioner(void)
     /* Each partition's log holds its records in send order. */
     bool ordered = true;
     for (int32_t p = 0; p < PARTS; p++) {
-        const plog_t *l = log_of(e, p);
+        const plog_t *l = fixture_log(&e->f, p);
         for (size_t i = 1; i < l->n; i++)
             ordered &= memcmp(l->recs[i - 1].value.p, l->recs[i].value.p, 4) < 0;
     }
@@ -437,7 +426,7 @@ static void reorder_run(const char *max_in_flight, char order[5], int64_t *a_off
     run_to(e, 7 * US_PER_MS);
     send_rec(e, -1, NULL, "D");
     run_idle(e);
-    const plog_t *l = log_of(e, 0);
+    const plog_t *l = fixture_log(&e->f, 0);
     memset(order, 0, 5);
     for (size_t i = 0; i < l->n && i < 4; i++)
         order[i] = l->recs[i].value.len == 1 ? l->recs[i].value.p[0] : '?';
@@ -452,9 +441,10 @@ static void test_reordering(void)
     char order[5];
     int64_t a_offset;
     reorder_run("5", order, &a_offset);
-    is_str(order, "BCDA",
-           "max.in.flight=5 without idempotence: when the first request is lost, later records "
-           "overtake it (log order B C D A)");
+    is_str(order, "DCBA",
+           "max.in.flight=5 without idempotence: the lost request breaks the connection, all "
+           "four time out together and each retry goes back to the head of the queue: the log "
+           "order is D C B A");
     is_int(a_offset, 3, "max.in.flight=5: the first record, retried, lands last (offset 3)");
     reorder_run("1", order, &a_offset);
     is_str(order, "ABCD",
@@ -473,7 +463,7 @@ static void test_acks0(void)
     const send_result_t *r = result(e, h);
     ok(r->done && r->error == KERR_NONE, "acks=0: the send completes without error");
     is_int(r->offset, -1, "acks=0: the offset is unknown (-1)");
-    is_int(log_of(e, 0)->n, 1, "acks=0: the broker still appends the record");
+    is_int(fixture_log(&e->f, 0)->n, 1, "acks=0: the broker still appends the record");
     is_int(count_msgs(e, "send", "Produce", "request", INT64_MIN), 1,
            "acks=0: one Produce request is sent");
     is_int(count_msgs(e, "send", "Produce", "response", INT64_MIN), 0,
@@ -495,7 +485,7 @@ static void test_retries0(void)
     is_str(kerr_name(r->error), "REQUEST_TIMED_OUT",
            "retries=0: a lost response fails the send with REQUEST_TIMED_OUT");
     is_int(r->offset, -1, "retries=0: a failed send has no offset");
-    is_int(log_of(e, 0)->n, 1, "retries=0: the log holds one copy (the one whose ACK was lost)");
+    is_int(fixture_log(&e->f, 0)->n, 1, "retries=0: the log holds one copy (the one whose ACK was lost)");
     is_int(count_msgs(e, "send", "Produce", "request", INT64_MIN), 1,
            "retries=0: the request is never resent");
     env_free(e);
@@ -523,7 +513,7 @@ static void test_delivery_timeout(void)
         tap_diag("failed after %lld us", (long long)took);
     ok(count_msgs(e, "send", "Produce", "request", t0) >= 3,
        "until then the producer retries after each request.timeout.ms (1000 ms)");
-    is_int(log_of(e, 0)->n, 1, "the crashed broker's log holds only the warm-up record");
+    is_int(fixture_log(&e->f, 0)->n, 1, "the crashed broker's log holds only the warm-up record");
     env_free(e);
 }
 
@@ -552,7 +542,7 @@ static void test_crash_reset(void)
        "the reset fails the request in flight with NETWORK_EXCEPTION within milliseconds, "
        "not after request.timeout.ms");
     const send_result_t *r = result(e, h);
-    ok(r->done && r->error == KERR_NONE && r->offset == 1 && log_of(e, 0)->n == 2,
+    ok(r->done && r->error == KERR_NONE && r->offset == 1 && fixture_log(&e->f, 0)->n == 2,
        "after the restart the record is appended once, behind the warm-up record");
     ok(e->done_at[h] >= t0 + 9 * US_PER_S && e->done_at[h] < t0 + 13 * US_PER_S,
        "it is acknowledged once the restarted broker leads again: after its old session "
@@ -623,7 +613,7 @@ static void test_partition_out_of_range(void)
     run_to(e, 10 * US_PER_S);
     const send_result_t *r = result(e, h);
     ok(r->done && r->error != KERR_NONE, "a record for partition 5 of a 1-partition topic fails");
-    is_int(log_of(e, 0)->n, 0, "a record for a missing partition is never written");
+    is_int(fixture_log(&e->f, 0)->n, 0, "a record for a missing partition is never written");
     is_str(kerr_name(r->error), "TimeoutException",
            "a partition beyond the count fails with "
            "TimeoutException, as Kafka's waitOnMetadata does");
@@ -724,7 +714,7 @@ static void test_send_from_done_listener(void)
     c.sent = 1;
     run_idle(e);
     is_int(c.sent, 3, "a done listener can send the next record (three records in a chain)");
-    is_int(log_of(e, 0)->n, 3, "the chained records are all written");
+    is_int(fixture_log(&e->f, 0)->n, 3, "the chained records are all written");
     ok(c.calls[0] == 1 && c.calls[1] == 1 && c.calls[2] == 1,
        "each chained record's done listener is called exactly once");
     if (c.calls[0] != 1 || c.calls[1] != 1 || c.calls[2] != 1)
@@ -758,12 +748,6 @@ static void test_config_errors(void)
                               "2147483647", NULL };
     e = env_new(1, 1, 1, forever);
     ok(e->p != NULL, "linger.ms=Long.MAX_VALUE works with delivery.timeout.ms=Integer.MAX_VALUE");
-    env_free(e);
-
-    const char *idem[] = { "enable.idempotence", "true", NULL };
-    e = env_new(1, 1, 1, idem);
-    ok(e->p == NULL, "enable.idempotence=true is refused while idempotence is not modelled");
-    ok(strstr(e->f.err, "enable.idempotence") != NULL, "the message names enable.idempotence");
     env_free(e);
 
     /* The world is bounded: one more client than fits is refused with a message. */
@@ -803,8 +787,8 @@ static void test_record_too_large(void)
            "its error is RecordTooLargeException");
     int64_t small = send_rec(e, -1, "k", "fits");
     run_idle(e);
-    is_int(log_of(e, 0)->n, 1, "only the record that fits reaches the log");
-    ok(log_of(e, 0)->n == 1 && bytes_eq(log_of(e, 0)->recs[0].value, "fits"),
+    is_int(fixture_log(&e->f, 0)->n, 1, "only the record that fits reaches the log");
+    ok(fixture_log(&e->f, 0)->n == 1 && bytes_eq(fixture_log(&e->f, 0)->recs[0].value, "fits"),
        "the record that fits is the one written");
     is_int(result(e, small)->offset, 0, "a record that fits, sent after it, succeeds at offset 0");
     const cJSON *req = nth_msg(e, "send", "Produce", "request", INT64_MIN, 1);

@@ -1,5 +1,5 @@
 /* A randomized test of the producer against the network's faults: over many seeds, random
- * latencies, lost requests and answers, delays, and a broker crash and restart, the
+ * latencies, lost Produce requests and answers, delays, and a broker crash and restart, the
  * non-idempotent producer delivers at least once: every record is acknowledged, the
  * acknowledged offset holds that record, the log holds nothing that was not sent, and with
  * one request in flight the first copies keep the send order. SEEDS=N sweeps more. */
@@ -48,11 +48,13 @@ static void crash_cb(void *a, void *b, int64_t arg)
     world_crash(a, b, "random crash");
 }
 
-static void add_fault(run_t *r, fault_action_t action, fault_dir_t dir, double p, int64_t delay)
+static void add_fault(run_t *r, fault_action_t action, fault_dir_t dir, int16_t api, double p,
+                      int64_t delay)
 {
     fault_spec_t s;
     fault_spec_init(&s, action);
     s.dir = dir;
+    s.api = api;
     s.probability = p;
     s.delay = delay;
     net_add_fault(r->f.w->net, &s);
@@ -83,9 +85,10 @@ static void setup(run_t *r, uint64_t seed)
     config_free(&pc);
     if (!r->p)
         abort();
-    add_fault(r, FAULT_DROP, DIR_REQUEST, 0.2 * rng_unit(&r->rng), 0);
-    add_fault(r, FAULT_DROP, DIR_RESPONSE, 0.2 * rng_unit(&r->rng), 0);
-    add_fault(r, FAULT_DELAY, DIR_ANY, 0.1, rng_range(&r->rng, 0, 50) * US_PER_MS);
+    /* Lost Produce requests and answers: each one breaks its connection, as on TCP. */
+    add_fault(r, FAULT_DROP, DIR_REQUEST, API_PRODUCE, 0.2 * rng_unit(&r->rng), 0);
+    add_fault(r, FAULT_DROP, DIR_RESPONSE, API_PRODUCE, 0.2 * rng_unit(&r->rng), 0);
+    add_fault(r, FAULT_DELAY, DIR_ANY, -1, 0.1, rng_range(&r->rng, 0, 50) * US_PER_MS);
     for (int i = 0; i < RECORDS; i++)
         world_schedule(w, rng_range(&r->rng, 0, 2000) * US_PER_MS, send_one, r, NULL, i);
     node_t *victim = cluster_broker(r->f.c, (int)rng_range(&r->rng, 1, 2));
@@ -174,6 +177,9 @@ static uint64_t run_seed(uint64_t seed, bool *ok_out, int *max_in_flight, char *
     run_t r;
     setup(&r, seed);
     world_run(r.f.w, INT64_MAX, NULL, NULL);
+    /* The producer may be done before the restarted broker is back: give it time to rejoin
+     * so that every partition has its leader again to be read. */
+    world_run(r.f.w, r.f.w->now + 30 * US_PER_S, NULL, NULL);
     *ok_out = r.sent == RECORDS && check(&r, why, n);
     *max_in_flight = r.max_in_flight;
     uint64_t digest = trace_digest(r.f.tr);

@@ -86,18 +86,6 @@ static void periodic(void *a, void *b, int64_t arg)
     world_schedule(r->f.w, r->f.w->now + 20 * US_PER_MS, periodic, r, NULL, 0);
 }
 
-static void crash_cb(void *a, void *b, int64_t arg)
-{
-    world_crash(a, b, "random crash");
-}
-
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    node_t *n = b;
-    if (!n->up)
-        world_restart(a, n);
-}
-
 static void pause_cb(void *a, void *b, int64_t us)
 {
     world_pause_for(a, b, us);
@@ -141,8 +129,8 @@ static void plan_fault(run_t *r, int k)
                           : cluster_controller(r->f.c);
     switch (rng_range(&r->rng, 0, 2)) {
     case 0:
-        world_schedule(w, at, crash_cb, w, n, 0);
-        world_schedule(w, at + len, restart_cb, w, n, 0);
+        world_schedule(w, at, fixture_crash_cb, w, n, 0);
+        world_schedule(w, at + len, fixture_restart_cb, w, n, 0);
         break;
     case 1:
         world_schedule(w, at, pause_cb, w, n, len);
