@@ -44,6 +44,7 @@ struct gcoord {
     uint64_t next_serial;
     group_io_t io;
     gentry_t *current;     /* the entry a group_io callback is about */
+    bool noted_append;     /* the simplification of append() was traced */
 };
 
 static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *req,
@@ -523,10 +524,21 @@ static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, c
     world_emit(gc->b->w, ev);
 }
 
+/* Writes a record to the group's __consumer_offsets partition. The answer that follows does
+ * not wait for the followers (said once per broker in the trace). */
 static void append(gcoord_t *gc, int32_t p, char *key, char *value)
 {
     int16_t err;
     bpartition_t *part = broker_led(gc->b, OFFSETS_TOPIC, p, &err);
+    cJSON *ev = part && !gc->noted_append ? world_trace(gc->b->w, gc->b->node, "simplification")
+                                          : NULL;
+    gc->noted_append = gc->noted_append || part;
+    if (ev) {
+        cJSON_AddStringToObject(ev, "what", "the group coordinator answers as soon as its own "
+                                "__consumer_offsets log has the record; Kafka waits until "
+                                "the followers have it too (acks=all)");
+        world_emit(gc->b->w, ev);
+    }
     if (part) {
         bytes_t k = { key, (int32_t)strlen(key) }, v = { value, (int32_t)strlen(value) };
         log_input_t in = { gc->b->w->now, k, v };
