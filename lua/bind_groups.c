@@ -236,30 +236,34 @@ static int k_commit_sync(lua_State *L)
                     (lua_KContext)wt);
 }
 
+/* A commit_async in flight: a userdata anchored in the registry until its answer (its
+ * user value is the callback), so nothing leaks when the run ends first. */
 typedef struct async_ctx {
     gcalls_t *g;
-    int fn_ref;  /* the callback, LUA_NOREF for none */
+    int self_ref;
 } async_ctx_t;
 
 static void commit_async_done(void *ctx, consumer_t *c, int16_t error, const char *what)
 {
-    async_ctx_t a = *(async_ctx_t *)ctx;
-    free(ctx);
-    rt_t *rt = a.g->rt;
-    if (a.fn_ref == LUA_NOREF)
-        return;
+    async_ctx_t *a = ctx;
+    rt_t *rt = a->g->rt;
+    if (rt->closing)
+        return; /* the Lua state and the anchor go with lua_close */
     lua_State *L = rt->L;
-    if (rt->closing || rt->fatal) {
-        luaL_unref(L, LUA_REGISTRYINDEX, a.fn_ref);
+    int self = a->self_ref;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, self);
+    lua_getiuservalue(L, -1, 1);
+    lua_remove(L, -2);
+    luaL_unref(L, LUA_REGISTRYINDEX, self); /* a may be collected from here on */
+    if (rt->fatal || lua_isnil(L, -1)) {
+        lua_pop(L, 1);
         return;
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, a.fn_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, a.fn_ref);
     if (error == KERR_NONE)
         lua_pushnil(L);
     else
         lua_pushfstring(L, "%s: %s", kerr_name(error), what ? what : "");
-    queue_call(a.g, "a commit_async callback");
+    queue_call(a->g, "a commit_async callback");
 }
 
 /* consumer:commit_async(callback): callback(err) with err nil on success. */
@@ -267,16 +271,14 @@ static int k_commit_async(lua_State *L)
 {
     consumer_t *c = bind_check_consumer(L, "commit_async");
     lua_settop(L, 2);
-    async_ctx_t *a = malloc(sizeof *a);
-    if (!a)
-        abort();
-    a->g = calls_for(L, c);
-    a->fn_ref = LUA_NOREF;
-    if (!lua_isnoneornil(L, 2)) {
+    if (!lua_isnil(L, 2))
         luaL_checktype(L, 2, LUA_TFUNCTION);
-        lua_pushvalue(L, 2);
-        a->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
+    gcalls_t *g = calls_for(L, c);
+    async_ctx_t *a = lua_newuserdatauv(L, sizeof *a, 1);
+    a->g = g;
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, 1);
+    a->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     consumer_commit(c, false, commit_async_done, a);
     return 0;
 }

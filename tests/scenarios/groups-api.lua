@@ -84,3 +84,10 @@ w:run_for(3000) -- no poll: the heartbeat thread leaves the group
 slow:poll(100)
 w:run_for(10)
 ksim.check(revoked_calls == 1, "the lost partitions reached on_partitions_revoked")
+
+-- A commit_async still in flight when the run ends is simply dropped.
+local last = c:consumer("last", { ["group.id"] = "g4" })
+last:assign{ { "t", 0 } }
+last:seek("t", 0, 1)
+last:commit_async(function() end)
+last:commit_async()
