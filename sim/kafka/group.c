@@ -27,6 +27,7 @@ group_t *group_new(const char *id, int64_t initial_delay_us)
     g->id = gp_strdup(id);
     g->state = GROUP_EMPTY;
     g->join_at = INT64_MAX;
+    g->sync_at = INT64_MAX;
     g->initial_delay_us = initial_delay_us;
     return g;
 }
@@ -242,6 +243,9 @@ static void prepare_rebalance(group_t *g, const group_io_t *io, int64_t now, con
 {
     if (g->state == GROUP_COMPLETING_REBALANCE)
         propagate_sync_error(g, io, KERR_REBALANCE_IN_PROGRESS);
+    g->sync_at = INT64_MAX;
+    for (int32_t i = 0; i < g->n_members; i++)
+        g->members[i]->pending_sync = false;
     int64_t timeout = (int64_t)rebalance_timeout_ms(g) * 1000;
     if (g->state == GROUP_EMPTY) {
         g->initial_delay = true;
@@ -329,9 +333,12 @@ static void complete_join(group_t *g, const group_io_t *io, int64_t now)
     }
     g->protocol = select_protocol(g);
     transition(g, io, GROUP_COMPLETING_REBALANCE, "every member joined");
+    /* DelayedSync: every member must send its SyncGroup within the rebalance timeout. */
+    g->sync_at = now + (int64_t)rebalance_timeout_ms(g) * 1000;
     for (int32_t i = 0; i < g->n_members; i++) {
         gmember_t *m = g->members[i];
         m->session_deadline = now + (int64_t)m->session_timeout_ms * 1000;
+        m->pending_sync = true;
         answer_join(g, io, m, KERR_NONE);
     }
 }
@@ -507,6 +514,14 @@ void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t
         return;
     }
     m->session_deadline = now + (int64_t)m->session_timeout_ms * 1000;
+    if (g->state == GROUP_STABLE || g->state == GROUP_COMPLETING_REBALANCE) {
+        m->pending_sync = false;
+        bool pending = false;
+        for (int32_t i = 0; i < g->n_members && !pending; i++)
+            pending = g->members[i]->pending_sync;
+        if (!pending)
+            g->sync_at = INT64_MAX;
+    }
     switch (g->state) {
     case GROUP_EMPTY:
     case GROUP_DEAD:
@@ -682,10 +697,31 @@ static bool expired(const gmember_t *m, int64_t now)
     return m->is_new || (!m->join_ctx && !m->sync_ctx);
 }
 
+/* onExpirePendingSync: members that never sent their SyncGroup are removed. */
+static void sync_deadline(group_t *g, const group_io_t *io, int64_t now)
+{
+    g->sync_at = INT64_MAX;
+    bool removed = false;
+    for (int32_t i = g->n_members - 1; i >= 0; i--)
+        if (g->members[i]->pending_sync) {
+            remove_at(g, io, i, "no SyncGroup within the rebalance timeout");
+            removed = true;
+        }
+    if (removed)
+        maybe_prepare_rebalance(g, io, now, "removing members on pending sync request expiration");
+}
+
+static bool syncing(const group_t *g)
+{
+    return g->state == GROUP_COMPLETING_REBALANCE || g->state == GROUP_STABLE;
+}
+
 void group_tick(group_t *g, const group_io_t *io, int64_t now)
 {
     while (g->state == GROUP_PREPARING_REBALANCE && g->join_at <= now)
         join_deadline(g, io, now);
+    if (syncing(g) && g->sync_at <= now)
+        sync_deadline(g, io, now);
     for (int32_t i = g->n_pending - 1; i >= 0; i--)
         if (g->pending[i]->session_deadline <= now) {
             member_free(g->pending[i]);
@@ -710,6 +746,8 @@ void group_tick(group_t *g, const group_io_t *io, int64_t now)
 int64_t group_next_deadline(const group_t *g)
 {
     int64_t t = g->state == GROUP_PREPARING_REBALANCE ? g->join_at : INT64_MAX;
+    if (syncing(g) && g->sync_at < t)
+        t = g->sync_at;
     for (int32_t i = 0; i < g->n_pending; i++)
         if (g->pending[i]->session_deadline < t)
             t = g->pending[i]->session_deadline;

@@ -34,6 +34,7 @@ typedef struct gmember {
     group_tps_t assignment;
     void *join_ctx, *sync_ctx;   /* the caller's pending JoinGroup / SyncGroup, or NULL */
     bool is_new;                 /* joined but not answered yet (KIP-394) */
+    bool pending_sync;           /* answered the join, its SyncGroup not seen yet */
     int64_t session_deadline;    /* µs */
 } gmember_t;
 
@@ -54,6 +55,7 @@ typedef struct group {
     gmember_t **pending;         /* given an id by MEMBER_ID_REQUIRED, not joined yet */
     int32_t n_pending;
     int64_t join_at;             /* µs: the join barrier's deadline, INT64_MAX for none */
+    int64_t sync_at;             /* µs: the pending-sync deadline (DelayedSync), or none */
     bool initial_delay;          /* the join is InitialDelayedJoin */
     int64_t initial_remaining;   /* µs of the rebalance timeout the delay may still use */
     bool new_member_added;

@@ -323,6 +323,37 @@ static void test_static_not_rejoined(void)
     group_free(g);
 }
 
+/* DelayedSync: a member that never sends SyncGroup is removed at the rebalance timeout. */
+static void test_pending_sync(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join(g, 1, "", "a", eager, 2, 0);
+    char m1[128], m2[128];
+    strcpy(m1, R.a[1].member_id);
+    join(g, 2, m1, "a", eager, 2, 0);
+    join(g, 3, "", "b", eager, 2, 0);
+    strcpy(m2, R.a[3].member_id);
+    join(g, 4, m2, "b", eager, 2, 0);
+    group_tick(g, &IO, 0);
+    is_int(g->state, GROUP_COMPLETING_REBALANCE, "both joined");
+    sync_(g, 5, m2, 1, false, 1000 * MS);
+    is_int(group_next_deadline(g), 10000 * MS, "the leader's session ends first (10 s)");
+    for (int64_t t = 9000; t <= 27000; t += 9000) {
+        group_heartbeat(g, &IO, m1, 1, t * MS);
+        group_heartbeat(g, &IO, m2, 1, t * MS);
+    }
+    group_tick(g, &IO, 27000 * MS);
+    is_int(g->n_members, 2, "a leader that heartbeats but never syncs stays until the timeout");
+    is_int(group_next_deadline(g), 30000 * MS, "the pending-sync deadline: the rebalance timeout");
+    group_tick(g, &IO, 30000 * MS);
+    ok(group_member(g, m1) == NULL, "then it is removed");
+    is_int(g->state, GROUP_PREPARING_REBALANCE, "and the group rebalances");
+    ok(R.a[5].sync && R.a[5].error == KERR_REBALANCE_IN_PROGRESS,
+       "the follower's waiting SyncGroup hears REBALANCE_IN_PROGRESS");
+    group_free(g);
+}
+
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
@@ -346,6 +377,7 @@ int main(void)
     test_timeouts();
     test_static_member();
     test_static_not_rejoined();
+    test_pending_sync();
     test_offsets();
     return tap_done();
 }
