@@ -8,7 +8,6 @@
 
 #include "../kafka/api.h"
 #include "../kafka/group_protocol.h"
-#include "assignors/assignor.h"
 #include "consumer_internal.h"
 #include "coordinator_internal.h"
 
@@ -289,8 +288,6 @@ static void arm_heartbeat(coordinator_t *co)
     node_timer_bg(co->c->node, co->heartbeat_us, heartbeat_tick, co, NULL, co->hb_epoch);
 }
 
-static void send_find(coordinator_t *co);
-
 /* maybeLeaveGroup: dynamic members tell the coordinator; static ones only stop. */
 static void leave_group(coordinator_t *co, const char *why)
 {
@@ -330,7 +327,7 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
         return;
     }
     if (co->coord_node < 0)
-        send_find(co);
+        coord_send_find(co);
     else if (!co->heartbeating && !consumer_node_blocked(co->c, co->coord_node)) {
         member_req_t *r = proto_calloc(1, sizeof *r);
         r->group = gp_strdup(co->group);
@@ -369,7 +366,7 @@ static void heartbeat_response(coordinator_t *co, int16_t error)
 
 /* ---- FindCoordinator ---- */
 
-static void send_find(coordinator_t *co)
+void coord_send_find(coordinator_t *co)
 {
     if (co->finding)
         return;
@@ -427,80 +424,6 @@ static void send_join(coordinator_t *co)
     co->joining = true;
     co->state = M_PREPARING;
     coord_send(co, co->coord_node, API_JOIN_GROUP, r, &join_req_ops, false, 0);
-}
-
-static int32_t topic_index(const char **names, int32_t n, const char *t)
-{
-    for (int32_t i = 0; i < n; i++)
-        if (strcmp(names[i], t) == 0)
-            return i;
-    return -1;
-}
-
-/* ConsumerCoordinator.onLeaderElected: the assignor runs over every member's
- * subscription; topics this consumer has no metadata for count as without partitions. */
-static bool leader_assign(coordinator_t *co, const join_resp_t *r, sync_req_t *out, char *err,
-                          size_t errlen)
-{
-    const char **names = NULL;
-    int32_t nt = 0;
-    for (int32_t i = 0; i < r->n_members; i++)
-        for (int32_t k = 0; k < r->members[i].sub.n_topics; k++) {
-            const char *t = r->members[i].sub.topics[k];
-            if (topic_index(names, nt, t) >= 0)
-                continue;
-            names = realloc(names, (size_t)(nt + 1) * sizeof *names);
-            if (!names)
-                abort();
-            names[nt++] = t;
-            meta_want(&co->c->meta, t);
-        }
-    assign_topic_t *topics = proto_calloc((size_t)nt, sizeof *topics);
-    for (int32_t i = 0; i < nt; i++) {
-        const meta_topic_t *mt = meta_find(&co->c->meta, names[i]);
-        topics[i] = (assign_topic_t){ names[i], mt ? mt->n : 0, NULL };
-    }
-    assign_member_t *ms = proto_calloc((size_t)r->n_members, sizeof *ms);
-    int32_t **subs = proto_calloc((size_t)r->n_members, sizeof *subs);
-    assign_tp_t **owns = proto_calloc((size_t)r->n_members, sizeof *owns);
-    for (int32_t i = 0; i < r->n_members; i++) {
-        const join_member_t *jm = &r->members[i];
-        subs[i] = proto_calloc((size_t)jm->sub.n_topics, sizeof **subs);
-        for (int32_t k = 0; k < jm->sub.n_topics; k++)
-            subs[i][k] = topic_index(names, nt, jm->sub.topics[k]);
-        owns[i] = proto_calloc((size_t)jm->sub.owned.n, sizeof **owns);
-        int32_t no = 0;
-        for (int32_t k = 0; k < jm->sub.owned.n; k++) {
-            int32_t ti = topic_index(names, nt, jm->sub.owned.v[k].topic);
-            if (ti >= 0 && jm->sub.owned.v[k].partition < topics[ti].partitions)
-                owns[i][no++] = (assign_tp_t){ ti, jm->sub.owned.v[k].partition };
-        }
-        ms[i] = (assign_member_t){ jm->member_id, jm->instance_id, NULL, subs[i],
-                                   jm->sub.n_topics, owns[i], no, jm->sub.generation };
-    }
-    assign_group_t g = { topics, nt, ms, r->n_members, 0, false };
-    assign_result_t res;
-    bool ok = assign_run(r->protocol, &g, &res, err, errlen);
-    if (ok) {
-        out->n = r->n_members;
-        out->v = proto_calloc((size_t)r->n_members, sizeof *out->v);
-        for (int32_t i = 0; i < r->n_members; i++) {
-            out->v[i].member_id = gp_strdup(r->members[i].member_id);
-            for (int64_t k = res.first[i]; k < res.first[i + 1]; k++)
-                group_tps_add(&out->v[i].tps, names[res.tps[k].topic], res.tps[k].partition);
-        }
-        assign_result_free(&res);
-    }
-    for (int32_t i = 0; i < r->n_members; i++) {
-        free(subs[i]);
-        free(owns[i]);
-    }
-    free(subs);
-    free(owns);
-    free(ms);
-    free(topics);
-    free(names);
-    return ok;
 }
 
 static void send_sync(coordinator_t *co, sync_req_t *r)
@@ -566,7 +489,7 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     sync_req_t *s = proto_calloc(1, sizeof *s);
     if (r->leader && strcmp(r->leader, r->member_id) == 0) {
         char err[512];
-        if (!leader_assign(co, r, s, err, sizeof err))
+        if (!coord_leader_assign(co, r, s, err, sizeof err))
             consumer_fail_poll(co->c, KERR_INVALID_REQUEST, err);
     }
     send_sync(co, s);
@@ -700,48 +623,6 @@ void coord_polled(coordinator_t *co)
     co->last_poll = coord_world(co)->now;
 }
 
-static void commit_timer(void *a, void *b, int64_t epoch)
-{
-    coordinator_t *co = a;
-    if ((uint32_t)epoch != co->commit_epoch)
-        return;
-    co->commit_timer_armed = false;
-    coord_kick_commits(co);
-}
-
-static void arm_commit_timer(coordinator_t *co, int64_t at)
-{
-    if (co->commit_timer_armed)
-        return;
-    co->commit_timer_armed = true;
-    int64_t now = coord_world(co)->now;
-    node_timer(co->c->node, at > now ? at - now : 0, commit_timer, co, NULL, co->commit_epoch);
-}
-
-/* Commits go out whether or not the application polls: Kafka's commitSync drives the
- * network itself. The coordinator is found first; backoffs are waited out. */
-void coord_kick_commits(coordinator_t *co)
-{
-    consumer_t *c = co->c;
-    if (!co->n_commits || c->closed || !c->node->up)
-        return;
-    int64_t now = coord_world(co)->now;
-    if (now < co->next_attempt) {
-        arm_commit_timer(co, co->next_attempt);
-        return;
-    }
-    if (co->coord_node < 0) {
-        send_find(co);
-        return;
-    }
-    int64_t ready = inflight_ready_at(&c->inflight, co->coord_node);
-    if (ready > now) {
-        arm_commit_timer(co, ready);
-        return;
-    }
-    coord_send_commits(co);
-}
-
 static bool needs_committed(const coordinator_t *co)
 {
     for (int32_t i = 0; i < co->c->n_parts; i++)
@@ -757,7 +638,7 @@ static void step_manual(coordinator_t *co)
     if (!needs_committed(co) || co->fetching_offsets)
         return;
     if (co->coord_node < 0)
-        send_find(co);
+        coord_send_find(co);
     else if (!consumer_node_blocked(co->c, co->coord_node))
         coord_send_offset_fetch(co);
 }
@@ -779,7 +660,7 @@ void coord_step(coordinator_t *co)
         return;
     }
     if (co->coord_node < 0) {
-        send_find(co);
+        coord_send_find(co);
         return;
     }
     if (consumer_node_blocked(c, co->coord_node))

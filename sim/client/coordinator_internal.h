@@ -1,6 +1,7 @@
 /* coordinator_internal: the member's state, shared by coordinator.c (membership, join and
- * sync, heartbeats, rebalances) and group_commits.c (offset commits and the committed
- * offsets of new partitions). Nothing outside sim/client/ includes it. */
+ * sync, heartbeats, rebalances), group_assign.c (the leader's assignment) and
+ * group_commits.c (offset commits and the committed offsets of new partitions). Nothing
+ * outside sim/client/ includes it. */
 #ifndef KSIM_COORDINATOR_INTERNAL_H
 #define KSIM_COORDINATOR_INTERNAL_H
 
@@ -77,10 +78,18 @@ void coord_request_rejoin(coordinator_t *co);
 /* The next step waits retry.backoff.ms. */
 void coord_backoff(coordinator_t *co);
 
-/* Sends the commits waiting, finding the coordinator first; works outside poll. */
-void coord_kick_commits(coordinator_t *co);
+/* coordinator.c: finds the coordinator (FindCoordinator to the least loaded broker). */
+void coord_send_find(coordinator_t *co);
+
+/* group_assign.c */
+/* The leader's assignment of the members in JoinGroup answer r into out (SyncGroup);
+ * false with err when the assignor refuses the group. */
+bool coord_leader_assign(coordinator_t *co, const join_resp_t *r, sync_req_t *out, char *err,
+                         size_t errlen);
 
 /* group_commits.c */
+/* Sends the commits waiting, finding the coordinator first; works outside poll. */
+void coord_kick_commits(coordinator_t *co);
 /* A commit of every assigned partition's position, sent at the next step. */
 void coord_queue_commit(coordinator_t *co, bool sync, bool prepare, consumer_commit_fn fn,
                         void *ctx);

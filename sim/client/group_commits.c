@@ -201,3 +201,46 @@ void coord_offset_fetch_response(coordinator_t *co, const offsets_msg_t *r)
     consumer_retry_at(co->c, coord_world(co)->now);
 }
 
+/* ---- commits outside poll ---- */
+
+static void commit_timer(void *a, void *b, int64_t epoch)
+{
+    coordinator_t *co = a;
+    if ((uint32_t)epoch != co->commit_epoch)
+        return;
+    co->commit_timer_armed = false;
+    coord_kick_commits(co);
+}
+
+static void arm_commit_timer(coordinator_t *co, int64_t at)
+{
+    if (co->commit_timer_armed)
+        return;
+    co->commit_timer_armed = true;
+    int64_t now = coord_world(co)->now;
+    node_timer(co->c->node, at > now ? at - now : 0, commit_timer, co, NULL, co->commit_epoch);
+}
+
+/* Commits go out whether or not the application polls: Kafka's commitSync drives the
+ * network itself. The coordinator is found first; backoffs are waited out. */
+void coord_kick_commits(coordinator_t *co)
+{
+    consumer_t *c = co->c;
+    if (!co->n_commits || c->closed || !c->node->up)
+        return;
+    int64_t now = coord_world(co)->now;
+    if (now < co->next_attempt) {
+        arm_commit_timer(co, co->next_attempt);
+        return;
+    }
+    if (co->coord_node < 0) {
+        coord_send_find(co);
+        return;
+    }
+    int64_t ready = inflight_ready_at(&c->inflight, co->coord_node);
+    if (ready > now) {
+        arm_commit_timer(co, ready);
+        return;
+    }
+    coord_send_commits(co);
+}
