@@ -9,8 +9,10 @@
 #include "producer_internal.h"
 
 static void on_crash(node_t *n);
+static void on_restart(node_t *n);
 static const node_ops_t producer_ops = { .on_message = sender_on_message,
                                           .on_crash = on_crash,
+                                          .on_restart = on_restart,
                                           .on_disconnect = sender_on_disconnect };
 
 static int64_t linger_ms(const config_t *cfg)
@@ -124,6 +126,9 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     }
     if (no_idempotence)
         trace_adjusted(p, "enable.idempotence", cJSON_CreateFalse(), no_idempotence);
+    /* Kafka's Sender thread asks for a producer id in its first run, before any send. */
+    if (p->idempotent)
+        sender_wake(p);
     return p;
 }
 
@@ -414,4 +419,12 @@ static void on_crash(node_t *n)
     p->run_scheduled = false;
     p->wakeup = 0;
     prod_notify(p);
+}
+
+/* A new process: an idempotent producer asks for its new producer id at once. */
+static void on_restart(node_t *n)
+{
+    producer_t *p = n->impl;
+    if (p->idempotent)
+        sender_wake(p);
 }

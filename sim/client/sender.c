@@ -134,8 +134,9 @@ static void retry(producer_t *p, pbatch_t *pb, int16_t error)
 }
 
 /* The Sender's completeBatch for an answered batch: done, retried or failed. A batch that
- * expired meanwhile is already done for its records, but its answer still tells the
- * transaction manager what became of its sequence. */
+ * expired meanwhile is already done for its records: a late success still tells the
+ * transaction manager its sequence was written, a late failure is ignored (Sender.failBatch
+ * acts only when the batch completes, KAFKA-14831). */
 static void complete_batch(producer_t *p, pbatch_t *pb, int16_t error, int64_t base)
 {
     if (error != KERR_NONE && can_retry(p, pb, error)) {
@@ -150,8 +151,8 @@ static void complete_batch(producer_t *p, pbatch_t *pb, int16_t error, int64_t b
     }
     if (p->idempotent) {
         if (error == KERR_NONE)
-            tm_completed(&p->tm, pb, base);
-        else /* sequences are reused only if the batch did not run out of retries */
+            tm_completed(&p->tm, pb);
+        else if (!pb->done) /* sequences are reused only if retries were left */
             tm_failed(&p->tm, pb, error, pb->retries < p->retries);
     }
     if (pb->done)
@@ -270,6 +271,7 @@ static bool send_produce(producer_t *p, int32_t node)
     m->corr = ++p->next_corr;
     m->size = size;
     if (p->acks == 0) {
+        m->oneway = true;
         net_send(p->w, p->node, node, m);
         /* No response will come: the batch is done once it is on the wire. */
         for (int32_t i = 0; i < n; i++) {

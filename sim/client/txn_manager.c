@@ -74,19 +74,8 @@ tm_part_t *tm_part(txn_manager_t *tm, const char *topic, int32_t partition)
     if (!e) {
         e = proto_calloc(1, sizeof *e);
         t->parts[partition] = e;
-        e->topic = topic;
-        e->partition = partition;
-    }
-    if (!e->present) {
-        e->present = true;
-        e->pid = tm->pid;
-        e->epoch = tm->epoch;
-        e->next_seq = 0;
-        e->last_acked_seq = TM_NO_SEQ;
-        e->last_acked_offset = -1;
-        e->n_inflight = 0;
-        e->unresolved = false;
-        e->rewrite = false;
+        *e = (tm_part_t){ .topic = topic, .partition = partition, .pid = tm->pid,
+                          .epoch = tm->epoch, .next_seq = 0, .last_acked_seq = TM_NO_SEQ };
     }
     return e;
 }
@@ -153,7 +142,7 @@ void tm_maybe_resolve_sequences(txn_manager_t *tm)
     for (int32_t t = 0; t < tm->n_topics; t++) {
         for (int32_t p = 0; p < tm->topics[t].n; p++) {
             tm_part_t *e = tm->topics[t].parts[p];
-            if (!e || !e->present || !e->unresolved || e->n_inflight > 0)
+            if (!e || !e->unresolved || e->n_inflight > 0)
                 continue;
             /* Drained: resolved if what followed the expired batch was acknowledged,
              * otherwise the idempotent producer bumps its epoch. */
@@ -190,7 +179,7 @@ void tm_bump_epoch_and_reset_id_if_needed(txn_manager_t *tm)
         for (int32_t t = 0; t < tm->n_topics; t++) {
             for (int32_t p = 0; p < tm->topics[t].n; p++) {
                 tm_part_t *e = tm->topics[t].parts[p];
-                if (e && e->present && e->rewrite) {
+                if (e && e->rewrite) {
                     note_bumped(tm, e);
                     start_at_beginning(tm, e);
                     e->unresolved = false;
@@ -269,14 +258,12 @@ int32_t tm_first_inflight_seq(txn_manager_t *tm, const char *topic, int32_t part
     return e->n_inflight ? e->inflight[0]->base_seq : TM_NO_SEQ;
 }
 
-void tm_completed(txn_manager_t *tm, pbatch_t *pb, int64_t base_offset)
+void tm_completed(txn_manager_t *tm, pbatch_t *pb)
 {
     tm_part_t *e = part_of(tm, pb);
     int32_t last = last_seq(pb);
     if (last > e->last_acked_seq)
         e->last_acked_seq = last;
-    if (base_offset >= 0 && base_offset + pb->b->n - 1 > e->last_acked_offset)
-        e->last_acked_offset = base_offset + pb->b->n - 1;
     remove_inflight(e, pb);
 }
 

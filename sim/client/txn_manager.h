@@ -26,12 +26,10 @@ typedef enum tm_state {
 typedef struct tm_part {
     const char *topic; /* interned */
     int32_t partition;
-    bool present;              /* tracked (resetSequenceForPartition forgets it) */
     int64_t pid;               /* the id and epoch its sequences belong to */
     int16_t epoch;
     int32_t next_seq;
     int32_t last_acked_seq;    /* TM_NO_SEQ: none */
-    int64_t last_acked_offset; /* -1: none */
     struct pbatch **inflight;  /* drained and not yet done, by base sequence */
     int32_t n_inflight, cap_inflight;
     bool unresolved;           /* partitionsWithUnresolvedSequences */
@@ -87,7 +85,7 @@ void tm_assign_sequence(txn_manager_t *tm, struct pbatch *pb, const char *topic,
 int32_t tm_first_inflight_seq(txn_manager_t *tm, const char *topic, int32_t partition);
 
 /* Responses: the Sender's completeBatch and failBatch, and canRetry's idempotent rules. */
-void tm_completed(txn_manager_t *tm, struct pbatch *pb, int64_t base_offset);
+void tm_completed(txn_manager_t *tm, struct pbatch *pb);
 void tm_failed(txn_manager_t *tm, struct pbatch *pb, int16_t error, bool adjust_sequences);
 bool tm_can_retry(txn_manager_t *tm, struct pbatch *pb, int16_t error);
 /* A batch expired after it had been retried: its sequence's fate is unknown. */

@@ -14,9 +14,11 @@ typedef struct link {
     int32_t cuts;         /* partitions currently cutting this link */
     bool open;            /* a connection exists between its two ends */
     uint32_t conn;        /* its number; equal in both directions */
-    /* On link (client, server): connection number + 1 whose requests (client to server)
-     * or responses lost a message, or 0. */
-    uint32_t broken_req, broken_resp;
+    /* On link (client, server): where its requests and its responses lost a message. */
+    struct break_mark {
+        uint32_t conn_plus1;  /* the connection number + 1, 0: none */
+        uint64_t after;       /* the id of the lost message: later ones are lost too */
+    } broken_req, broken_resp;
 } link_t;
 
 typedef struct fault_rule {
@@ -253,21 +255,30 @@ static void schedule_delivery(world_t *w, msg_t *m, int64_t at, int64_t fault_id
  * connection (a timeout) or a crash resets it. Kafka's ordering and de-duplication rely on
  * exactly that. A node pair shares one connection number, but the node that sends a
  * request is the client: its requests and their responses make one stream each way. */
-static uint32_t *broken_mark(const net_t *net, const msg_t *m)
+static struct break_mark *broken_mark(const net_t *net, const msg_t *m)
 {
     link_t *lk = m->response ? link_of(net, m->to, m->from) : link_of(net, m->from, m->to);
     return m->response ? &lk->broken_resp : &lk->broken_req;
 }
 
+/* A lost message breaks the stream it was on, from itself on. A request no answer will
+ * come for is the exception: nothing would ever notice and close the connection (on TCP the
+ * operating system would, after its retransmission timeout). */
 static void break_stream(net_t *net, const msg_t *m)
 {
-    if (net->streams && link_of(net, m->from, m->to)->conn == m->conn)
-        *broken_mark(net, m) = m->conn + 1;
+    struct break_mark *b = broken_mark(net, m);
+    if (!net->streams || m->oneway || link_of(net, m->from, m->to)->conn != m->conn ||
+        b->conn_plus1 == m->conn + 1)
+        return;
+    *b = (struct break_mark){ m->conn + 1, m->id };
 }
 
+/* Whether m was sent after a lost message of its stream: what was sent before still
+ * arrives. */
 static bool stream_broken(const net_t *net, const msg_t *m)
 {
-    return *broken_mark(net, m) == m->conn + 1;
+    const struct break_mark *b = broken_mark(net, m);
+    return b->conn_plus1 == m->conn + 1 && m->id > b->after;
 }
 
 void net_send(world_t *w, node_t *from, int32_t to, msg_t *m)
@@ -386,7 +397,8 @@ static uint32_t close_conn(net_t *net, int32_t a, int32_t b)
     uint32_t old = ab->conn;
     ab->conn = ba->conn = old + 1;
     ab->open = ba->open = false;
-    ab->broken_req = ab->broken_resp = ba->broken_req = ba->broken_resp = 0;
+    ab->broken_req = ab->broken_resp = ba->broken_req = ba->broken_resp =
+        (struct break_mark){ 0, 0 };
     ab->last_arrival = ba->last_arrival = 0;
     return old;
 }

@@ -29,6 +29,8 @@ struct msg {
     int32_t size;         /* bytes on the wire (estimate), for quotas and metrics */
     bool bg;              /* routine background traffic (heartbeats, idle fetches): traced
                              with "bg": true, so timelines can leave it out */
+    bool oneway;          /* a request no answer will come for (acks=0): its loss goes
+                             unnoticed, so it does not break the connection */
     uint32_t refs;
     void *body;
     const msg_body_ops_t *ops;

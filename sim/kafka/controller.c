@@ -358,13 +358,12 @@ static void handle_registration(controller_t *c, msg_t *m)
     reply(c, m, API_BROKER_REGISTRATION, resp, &registration_resp_ops, true);
 }
 
-/* A request of a registered broker must carry its current broker epoch. */
+/* ClusterControlManager.checkBrokerEpoch: a broker's request must carry its current
+ * broker epoch; one with no registration at all is stale too. */
 static int16_t check_broker_epoch(const controller_t *c, int32_t id, int64_t epoch)
 {
     const md_broker_t *b = md_broker(&c->img, id);
-    if (!b || !b->registered)
-        return KERR_BROKER_ID_NOT_REGISTERED;
-    return b->epoch == epoch ? KERR_NONE : KERR_STALE_BROKER_EPOCH;
+    return b && b->registered && b->epoch == epoch ? KERR_NONE : KERR_STALE_BROKER_EPOCH;
 }
 
 static void handle_heartbeat(controller_t *c, msg_t *m)

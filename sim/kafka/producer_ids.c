@@ -12,14 +12,14 @@
 /* ProducerIdManager.PID_PREFETCH_THRESHOLD and RPCProducerIdManager.RETRY_BACKOFF_MS */
 #define PID_PREFETCH_PERCENT 90
 #define PID_RETRY_BACKOFF_MS 50
+#define PID_ITERATION_LIMIT 3
 
+/* handleTimeout: the next attempt may go at once. */
 static void request_timed_out(void *a, void *bb, int64_t corr)
 {
     broker_t *b = a;
-    if (!b->pids.requesting || b->pids.corr != (int32_t)corr)
-        return;
-    b->pids.requesting = false;
-    b->pids.retry_at = b->w->now + PID_RETRY_BACKOFF_MS * US_PER_MS;
+    if (b->pids.requesting && b->pids.corr == (int32_t)corr)
+        b->pids.requesting = false;
 }
 
 /* maybeRequestNextBlock: one request at a time, none while a block waits, none before the
@@ -46,7 +46,7 @@ static void maybe_request_next_block(broker_t *b)
 static int64_t generate(broker_t *b, int16_t *err)
 {
     pid_manager_t *pm = &b->pids;
-    for (int iteration = 0; iteration < 2; iteration++) {
+    for (int iteration = 0; iteration < PID_ITERATION_LIMIT; iteration++) {
         if (pm->next < pm->first + pm->len) {
             int64_t id = pm->next++;
             if (id == pm->first + pm->len * PID_PREFETCH_PERCENT / 100)
@@ -110,8 +110,6 @@ void pids_reset(broker_t *b)
 
 void pids_controller_lost(broker_t *b)
 {
-    if (b->pids.requesting && !b->pids.have_next) {
+    if (b->pids.requesting && !b->pids.have_next)
         b->pids.requesting = false;
-        b->pids.retry_at = b->w->now + PID_RETRY_BACKOFF_MS * US_PER_MS;
-    }
 }

@@ -90,11 +90,14 @@ pstate_check_t pstate_check_sequence(const pstate_t *ps, int64_t producer_id, in
         return c;
     }
     if (!in_sequence(c.last_seq, first_seq)) {
+        /* Wrap-aware: sequences up to half the space behind the oldest retained batch
+         * count as older, the rest as a gap after the last. */
+        uint32_t behind = (uint32_t)e->b[0].first_seq - (uint32_t)first_seq;
         c.verdict = PSTATE_REJECT;
         c.error = KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
-        c.reason = first_seq > c.last_seq
-                       ? "out of order sequence number: a gap after the last sequence"
-                       : "out of order sequence number: older than the retained batches";
+        c.reason = behind > 0 && behind <= (uint32_t)INT32_MAX
+                       ? "out of order sequence number: older than the retained batches"
+                       : "out of order sequence number: a gap after the last sequence";
         return c;
     }
     c.reason = "the next sequence";

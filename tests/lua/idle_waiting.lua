@@ -3,7 +3,7 @@
 local w = ksim.world{}
 local c = w:cluster("main", { brokers = 1 })
 c:create_topic("t", { partitions = 1 })
-local p = c:producer("p1")
+local p = c:producer("p1", { ["enable.idempotence"] = false })
 w:spawn("t", function()
   w:sleep(12)
   w:pause("p1")

@@ -372,6 +372,33 @@ static void test_streams(void)
     ok(find(e, B, 6, false), "after the connection is closed the next message goes on a new one");
     env_free(e);
 
+    /* What was sent before the lost message still arrives; a one-way message breaks
+     * nothing. */
+    e = env_new(1, true);
+    net_set_streams(e->w->net, true);
+    net_set_link_latency(e->w->net, e->n[A]->id, e->n[B]->id, (latency_t){ LAT_FIXED, 5000, 0 });
+    send_req(e, A, B, API_PRODUCE, 1);
+    run_until(e, 1000);
+    add_rule(e, FAULT_DROP, once);
+    send_req(e, A, B, API_PRODUCE, 2);
+    run(e);
+    ok(find(e, B, 1, false) && !find(e, B, 2, false),
+       "a message sent before the lost one, still on its way, arrives");
+    env_free(e);
+
+    e = env_new(1, true);
+    net_set_streams(e->w->net, true);
+    add_rule(e, FAULT_DROP, once);
+    msg_t *m = msg_new(e->w, API_PRODUCE, false, NULL, NULL);
+    m->corr = 1;
+    m->oneway = true;
+    net_send(e->w, e->n[A], B, m);
+    send_req(e, A, B, API_PRODUCE, 2);
+    run(e);
+    ok(!find(e, B, 1, false) && find(e, B, 2, false),
+       "a lost one-way message (acks=0: no answer expected) leaves the connection working");
+    env_free(e);
+
     e = env_new(1, true);
     net_set_streams(e->w->net, true);
     int32_t a[] = { A }, b[] = { B };
