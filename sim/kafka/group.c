@@ -215,6 +215,21 @@ static int32_t rebalance_timeout_ms(const group_t *g)
     return t;
 }
 
+/* A pending request that will never be answered (its client gave up on it). */
+static void drop_req(const group_io_t *io, void **slot)
+{
+    if (*slot && io->drop)
+        io->drop(io->ctx, *slot);
+    *slot = NULL;
+}
+
+/* The member's new JoinGroup replaces any older one still waiting. */
+static void await_join(const group_io_t *io, gmember_t *m, void *req)
+{
+    drop_req(io, &m->join_ctx);
+    m->join_ctx = req;
+}
+
 static void answer_join(group_t *g, const group_io_t *io, gmember_t *m, int16_t error)
 {
     void *req = m->join_ctx;
@@ -277,9 +292,13 @@ static bool all_joined(const group_t *g)
     return true;
 }
 
+/* GroupMetadata.remove, after removeMemberAndUpdateGroup's answer to a pending join:
+ * UNKNOWN_MEMBER_ID, so a member still alive joins again. A pending SyncGroup is dropped. */
 static void remove_at(group_t *g, const group_io_t *io, int32_t i, const char *why)
 {
     gmember_t *m = g->members[i];
+    answer_join(g, io, m, KERR_UNKNOWN_MEMBER_ID);
+    drop_req(io, &m->sync_ctx);
     if (io->member_removed)
         io->member_removed(io->ctx, g, m, why);
     take(g->members, &g->n_members, i);
@@ -385,7 +404,7 @@ static void update_member(group_t *g, const group_io_t *io, gmember_t *m,
                           const group_join_args_t *a, void *req, int64_t now, const char *why)
 {
     set_protocols(m, a);
-    m->join_ctx = req;
+    await_join(io, m, req);
     maybe_prepare_rebalance(g, io, now, why);
     try_complete_join(g, io, now);
 }
@@ -416,7 +435,7 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
          * assignment. The group is stored with the new member id. */
         if (io->store)
             io->store(io->ctx, g);
-        m->join_ctx = req;
+        await_join(io, m, req);
         answer_join(g, io, m, KERR_NONE);
         return;
     }
@@ -477,7 +496,7 @@ void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, vo
         return;
     case GROUP_COMPLETING_REBALANCE:
         if (matches(m, a)) {
-            m->join_ctx = req;
+            await_join(io, m, req);
             answer_join(g, io, m, KERR_NONE);
         } else {
             update_member(g, io, m, a, req, now, "member rejoined with new metadata");
@@ -490,7 +509,7 @@ void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, vo
                      is_leader(g, m) ? "the leader" : "new metadata");
             update_member(g, io, m, a, req, now, why);
         } else {
-            m->join_ctx = req;
+            await_join(io, m, req);
             answer_join(g, io, m, KERR_NONE);
         }
         return;
@@ -536,6 +555,7 @@ void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t
     case GROUP_COMPLETING_REBALANCE:
         break;
     }
+    drop_req(io, &m->sync_ctx);
     m->sync_ctx = req;
     if (!is_leader(g, m))
         return;
@@ -734,11 +754,6 @@ void group_tick(group_t *g, const group_io_t *io, int64_t now)
         char why[200];
         snprintf(why, sizeof why, "session timeout (%d ms) expired",
                  g->members[i]->session_timeout_ms);
-        gmember_t *m = g->members[i];
-        void *join = m->join_ctx;
-        m->join_ctx = NULL;
-        if (join)
-            io->join_done(io->ctx, g, m, join, KERR_UNKNOWN_MEMBER_ID, m->id);
         remove_and_update(g, io, i, now, why);
     }
 }

@@ -84,6 +84,9 @@ typedef struct group_io {
     void (*member_removed)(void *ctx, const group_t *g, const gmember_t *m, const char *why);
     /* The leader's assignment was accepted: persist the group (storeGroup). */
     void (*store)(void *ctx, const group_t *g);
+    /* A pending JoinGroup / SyncGroup replaced by a newer one from the same member or
+     * forgotten with its member: Kafka drops the callback without an answer. */
+    void (*drop)(void *ctx, void *req);
 } group_io_t;
 
 typedef struct group_join_args {

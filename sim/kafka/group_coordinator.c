@@ -57,6 +57,7 @@ static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m);
 static void io_member_renamed(void *ctx, const group_t *g, const char *old_id, const gmember_t *m);
 static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, const char *why);
 static void io_store(void *ctx, const group_t *g);
+static void io_drop(void *ctx, void *req);
 
 gcoord_t *gcoord_new(broker_t *b, const config_t *cfg)
 {
@@ -70,7 +71,8 @@ gcoord_t *gcoord_new(broker_t *b, const config_t *cfg)
     for (int32_t i = 0; i < gc->n_partitions; i++)
         gc->loaded_epoch[i] = -1;
     gc->io = (group_io_t){ gc, io_join_done, io_sync_done, io_new_member_id, io_state_changed,
-                           io_member_joined, io_member_renamed, io_member_removed, io_store };
+                           io_member_joined, io_member_renamed, io_member_removed, io_store,
+                           io_drop };
     return gc;
 }
 
@@ -450,6 +452,12 @@ static void io_sync_done(void *ctx, const group_t *g, const gmember_t *m, void *
         group_tps_copy(&r->tps, &m->assignment);
     reply(gc, rq, API_SYNC_GROUP, r, &sync_resp_ops);
     msg_unref(gc->b->w, rq);
+}
+
+static void io_drop(void *ctx, void *req)
+{
+    gcoord_t *gc = ctx;
+    msg_unref(gc->b->w, req);
 }
 
 /* Java's Uuid.randomUuid().toString() shape, from the broker's own stream. */

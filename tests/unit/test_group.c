@@ -16,6 +16,7 @@
 /* What the group answered to each request, by request number. */
 typedef struct answer {
     bool join, sync;
+    bool dropped;           /* replaced or forgotten without an answer */
     int16_t error;
     char member_id[128];
     int32_t generation;
@@ -74,8 +75,13 @@ static void store(void *ctx, const group_t *g)
     R.stores++;
 }
 
+static void drop(void *ctx, void *req)
+{
+    R.a[(intptr_t)req].dropped = true;
+}
+
 static const group_io_t IO = { NULL, join_done, sync_done, new_id, state_changed, NULL, NULL,
-                               removed, store };
+                               removed, store, drop };
 
 static const char *topics[] = { "t" };
 static char *eager[] = { "range", "cooperative-sticky" };
@@ -354,6 +360,37 @@ static void test_pending_sync(void)
     group_free(g);
 }
 
+/* Every pending JoinGroup / SyncGroup ends: answered, or dropped when replaced, as Kafka
+ * overwrites the member's callback; a member removed while its join waits hears
+ * UNKNOWN_MEMBER_ID (removeMemberAndUpdateGroup). */
+static void test_pending_requests_end(void)
+{
+    char m1[128], m2[128];
+    group_t *g = stable_pair(m1, m2);
+    join(g, 10, "", "c", eager, 2, 7000 * MS);
+    char m3[128];
+    strcpy(m3, R.a[10].member_id);
+    join(g, 11, m3, "c", eager, 2, 7000 * MS);
+    join(g, 12, m1, "a", eager, 2, 7001 * MS);
+    join(g, 13, m1, "a", eager, 2, 7002 * MS);
+    ok(R.a[12].dropped && !R.a[12].join, "a join replaced by the member's next one is dropped");
+    is_int(group_leave(g, &IO, m3, 7003 * MS), KERR_NONE, "the new member leaves while waiting");
+    ok(R.a[11].join && R.a[11].error == KERR_UNKNOWN_MEMBER_ID,
+       "its pending join is answered UNKNOWN_MEMBER_ID");
+    join(g, 14, m2, "b", eager, 2, 7004 * MS);
+    is_int(g->state, GROUP_COMPLETING_REBALANCE, "the two remaining members complete the join");
+    sync_(g, 15, m2, 2, false, 7005 * MS);
+    sync_(g, 16, m2, 2, false, 7006 * MS);
+    ok(R.a[15].dropped && !R.a[15].sync, "a sync replaced by the member's next one is dropped");
+    is_int(group_leave(g, &IO, m2, 7007 * MS), KERR_NONE, "the follower leaves while syncing");
+    ok(R.a[16].dropped && !R.a[16].sync, "its pending sync is dropped with it");
+    int open = 0;
+    for (int i = 10; i <= 16; i++)
+        open += !R.a[i].join && !R.a[i].sync && !R.a[i].dropped;
+    is_int(open, 0, "no request is left waiting");
+    group_free(g);
+}
+
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
@@ -378,6 +415,7 @@ int main(void)
     test_static_member();
     test_static_not_rejoined();
     test_pending_sync();
+    test_pending_requests_end();
     test_offsets();
     return tap_done();
 }
