@@ -487,10 +487,16 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     co->heartbeat_armed = false;
     arm_heartbeat(co);
     sync_req_t *s = proto_calloc(1, sizeof *s);
-    if (r->leader && strcmp(r->leader, r->member_id) == 0) {
-        char err[512];
-        if (!coord_leader_assign(co, r, s, err, sizeof err))
-            consumer_fail_poll(co->c, KERR_INVALID_REQUEST, err);
+    char err[512];
+    if (r->leader && strcmp(r->leader, r->member_id) == 0 &&
+        !coord_leader_assign(co, r, s, err, sizeof err)) {
+        /* onLeaderElected threw: the join future fails, no SyncGroup goes out, the poll
+         * raises the assignor's error and the next one joins again. */
+        sync_req_ops.free(s);
+        consumer_fail_poll(co->c, KERR_INVALID_REQUEST, err);
+        co->rejoin_needed = true;
+        consumer_retry_at(co->c, coord_world(co)->now);
+        return;
     }
     send_sync(co, s);
 }

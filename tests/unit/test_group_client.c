@@ -1,0 +1,117 @@
+/* The member's side of the classic group protocol (sim/client/coordinator.c) in a small
+ * world: one broker, the topic "t", one consumer of group "g". A JoinGroup answer is
+ * handed to the coordinator directly where the test needs one the broker would not send. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "kafka_fixture.h"
+#include "sim/client/consumer.h"
+#include "sim/client/consumer_internal.h"
+#include "sim/client/coordinator_internal.h"
+#include "sim/kafka/api.h"
+#include "sim/kafka/group_protocol.h"
+
+typedef struct app {
+    fixture_t *f;
+    consumer_t *k;
+    int16_t last_error;
+    char last_what[256];
+    bool stop;
+} app_t;
+
+static void polled(void *ctx, consumer_t *c, const consumer_record_t *recs, size_t n,
+                   int16_t error, const char *what);
+
+static void poll_again(void *a, void *b, int64_t arg)
+{
+    app_t *app = a;
+    if (!app->stop && !consumer_polling(app->k))
+        consumer_poll(app->k, 200 * US_PER_MS, polled, app);
+}
+
+static void polled(void *ctx, consumer_t *c, const consumer_record_t *recs, size_t n,
+                   int16_t error, const char *what)
+{
+    app_t *app = ctx;
+    if (error) {
+        app->last_error = error;
+        snprintf(app->last_what, sizeof app->last_what, "%s", what ? what : "");
+    }
+    world_schedule(app->f->w, app->f->w->now + 10 * US_PER_MS, poll_again, app, NULL, 0);
+}
+
+static int in_flight(const consumer_t *c, int16_t api)
+{
+    int n = 0;
+    for (int32_t i = 0; i < c->inflight.n; i++)
+        n += c->inflight.e[i].api == api;
+    return n;
+}
+
+static consumer_t *member(fixture_t *f, const char *const *kv)
+{
+    config_t cc;
+    config_init(&cc, &consumer_config_schema);
+    fixture_config(&cc, kv);
+    consumer_t *k = cluster_consumer(f->c, "c1", &cc, f->err, sizeof f->err);
+    config_free(&cc);
+    const char *topics[] = { TOPIC };
+    char err[256];
+    if (!k || !consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err))
+        abort();
+    return k;
+}
+
+/* The leader's JoinGroup answer lists a member the assignor refuses: as Kafka's
+ * onLeaderElected throwing, no SyncGroup goes out, the poll raises the error, and the
+ * member joins again. */
+static void test_assignor_failure(void)
+{
+    fixture_t f;
+    fixture_init(&f, 1, 1, 2);
+    const char *kv[] = { "group.id", "g", "partition.assignment.strategy", "range", NULL };
+    app_t app = { &f, member(&f, kv), 0, "", false };
+    world_schedule(f.w, 0, poll_again, &app, NULL, 0);
+    world_run(f.w, 10 * US_PER_S, NULL, NULL);
+    topic_partition_t tps[4];
+    is_int((int)consumer_assignment(app.k, tps, 4), 2, "the member owns both partitions");
+    ok(consumer_polling(app.k), "a poll is running");
+    coordinator_t *co = app.k->co;
+    join_resp_t *r = proto_calloc(1, sizeof *r);
+    const char **topics = proto_calloc(1, sizeof *topics);
+    topics[0] = world_intern(f.w, TOPIC);
+    char self[200];
+    snprintf(self, sizeof self, "%s", co->member_id);
+    r->generation = co->generation;
+    r->protocol = gp_strdup("range");
+    r->member_id = gp_strdup(self);
+    r->leader = gp_strdup(self);
+    r->n_members = 1;
+    r->members = proto_calloc(1, sizeof *r->members);
+    r->members[0].member_id = gp_strdup(self);
+    r->members[0].sub = (group_subscription_t){ 1, topics, { 0, NULL }, -5 };
+    msg_t *m = msg_new(f.w, API_JOIN_GROUP, true, r, &join_resp_ops);
+    inflight_t fl = { .api = API_JOIN_GROUP, .node = -1 };
+    coord_response(co, &fl, m);
+    msg_unref(f.w, m);
+    is_int(in_flight(app.k, API_SYNC_GROUP), 0, "no SyncGroup goes out");
+    world_run(f.w, f.w->now + 250 * US_PER_MS, NULL, NULL);
+    is_int(app.last_error, KERR_INVALID_REQUEST, "the poll ends with the assignor's error");
+    ok(strstr(app.last_what, "generation -5") != NULL, "which says why: %s", app.last_what);
+    world_run(f.w, 30 * US_PER_S, NULL, NULL);
+    is_int((int)consumer_assignment(app.k, tps, 4), 2, "the member joins again and owns both");
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, "g", err, sizeof err);
+    is_str(d ? trace_str(d, "state") : "?", "Stable", "the group is Stable");
+    cJSON_Delete(d);
+    app.stop = true;
+    fixture_free(&f);
+}
+
+int main(void)
+{
+    test_assignor_failure();
+    return tap_done();
+}
