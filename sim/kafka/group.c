@@ -632,19 +632,35 @@ int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id, int
     return KERR_NONE;
 }
 
-int16_t group_check_commit(const group_t *g, const char *member_id, int32_t generation)
+/* validateCurrentMember: the member id must be known. */
+static int16_t check_member(const group_t *g, const char *member_id)
+{
+    return group_member(g, member_id) ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID;
+}
+
+int16_t group_check_commit(group_t *g, const char *member_id, int32_t generation, int64_t now)
 {
     if (g->state == GROUP_DEAD)
         return KERR_COORDINATOR_NOT_AVAILABLE;
     /* A commit outside group management (manual assignment, admin tools). */
     if (generation < 0 && g->state == GROUP_EMPTY)
         return KERR_NONE;
+    /* validateOffsetCommit: the member and its generation first, then the state. */
+    if (generation >= 0 || (member_id && *member_id)) {
+        int16_t err = check_member(g, member_id);
+        if (err != KERR_NONE)
+            return err;
+        if (generation != g->generation)
+            return KERR_ILLEGAL_GENERATION;
+    } else if (g->state != GROUP_EMPTY) {
+        return KERR_UNKNOWN_MEMBER_ID; /* only members commit to a group that has some */
+    }
     if (g->state == GROUP_COMPLETING_REBALANCE)
         return KERR_REBALANCE_IN_PROGRESS;
-    if (!group_member(g, member_id))
-        return KERR_UNKNOWN_MEMBER_ID;
-    if (generation != g->generation)
-        return KERR_ILLEGAL_GENERATION;
+    /* doCommitOffsets: a member's commit counts as a heartbeat. */
+    gmember_t *m = group_member(g, member_id);
+    if (m)
+        m->session_deadline = now + (int64_t)m->session_timeout_ms * 1000;
     return KERR_NONE;
 }
 

@@ -113,8 +113,9 @@ int16_t group_heartbeat(group_t *g, const group_io_t *io, const char *member_id,
                         int32_t generation, int64_t now);
 /* handleLeaveGroup for one member. */
 int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id, int64_t now);
-/* The checks of handleCommitOffsets: NONE when the commit may be stored. */
-int16_t group_check_commit(const group_t *g, const char *member_id, int32_t generation);
+/* The checks of handleCommitOffsets (validateOffsetCommit, then the state): NONE when the
+ * commit may be stored; a member's commit also renews its session, as a heartbeat. */
+int16_t group_check_commit(group_t *g, const char *member_id, int32_t generation, int64_t now);
 void group_commit(group_t *g, const char *topic, int32_t partition, int64_t offset);
 /* The committed offset, or -1. */
 int64_t group_committed(const group_t *g, const char *topic, int32_t partition);

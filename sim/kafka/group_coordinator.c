@@ -705,9 +705,17 @@ static void handle_commit(gcoord_t *gc, msg_t *m)
     const offsets_msg_t *req = m->body;
     offsets_msg_t *r = offsets_answer(req);
     int16_t err;
-    gentry_t *e = coordinate(gc, req->group, true, &err);
-    if (e)
-        err = group_check_commit(e->g, req->member_id, req->generation);
+    /* handleCommitOffsets: only a commit without a generation makes a new group; one
+     * with a generation comes from a group this coordinator does not know. */
+    gentry_t *e = coordinate(gc, req->group, req->generation < 0, &err);
+    if (!e && err == KERR_UNKNOWN_MEMBER_ID)
+        err = KERR_ILLEGAL_GENERATION;
+    if (e) {
+        gc->current = e;
+        err = group_check_commit(e->g, req->member_id, req->generation, gc->b->w->now);
+        gc->current = NULL;
+        rearm(gc, e);
+    }
     for (int32_t i = 0; i < r->n; i++)
         r->parts[i].error = err;
     if (err == KERR_NONE) {

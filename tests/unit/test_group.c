@@ -215,10 +215,11 @@ static void test_heartbeat_and_commit_checks(void)
            "an old generation gets ILLEGAL_GENERATION");
     is_int(group_heartbeat(g, &IO, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
            "an unknown member gets UNKNOWN_MEMBER_ID");
-    is_int(group_check_commit(g, m1, 1), KERR_NONE,
+    is_int(group_check_commit(g, m1, 1, 7000 * MS), KERR_NONE,
            "a commit with the current generation is taken");
-    is_int(group_check_commit(g, m1, 0), KERR_ILLEGAL_GENERATION, "a stale generation is refused");
-    is_int(group_check_commit(g, "nobody", 1), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_check_commit(g, m1, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
+           "a stale generation is refused");
+    is_int(group_check_commit(g, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
            "an unknown member is refused");
     /* A third member starts a rebalance. */
     join(g, 10, "", "c", eager, 2, 7000 * MS);
@@ -226,14 +227,20 @@ static void test_heartbeat_and_commit_checks(void)
     is_int(g->state, GROUP_PREPARING_REBALANCE, "a new member moves Stable to PreparingRebalance");
     is_int(group_heartbeat(g, &IO, m1, 1, 7001 * MS), KERR_REBALANCE_IN_PROGRESS,
            "heartbeats answer REBALANCE_IN_PROGRESS");
-    is_int(group_check_commit(g, m1, 1), KERR_NONE,
+    is_int(group_check_commit(g, m1, 1, 7000 * MS), KERR_NONE,
            "commits are still taken in PreparingRebalance");
     join(g, 12, m1, "a", eager, 2, 7002 * MS);
     join(g, 13, m2, "b", eager, 2, 7002 * MS);
     ok(R.a[11].join && R.a[12].join && R.a[13].join, "every member rejoined: the join completes");
     is_int(g->generation, 2, "generation 2");
-    is_int(group_check_commit(g, m1, 2), KERR_REBALANCE_IN_PROGRESS,
+    is_int(group_check_commit(g, m1, 2, 7002 * MS), KERR_REBALANCE_IN_PROGRESS,
            "in CompletingRebalance commits get REBALANCE_IN_PROGRESS");
+    is_int(group_check_commit(g, m1, 1, 7002 * MS), KERR_ILLEGAL_GENERATION,
+           "but a stale generation is ILLEGAL_GENERATION first (validateOffsetCommit)");
+    is_int(group_check_commit(g, "nobody", 2, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
+           "and an unknown member UNKNOWN_MEMBER_ID");
+    is_int(group_check_commit(g, "", -1, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
+           "a commit without member or generation is refused by a group with members");
     is_int(group_heartbeat(g, &IO, m1, 2, 7003 * MS), KERR_NONE,
            "heartbeats between join and sync are fine");
     sync_(g, 14, m2, 2, false, 7003 * MS);
@@ -394,7 +401,7 @@ static void test_pending_requests_end(void)
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
-    is_int(group_check_commit(g, "", -1), KERR_NONE,
+    is_int(group_check_commit(g, "", -1, 0), KERR_NONE,
            "an Empty group takes commits without a generation");
     group_commit(g, "t", 1, 5);
     group_commit(g, "a", 0, 7);
