@@ -488,7 +488,8 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     arm_heartbeat(co);
     sync_req_t *s = proto_calloc(1, sizeof *s);
     char err[512];
-    if (r->leader && strcmp(r->leader, r->member_id) == 0 &&
+    /* A Stable group's leader told to skip the assignment sends a plain SyncGroup. */
+    if (r->leader && strcmp(r->leader, r->member_id) == 0 && !r->skip_assignment &&
         !coord_leader_assign(co, r, s, err, sizeof err)) {
         /* onLeaderElected threw: the join future fails, no SyncGroup goes out, the poll
          * raises the assignor's error and the next one joins again. */

@@ -409,9 +409,10 @@ static void update_member(group_t *g, const group_io_t *io, gmember_t *m,
     try_complete_join(g, io, now);
 }
 
-/* updateStaticMemberAndRebalance: a known group.instance.id with a new member id. A
- * Stable group whose member's protocols are unchanged gets no rebalance: the new member
- * id takes the old one's place and its assignment. */
+/* updateStaticMemberAndRebalance: a known group.instance.id with a new member id takes
+ * the old id's place, assignment and metadata. A Stable group rebalances only when the
+ * protocol it would select changes ("doesn't affect selectProtocol will not trigger
+ * rebalance"): it stores the group and answers, the leader with SkipAssignment. */
 static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
                           const group_join_args_t *a, void *req, int64_t now)
 {
@@ -430,16 +431,25 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
     m->session_deadline = now + (int64_t)a->session_timeout_ms * 1000;
     if (io->member_joined)
         io->member_joined(io->ctx, g, m);
-    if (g->state == GROUP_STABLE && matches(m, a)) {
-        /* The answer carries the current generation; the member syncs to get its
-         * assignment. The group is stored with the new member id. */
-        if (io->store)
-            io->store(io->ctx, g);
-        await_join(io, m, req);
-        answer_join(g, io, m, KERR_NONE);
-        return;
+    set_protocols(m, a);
+    if (g->state == GROUP_STABLE) {
+        char *next = select_protocol(g);
+        bool same = g->protocol && strcmp(next, g->protocol) == 0;
+        free(next);
+        if (same) {
+            if (io->store)
+                io->store(io->ctx, g);
+            await_join(io, m, req);
+            m->skip_assignment = is_leader(g, m);
+            answer_join(g, io, m, KERR_NONE);
+            m->skip_assignment = false;
+            return;
+        }
     }
-    update_member(g, io, m, a, req, now, "static member rejoined with new metadata");
+    update_member(g, io, m, a, req, now,
+                  g->state == GROUP_STABLE ? "static member rejoined: the selected protocol "
+                                             "would change"
+                                           : "static member rejoined during the rebalance");
 }
 
 void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, void *req,

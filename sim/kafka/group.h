@@ -35,6 +35,7 @@ typedef struct gmember {
     void *join_ctx, *sync_ctx;   /* the caller's pending JoinGroup / SyncGroup, or NULL */
     bool is_new;                 /* joined but not answered yet (KIP-394) */
     bool pending_sync;           /* answered the join, its SyncGroup not seen yet */
+    bool skip_assignment;        /* the join answer going out says SkipAssignment */
     int64_t session_deadline;    /* µs */
 } gmember_t;
 

@@ -426,6 +426,7 @@ static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *
         r->protocol = gp_strdup(g->protocol);
         r->leader = gp_strdup(g->leader);
         bool leader = g->leader && strcmp(g->leader, m->id) == 0;
+        r->skip_assignment = m->skip_assignment;
         /* Only the leader learns the members and their subscriptions, in join order. */
         if (leader) {
             r->n_members = g->n_members;

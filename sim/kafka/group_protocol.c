@@ -202,6 +202,8 @@ static void join_resp_describe(const void *body, cJSON *ev)
     trace_add_int(ev, "generation", r->generation);
     add_str(ev, "protocol", r->protocol);
     add_str(ev, "leader", r->leader);
+    if (r->skip_assignment)
+        cJSON_AddBoolToObject(ev, "skip_assignment", true);
     if (!r->n_members)
         return;
     cJSON *m = cJSON_AddArrayToObject(ev, "members");

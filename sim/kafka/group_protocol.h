@@ -56,6 +56,7 @@ typedef struct join_resp {
     char *protocol, *leader, *member_id;
     int32_t n_members;   /* the leader's response only */
     join_member_t *members;
+    bool skip_assignment; /* the leader of a Stable group: no assignor, a plain SyncGroup */
 } join_resp_t;
 
 typedef struct sync_assignment {

@@ -21,6 +21,7 @@ typedef struct answer {
     char member_id[128];
     int32_t generation;
     int32_t n_members;      /* the join answer listed members (the leader's) */
+    bool skip;              /* SkipAssignment */
     int32_t n_assigned;
 } answer_t;
 
@@ -44,6 +45,7 @@ static void join_done(void *ctx, const group_t *g, const gmember_t *m, void *req
     a->generation = error == KERR_NONE ? g->generation : -1;
     a->n_members = error == KERR_NONE && g->leader && strcmp(g->leader, m->id) == 0 ? g->n_members
                                                                                    : 0;
+    a->skip = m && m->skip_assignment;
 }
 
 static void sync_done(void *ctx, const group_t *g, const gmember_t *m, void *req, int16_t error)
@@ -311,6 +313,60 @@ static void test_static_member(void)
     group_free(g);
 }
 
+/* A static member of a cooperative group restarts: its process owns nothing now
+ * (owned [] and generation -1), so its subscription bytes differ, yet the protocol the group
+ * would select is the same: Kafka 3.9 answers without a rebalance. */
+static void test_static_restart_new_metadata(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    group_tp_t owned_tp[1] = { { "t", 1 } };
+    group_subscription_t sub = { 1, topics, { 0, NULL }, -1 };
+    group_join_args_t a = { "", "app-1", "app-1", 10000, 30000, 2, coop_first, &sub };
+    group_join(g, &IO, &a, (void *)(intptr_t)1, 0);
+    a.instance_id = a.client_id = "app-2";
+    group_join(g, &IO, &a, (void *)(intptr_t)2, 0);
+    group_tick(g, &IO, 0);
+    char m1[128], m2[128];
+    strcpy(m1, R.a[1].member_id);
+    strcpy(m2, R.a[2].member_id);
+    sync_(g, 3, m2, 1, false, 1);
+    sync_(g, 4, m1, 1, true, 1);
+    /* Both rejoin with what they own (a second, cooperative generation). */
+    group_subscription_t owns = { 1, topics, { 1, owned_tp }, 1 };
+    a = (group_join_args_t){ m1, "app-1", "app-1", 10000, 30000, 2, coop_first, &owns };
+    group_join(g, &IO, &a, (void *)(intptr_t)5, 2);
+    a.member_id = m2;
+    a.instance_id = a.client_id = "app-2";
+    group_join(g, &IO, &a, (void *)(intptr_t)6, 2);
+    sync_(g, 7, m2, 2, false, 3);
+    sync_(g, 8, m1, 2, true, 3);
+    is_int(g->state, GROUP_STABLE, "generation 2 is Stable");
+    int stores = R.stores;
+    /* app-2 and then the leader app-1 restart: no member id, nothing owned. */
+    a = (group_join_args_t){ "", "app-2", "app-2", 10000, 30000, 2, coop_first, &sub };
+    memset(&R.a[9], 0, sizeof R.a[9]);
+    group_join(g, &IO, &a, (void *)(intptr_t)9, 5000 * MS);
+    ok(R.a[9].join && R.a[9].error == KERR_NONE && R.a[9].generation == 2,
+       "a restarted static member with other subscription bytes is answered at once");
+    is_int(g->state, GROUP_STABLE, "without a rebalance");
+    is_int(R.stores, stores + 1, "the group is stored with its new member id");
+    ok(!R.a[9].skip && R.a[9].n_members == 0, "a follower learns no members");
+    a.instance_id = a.client_id = "app-1";
+    memset(&R.a[10], 0, sizeof R.a[10]);
+    group_join(g, &IO, &a, (void *)(intptr_t)10, 6000 * MS);
+    ok(R.a[10].join && R.a[10].skip && R.a[10].n_members == 2,
+       "the restarted leader gets the members with SkipAssignment");
+    is_int(g->generation, 2, "still generation 2");
+    /* A restart whose protocols change what the group would select rebalances. */
+    static char *range_only[] = { "range" };
+    a = (group_join_args_t){ "", "app-2", "app-2", 10000, 30000, 1, range_only, &sub };
+    group_join(g, &IO, &a, (void *)(intptr_t)11, 7000 * MS);
+    is_int(g->state, GROUP_PREPARING_REBALANCE,
+           "a restart that changes the protocol the group would select rebalances");
+    group_free(g);
+}
+
 /* Kafka 3.9 keeps static members that did not rejoin in time; dynamic ones are removed. */
 static void test_static_not_rejoined(void)
 {
@@ -421,6 +477,7 @@ int main(void)
     test_timeouts();
     test_static_member();
     test_static_not_rejoined();
+    test_static_restart_new_metadata();
     test_pending_sync();
     test_pending_requests_end();
     test_offsets();
