@@ -239,25 +239,35 @@ static void answer_join(group_t *g, const group_io_t *io, gmember_t *m, int16_t 
         io->join_done(io->ctx, g, m, req, error, m->id);
 }
 
-/* resetAndPropagateAssignmentError: the members waiting in SyncGroup hear the error and
- * every assignment is cleared. */
-static void propagate_sync_error(group_t *g, const group_io_t *io, int16_t error)
+/* propagateAssignment: every member waiting in SyncGroup hears `error` (NONE: its
+ * assignment), and its session starts over from that answer. */
+static void propagate(group_t *g, const group_io_t *io, int16_t error, int64_t now)
 {
     for (int32_t i = 0; i < g->n_members; i++) {
         gmember_t *m = g->members[i];
-        group_tps_free(&m->assignment);
         void *req = m->sync_ctx;
         m->sync_ctx = NULL;
-        if (req)
-            io->sync_done(io->ctx, g, m, req, error);
+        if (!req)
+            continue;
+        io->sync_done(io->ctx, g, m, req, error);
+        m->session_deadline = now + (int64_t)m->session_timeout_ms * 1000;
     }
+}
+
+/* resetAndPropagateAssignmentError: every assignment is cleared, the waiting members
+ * hear the error. */
+static void propagate_sync_error(group_t *g, const group_io_t *io, int16_t error, int64_t now)
+{
+    for (int32_t i = 0; i < g->n_members; i++)
+        group_tps_free(&g->members[i]->assignment);
+    propagate(g, io, error, now);
 }
 
 /* prepareRebalance: the join barrier starts (InitialDelayedJoin for an Empty group). */
 static void prepare_rebalance(group_t *g, const group_io_t *io, int64_t now, const char *why)
 {
     if (g->state == GROUP_COMPLETING_REBALANCE)
-        propagate_sync_error(g, io, KERR_REBALANCE_IN_PROGRESS);
+        propagate_sync_error(g, io, KERR_REBALANCE_IN_PROGRESS, now);
     g->sync_at = INT64_MAX;
     for (int32_t i = 0; i < g->n_members; i++)
         g->members[i]->pending_sync = false;
@@ -581,13 +591,7 @@ void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t
     if (io->store)
         io->store(io->ctx, g);
     transition(g, io, GROUP_STABLE, "the leader's assignment arrived");
-    for (int32_t i = 0; i < g->n_members; i++) {
-        gmember_t *x = g->members[i];
-        void *r = x->sync_ctx;
-        x->sync_ctx = NULL;
-        if (r)
-            io->sync_done(io->ctx, g, x, r, KERR_NONE);
-    }
+    propagate(g, io, KERR_NONE, now);
 }
 
 int16_t group_heartbeat(group_t *g, const group_io_t *io, const char *member_id,

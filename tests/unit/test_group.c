@@ -454,6 +454,32 @@ static void test_pending_requests_end(void)
     group_free(g);
 }
 
+/* propagateAssignment: a follower's session starts over when the leader's SyncGroup
+ * answers it, not when its own SyncGroup arrived. */
+static void test_sync_answer_renews_session(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join(g, 1, "", "a", eager, 2, 0);
+    char m1[128], m2[128];
+    strcpy(m1, R.a[1].member_id);
+    join(g, 2, m1, "a", eager, 2, 0);
+    join(g, 3, "", "b", eager, 2, 0);
+    strcpy(m2, R.a[3].member_id);
+    join(g, 4, m2, "b", eager, 2, 0);
+    group_tick(g, &IO, 0);
+    sync_(g, 5, m2, 1, false, 1000 * MS);
+    group_heartbeat(g, &IO, m1, 1, 8000 * MS);
+    sync_(g, 6, m1, 1, true, 9000 * MS);
+    ok(R.a[5].sync && R.a[5].error == KERR_NONE, "the follower has its assignment at 9 s");
+    group_heartbeat(g, &IO, m1, 1, 12000 * MS);
+    group_tick(g, &IO, 12000 * MS);
+    ok(group_member(g, m2) != NULL,
+       "11 s after its SyncGroup but 3 s after the answer, its session (10 s) still runs");
+    is_int(group_member(g, m2)->session_deadline, 19000 * MS, "it ends 10 s after the answer");
+    group_free(g);
+}
+
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
@@ -480,6 +506,7 @@ int main(void)
     test_static_restart_new_metadata();
     test_pending_sync();
     test_pending_requests_end();
+    test_sync_answer_renews_session();
     test_offsets();
     return tap_done();
 }
