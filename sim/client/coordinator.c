@@ -76,6 +76,7 @@ coordinator_t *coord_new(consumer_t *c, const char *name, const config_t *cfg, c
     co->max_poll_ms = config_int(cfg, "max.poll.interval.ms");
     co->heartbeat_us = config_duration_us(cfg, "heartbeat.interval.ms");
     co->max_poll_us = config_duration_us(cfg, "max.poll.interval.ms");
+    co->session_us = config_duration_us(cfg, "session.timeout.ms");
     co->api_timeout_us = config_duration_us(cfg, "default.api.timeout.ms");
     co->auto_commit = config_bool(cfg, "enable.auto.commit");
     co->auto_commit_us = config_duration_us(cfg, "auto.commit.interval.ms");
@@ -285,7 +286,11 @@ static void arm_heartbeat(coordinator_t *co)
     if (co->heartbeat_armed)
         return;
     co->heartbeat_armed = true;
-    node_timer_bg(co->c->node, co->heartbeat_us, heartbeat_tick, co, NULL, co->hb_epoch);
+    /* The thread also wakes when the session timer runs out. */
+    int64_t delay = co->heartbeat_us, left = co->session_at - coord_world(co)->now;
+    if (co->coord_node >= 0 && left > 0 && left < delay)
+        delay = left;
+    node_timer_bg(co->c->node, delay, heartbeat_tick, co, NULL, co->hb_epoch);
 }
 
 /* maybeLeaveGroup: dynamic members tell the coordinator; static ones only stop. */
@@ -315,6 +320,13 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
     int64_t now = coord_world(co)->now;
     if (co->c->polling)
         co->last_poll = now;
+    if (co->coord_node >= 0 && now >= co->session_at) {
+        /* Heartbeat.sessionTimeoutExpired: no heartbeat answer for session.timeout.ms;
+         * make sure the coordinator is still the right one. */
+        coord_mark_unknown(co, "session timed out without receiving a heartbeat response");
+        arm_heartbeat(co);
+        return;
+    }
     if (now - co->last_poll > co->max_poll_us) {
         cJSON *ev = world_trace(coord_world(co), co->c->node, "poll_timeout");
         if (ev) {
@@ -343,6 +355,9 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
 static void heartbeat_response(coordinator_t *co, int16_t error)
 {
     co->heartbeating = false;
+    /* Heartbeat.receiveHeartbeat: an answer (or REBALANCE_IN_PROGRESS) renews the session. */
+    if (error == KERR_NONE || error == KERR_REBALANCE_IN_PROGRESS)
+        co->session_at = coord_world(co)->now + co->session_us;
     switch (error) {
     case KERR_NONE:
         return;
@@ -386,6 +401,7 @@ static void find_response(coordinator_t *co, const find_coord_t *f)
         return;
     }
     co->coord_node = f->node;
+    co->session_at = coord_world(co)->now + co->session_us; /* resetSessionTimeout */
     cJSON *ev = world_trace(coord_world(co), co->c->node, "coordinator_found");
     if (ev) {
         cJSON_AddStringToObject(ev, "group", co->group);
@@ -482,7 +498,9 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     co->generation = r->generation;
     free(co->protocol);
     co->protocol = gp_strdup(r->protocol);
-    /* The heartbeat thread runs from the join answer on (AbstractCoordinator 2.5+). */
+    /* The heartbeat thread runs from the join answer on (AbstractCoordinator 2.5+), its
+     * timers reset (Heartbeat.resetTimeouts). */
+    co->session_at = coord_world(co)->now + co->session_us;
     co->hb_epoch++;
     co->heartbeat_armed = false;
     arm_heartbeat(co);

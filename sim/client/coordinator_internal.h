@@ -32,7 +32,7 @@ struct coordinator {
     consumer_t *c;
     char *group, *instance, *client_id;
     int32_t session_ms, max_poll_ms;
-    int64_t heartbeat_us, max_poll_us, api_timeout_us;
+    int64_t heartbeat_us, max_poll_us, api_timeout_us, session_us;
     bool auto_commit;
     int64_t auto_commit_us, next_auto_commit;
     char *assignors[8];
@@ -57,6 +57,7 @@ struct coordinator {
     group_tps_t pending;
     int64_t next_attempt;    /* retry.backoff.ms after a failed step */
     int64_t last_poll;
+    int64_t session_at;      /* Heartbeat's session timer: no heartbeat answer by then */
     bool heartbeat_armed;
     uint32_t hb_epoch;       /* stale heartbeat timers carry an older epoch */
     bool commit_timer_armed;

@@ -110,8 +110,38 @@ static void test_assignor_failure(void)
     fixture_free(&f);
 }
 
+/* Heartbeat.sessionTimeoutExpired: when no heartbeat is answered for session.timeout.ms
+ * the member marks the coordinator unknown and looks for it again, long before the
+ * request timeout (30 s) would end the lost heartbeat. */
+static void test_session_expiry_marks_coordinator_unknown(void)
+{
+    fixture_t f;
+    fixture_init(&f, 2, 1, 2);
+    const char *kv[] = { "group.id", "g", "session.timeout.ms", "10000", NULL };
+    app_t app = { &f, member(&f, kv), 0, "", false };
+    world_schedule(f.w, 0, poll_again, &app, NULL, 0);
+    world_run(f.w, 10 * US_PER_S, NULL, NULL);
+    topic_partition_t tps[4];
+    is_int((int)consumer_assignment(app.k, tps, 4), 2, "the member joined");
+    int32_t a = consumer_node(app.k)->id, b = cluster_broker(f.c, 1)->id;
+    size_t from = f.n_ev;
+    net_partition(f.w->net, &a, 1, &b, 1, false);
+    world_run(f.w, 25 * US_PER_S, NULL, NULL);
+    const cJSON *hit = NULL;
+    for (size_t i = from; i < f.n_ev && !hit; i++)
+        if (str_is(f.ev[i], "kind", "coordinator_unknown") &&
+            str_is(f.ev[i], "reason", "session timed out without receiving a heartbeat response"))
+            hit = f.ev[i];
+    ok(hit != NULL, "the member marks the coordinator unknown when its session runs out");
+    ok(hit && ev_t(hit) <= 20 * US_PER_S, "within session.timeout.ms of the last answer (t=%lld us)",
+       hit ? (long long)ev_t(hit) : -1LL);
+    app.stop = true;
+    fixture_free(&f);
+}
+
 int main(void)
 {
     test_assignor_failure();
+    test_session_expiry_marks_coordinator_unknown();
     return tap_done();
 }
