@@ -1,8 +1,9 @@
 /* bind_groups: the consumer group API as Lua sees it, in the words of Kafka's Java client:
  * consumer:subscribe(topics, listener), commit_sync(), commit_async(callback),
- * assignment(), and cluster:describe_group(id). Listener and commit callbacks from the
- * engine are queued in Lua and run as their own engine event, right after the step that
- * caused them, like send callbacks. */
+ * assignment(), and cluster:describe_group(id). A listener call runs as a task of its own
+ * started right after the step that caused it, so it may wait (commit_sync), and the member
+ * waits for it; commit_async callbacks are queued and run as their own engine event, like
+ * send callbacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,14 +104,33 @@ static void push_tps(lua_State *L, const topic_partition_t *tps, size_t n)
     }
 }
 
-/* The engine's rebalance listener: the matching Lua method, if the listener has one. */
-static void on_rebalance(void *ctx, consumer_t *c, consumer_rebalance_t what,
+static int listener_done_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    consumer_listener_done(lua_touserdata(L, lua_upvalueindex(3)));
+    return 0;
+}
+
+/* The body of a listener task (upvalues: the method, its partitions, the consumer): the
+ * call, then the member goes on. */
+static int listener_task(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_callk(L, 1, 0, 0, listener_done_k);
+    return listener_done_k(L, LUA_OK, 0);
+}
+
+/* The engine's rebalance listener: the matching Lua method, if the listener has one, as a
+ * task of its own; true (the member waits for it) when there is one. */
+static bool on_rebalance(void *ctx, consumer_t *c, consumer_rebalance_t what,
                          const topic_partition_t *tps, size_t n)
 {
     gcalls_t *g = ctx;
     rt_t *rt = g->rt;
     if (rt->closing || rt->fatal)
-        return;
+        return false;
     lua_State *L = rt->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, g->ref);
     lua_getiuservalue(L, -1, 2);
@@ -122,12 +142,18 @@ static void on_rebalance(void *ctx, consumer_t *c, consumer_rebalance_t what,
     }
     if (!lua_isfunction(L, -1)) {
         lua_pop(L, 3);
-        return;
+        return false;
     }
     lua_insert(L, -3);
     lua_pop(L, 2);
     push_tps(L, tps, n);
-    queue_call(g, listener_names[what]);
+    lua_pushlightuserdata(L, c);
+    lua_pushcclosure(L, listener_task, 3);
+    char name[300];
+    snprintf(name, sizeof name, "%s %s", consumer_name(c), listener_names[what]);
+    task_spawn(L, rt, name, -1, rt->w->now);
+    lua_pop(L, 1);
+    return true;
 }
 
 static gcalls_t *calls_for(lua_State *L, consumer_t *c)

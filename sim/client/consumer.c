@@ -301,6 +301,8 @@ static void try_deliver(consumer_t *c)
         finish_poll(c, NULL, 0);
         return;
     }
+    if (c->co && coord_listening(c->co))
+        return;
     size_t avail = c->n_buf - c->buf_head;
     if (avail == 0)
         return;
@@ -752,6 +754,12 @@ int8_t consumer_auto_reset(const consumer_t *c)
 }
 
 /* ---- consumer groups ---- */
+
+void consumer_listener_done(consumer_t *c)
+{
+    if (c->co)
+        coord_listener_done(c->co);
+}
 
 bool consumer_subscribe(consumer_t *c, const char *const *topics, size_t n,
                         consumer_listener_fn fn, void *ctx, char *err, size_t errlen)

@@ -65,9 +65,14 @@ typedef enum consumer_rebalance {
     CONSUMER_ASSIGNED, /* onPartitionsAssigned */
     CONSUMER_LOST,     /* onPartitionsLost */
 } consumer_rebalance_t;
-/* Kafka's ConsumerRebalanceListener; the partitions are valid during the call only. */
-typedef void (*consumer_listener_fn)(void *ctx, consumer_t *c, consumer_rebalance_t what,
+/* Kafka's ConsumerRebalanceListener; the partitions are valid during the call only.
+ * Returns true when the application's callback runs later (a Lua listener runs as its own
+ * event): until consumer_listener_done the member keeps its assignment and state, as
+ * during Kafka's synchronous call, and sends no JoinGroup. */
+typedef bool (*consumer_listener_fn)(void *ctx, consumer_t *c, consumer_rebalance_t what,
                                      const topic_partition_t *tps, size_t n);
+/* The deferred listener call has run. */
+void consumer_listener_done(consumer_t *c);
 /* error: KERR_NONE, or why the commit failed (message in `what`). */
 typedef void (*consumer_commit_fn)(void *ctx, consumer_t *c, int16_t error, const char *what);
 

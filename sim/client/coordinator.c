@@ -97,6 +97,7 @@ void coord_free(coordinator_t *co)
         free(co->assignors[i]);
     free(co->topics);
     group_tps_free(&co->pending);
+    group_tps_free(&co->prepare_keep);
     free(co->group);
     free(co->instance);
     free(co->client_id);
@@ -196,6 +197,7 @@ static void trace_partitions(coordinator_t *co, const char *kind, const group_tp
     world_emit(coord_world(co), ev);
 }
 
+/* A listener call that runs later counts as outstanding until coord_listener_done. */
 static void call_listener(coordinator_t *co, consumer_rebalance_t what, const group_tps_t *t)
 {
     if (!co->listener)
@@ -203,8 +205,22 @@ static void call_listener(coordinator_t *co, consumer_rebalance_t what, const gr
     topic_partition_t *tps = proto_calloc((size_t)t->n, sizeof *tps);
     for (int32_t i = 0; i < t->n; i++)
         tps[i] = (topic_partition_t){ t->v[i].topic, t->v[i].partition };
-    co->listener(co->listener_ctx, co->c, what, tps, (size_t)t->n);
+    if (co->listener(co->listener_ctx, co->c, what, tps, (size_t)t->n))
+        co->listening++;
     free(tps);
+}
+
+bool coord_listening(const coordinator_t *co)
+{
+    return co->listening > 0;
+}
+
+void coord_listener_done(coordinator_t *co)
+{
+    if (co->listening > 0)
+        co->listening--;
+    if (co->listening == 0)
+        consumer_retry_at(co->c, coord_world(co)->now);
 }
 
 static void set_assignment(coordinator_t *co, const group_tps_t *t)
@@ -216,7 +232,7 @@ static void set_assignment(coordinator_t *co, const group_tps_t *t)
     free(tps);
 }
 
-/* Gives up every partition: revoked (a rebalance, close) or lost (membership gone). */
+/* close: gives up every partition, revoked (or lost without a generation). */
 static void give_up_all(coordinator_t *co, bool lost, const char *why)
 {
     group_tps_t all;
@@ -520,11 +536,11 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     send_sync(co, s);
 }
 
-/* onJoinComplete: the new assignment takes effect (in poll, as Kafka runs it). */
+/* onJoinComplete: the new assignment takes effect (in poll, as Kafka runs it). The
+ * revocation comes first, while the member still owns the partitions and can commit
+ * them; a listener call that runs later is waited for before the assignment changes. */
 static void join_complete(coordinator_t *co)
 {
-    co->has_pending = false;
-    co->prepared = co->prepare_committed = false;
     group_tps_t old, revoked = { 0 }, added = { 0 };
     owned(co, &old);
     for (int32_t i = 0; i < old.n; i++)
@@ -533,23 +549,31 @@ static void join_complete(coordinator_t *co)
     for (int32_t i = 0; i < co->pending.n; i++)
         if (!group_tps_has(&old, co->pending.v[i].topic, co->pending.v[i].partition))
             group_tps_add(&added, co->pending.v[i].topic, co->pending.v[i].partition);
-    if (revoked.n) {
-        /* Cooperative: only what moves is revoked, then the member rejoins at once so the
-         * freed partitions can go to their new owners in a second rebalance. */
-        trace_partitions(co, "partitions_revoked", &revoked, "assigned elsewhere");
-        call_listener(co, CONSUMER_REVOKED, &revoked);
+    if (co->has_pending) {
+        co->has_pending = false;
+        co->completing = true;
+        if (revoked.n) {
+            /* Cooperative: only what moves is revoked, then the member rejoins at once so
+             * the freed partitions can go to their new owners in a second rebalance. */
+            trace_partitions(co, "partitions_revoked", &revoked, "assigned elsewhere");
+            call_listener(co, CONSUMER_REVOKED, &revoked);
+        }
     }
-    set_assignment(co, &co->pending);
-    trace_partitions(co, "partitions_assigned", &added, NULL);
-    call_listener(co, CONSUMER_ASSIGNED, &added);
-    if (revoked.n)
-        coord_request_rejoin(co);
-    if (co->auto_commit)
-        co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
+    if (co->listening == 0) {
+        co->completing = false;
+        co->prepared = co->prepare_committed = co->prepare_called = false;
+        set_assignment(co, &co->pending);
+        trace_partitions(co, "partitions_assigned", &added, NULL);
+        call_listener(co, CONSUMER_ASSIGNED, &added);
+        if (revoked.n)
+            coord_request_rejoin(co);
+        if (co->auto_commit)
+            co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
+        group_tps_free(&co->pending);
+    }
     group_tps_free(&old);
     group_tps_free(&revoked);
     group_tps_free(&added);
-    group_tps_free(&co->pending);
 }
 
 static void sync_response(coordinator_t *co, const sync_resp_t *r)
@@ -597,34 +621,45 @@ static bool metadata_ready(const coordinator_t *co)
     return ready;
 }
 
-/* Cooperative onJoinPrepare: only partitions of topics no longer subscribed are revoked. */
-static void revoke_unsubscribed(coordinator_t *co)
+/* onJoinPrepare's revocation: eager gives up everything, cooperative only the partitions
+ * of topics no longer subscribed, a member without a generation loses everything. The
+ * listener hears of it while the member still owns them (Kafka: "so that users can still
+ * access the previously owned partitions to commit offsets"); they go when it is done. */
+static void prepare_revoke(coordinator_t *co, bool member)
 {
-    group_tps_t all, keep = { 0 }, gone = { 0 };
+    group_tps_t all, gone = { 0 };
     owned(co, &all);
+    group_tps_free(&co->prepare_keep);
+    co->prepare_keep = (group_tps_t){ 0 };
     for (int32_t i = 0; i < all.n; i++) {
         bool subscribed = false;
         for (int32_t k = 0; k < co->n_topics && !subscribed; k++)
             subscribed = strcmp(co->topics[k], all.v[i].topic) == 0;
-        group_tps_add(subscribed ? &keep : &gone, all.v[i].topic, all.v[i].partition);
+        bool keep = member && co->cooperative && subscribed;
+        group_tps_add(keep ? &co->prepare_keep : &gone, all.v[i].topic, all.v[i].partition);
     }
+    co->prepare_release = gone.n > 0;
     if (gone.n) {
-        trace_partitions(co, "partitions_revoked", &gone, "no longer subscribed");
-        call_listener(co, CONSUMER_REVOKED, &gone);
-        set_assignment(co, &keep);
+        const char *why = !member        ? "the generation or member id was reset"
+                          : !co->cooperative ? "eager protocol: everything is revoked before "
+                                               "rejoining"
+                                             : "no longer subscribed";
+        trace_partitions(co, member ? "partitions_revoked" : "partitions_lost", &gone, why);
+        call_listener(co, member ? CONSUMER_REVOKED : CONSUMER_LOST, &gone);
     }
     group_tps_free(&all);
-    group_tps_free(&keep);
     group_tps_free(&gone);
 }
 
-/* onJoinPrepare. False while the auto-commit before the rebalance is in flight. */
+/* onJoinPrepare. False while the auto-commit before the rebalance is in flight or the
+ * listener has not run yet. */
 static bool join_prepare(coordinator_t *co)
 {
     if (co->prepared)
         return true;
     bool member = co->generation >= 0 && *co->member_id;
-    if (co->auto_commit && member && co->c->n_parts && !co->prepare_committed) {
+    if (co->auto_commit && member && co->c->n_parts && !co->prepare_committed &&
+        !co->prepare_called) {
         for (int32_t i = 0; i < co->n_commits; i++)
             if (co->commits[i].prepare)
                 return false;
@@ -633,13 +668,18 @@ static bool join_prepare(coordinator_t *co)
         coord_send_commits(co);
         return false;
     }
+    if (!co->prepare_called) {
+        co->prepare_called = true;
+        prepare_revoke(co, member);
+    }
+    if (co->listening)
+        return false;
+    if (co->prepare_release)
+        set_assignment(co, &co->prepare_keep);
+    group_tps_free(&co->prepare_keep);
+    co->prepare_keep = (group_tps_t){ 0 };
+    co->prepare_release = false;
     co->prepared = true;
-    if (!member)
-        give_up_all(co, true, "the generation or member id was reset");
-    else if (!co->cooperative)
-        give_up_all(co, false, "eager protocol: everything is revoked before rejoining");
-    else
-        revoke_unsubscribed(co);
     return true;
 }
 
@@ -691,8 +731,10 @@ void coord_step(coordinator_t *co)
     if (consumer_node_blocked(c, co->coord_node))
         return;
     co->last_poll = coord_world(co)->now;
-    if (co->has_pending && !co->syncing && !co->joining)
+    if ((co->has_pending || co->completing) && !co->syncing && !co->joining)
         join_complete(co);
+    if (co->listening)
+        return; /* the listener runs first: no commit, no OffsetFetch, no JoinGroup */
     if (co->auto_commit && co->state == M_STABLE && !co->rejoin_needed &&
         coord_world(co)->now >= co->next_auto_commit) {
         co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
@@ -701,7 +743,7 @@ void coord_step(coordinator_t *co)
     }
     if (!co->fetching_offsets && co->state == M_STABLE)
         coord_send_offset_fetch(co);
-    if (!co->rejoin_needed || co->joining || co->syncing || co->has_pending)
+    if (!co->rejoin_needed || co->joining || co->syncing || co->has_pending || co->completing)
         return;
     if (!metadata_ready(co)) {
         c->meta.update_needed = true;
@@ -789,7 +831,10 @@ void coord_crash(coordinator_t *co)
     co->coord_node = -1;
     co->finding = co->joining = co->syncing = co->heartbeating = false;
     co->fetching_offsets = co->prepared = co->prepare_committed = co->has_pending = false;
+    co->prepare_called = co->prepare_release = co->completing = false;
+    co->listening = 0;
     group_tps_free(&co->pending);
+    group_tps_free(&co->prepare_keep);
     co->heartbeat_armed = false;
     co->hb_epoch++;
     co->commit_timer_armed = false;

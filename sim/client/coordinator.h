@@ -26,6 +26,11 @@ void coord_subscribe(coordinator_t *co, const char *const *topics, size_t n,
 /* What the group needs now (while polling): the coordinator, the join, the assignment
  * taking effect, auto-commit, committed offsets of new partitions. */
 void coord_step(coordinator_t *co);
+/* A listener call that ran later is done (consumer_listener_done). */
+void coord_listener_done(coordinator_t *co);
+/* A listener call is still outstanding: poll returns no records meanwhile, as Kafka's
+ * poll runs the listener before it fetches. */
+bool coord_listening(const coordinator_t *co);
 /* poll was called: max.poll.interval.ms starts over. */
 void coord_polled(coordinator_t *co);
 void coord_commit(coordinator_t *co, bool sync, consumer_commit_fn fn, void *ctx);

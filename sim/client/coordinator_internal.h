@@ -55,6 +55,13 @@ struct coordinator {
     bool prepare_committed;  /* … and its auto-commit is done */
     bool has_pending;        /* a SyncGroup answer waits for poll (onJoinComplete) */
     group_tps_t pending;
+    /* Listener calls that run later (a Lua listener is its own event): while any is
+     * outstanding the member keeps its assignment and state and sends no JoinGroup. */
+    int32_t listening;
+    bool prepare_called;     /* onJoinPrepare called the listener… */
+    bool prepare_release;    /* … and then gives up all but prepare_keep */
+    group_tps_t prepare_keep;
+    bool completing;         /* onJoinComplete revoked; the new assignment comes next */
     int64_t next_attempt;    /* retry.backoff.ms after a failed step */
     int64_t last_poll;
     int64_t session_at;      /* Heartbeat's session timer: no heartbeat answer by then */
