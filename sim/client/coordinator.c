@@ -281,6 +281,12 @@ void coord_reset_generation(coordinator_t *co, bool member_id, const char *why)
     }
 }
 
+void coord_fenced(coordinator_t *co)
+{
+    consumer_fail_poll(co->c, KERR_FENCED_INSTANCE_ID, FENCED_WHAT);
+    consumer_retry_at(co->c, coord_world(co)->now);
+}
+
 void coord_request_rejoin(coordinator_t *co)
 {
     co->rejoin_needed = true;
@@ -381,9 +387,11 @@ static void heartbeat_response(coordinator_t *co, int16_t error)
         if (co->state == M_STABLE)
             coord_request_rejoin(co);
         return;
+    case KERR_FENCED_INSTANCE_ID:
+        coord_fenced(co);
+        return;
     case KERR_ILLEGAL_GENERATION:
     case KERR_UNKNOWN_MEMBER_ID:
-    case KERR_FENCED_INSTANCE_ID:
         if (co->state == M_COMPLETING)
             return;
         coord_reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
@@ -489,9 +497,13 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     case KERR_ILLEGAL_GENERATION:
         coord_reset_generation(co, true, kerr_name(r->error));
         return;
+    case KERR_FENCED_INSTANCE_ID:
+        co->state = M_UNJOINED;
+        coord_fenced(co);
+        coord_backoff(co);
+        return;
     case KERR_INCONSISTENT_GROUP_PROTOCOL:
-    case KERR_INVALID_SESSION_TIMEOUT:
-    case KERR_FENCED_INSTANCE_ID: {
+    case KERR_INVALID_SESSION_TIMEOUT: {
         char what[300];
         snprintf(what, sizeof what, "JoinGroup failed: %s", kerr_name(r->error));
         co->state = M_UNJOINED;
@@ -595,10 +607,15 @@ static void sync_response(coordinator_t *co, const sync_resp_t *r)
         co->state = M_UNJOINED;
         coord_request_rejoin(co);
         return;
+    case KERR_FENCED_INSTANCE_ID:
+        co->state = M_UNJOINED;
+        coord_request_rejoin(co);
+        coord_fenced(co);
+        coord_backoff(co);
+        return;
     case KERR_UNKNOWN_MEMBER_ID:
     case KERR_ILLEGAL_GENERATION:
-    case KERR_FENCED_INSTANCE_ID:
-        coord_reset_generation(co, error != KERR_ILLEGAL_GENERATION, kerr_name(error));
+        coord_reset_generation(co, error == KERR_UNKNOWN_MEMBER_ID, kerr_name(error));
         return;
     default:
         coord_mark_unknown(co, kerr_name(error));

@@ -86,6 +86,14 @@ void coord_request_rejoin(coordinator_t *co);
 /* The next step waits retry.backoff.ms. */
 void coord_backoff(coordinator_t *co);
 
+/* FENCED_INSTANCE_ID: another process took this group.instance.id. Fatal as Kafka's
+ * FencedInstanceIdException: the poll raises it; the member neither resets nor rejoins
+ * under a new member id (which would fence the other process in turn). */
+void coord_fenced(coordinator_t *co);
+#define FENCED_WHAT "FencedInstanceIdException: The broker rejected this static consumer " \
+                    "since another consumer with the same group.instance.id has registered " \
+                    "with a different member.id."
+
 /* coordinator.c: finds the coordinator (FindCoordinator to the least loaded broker). */
 void coord_send_find(coordinator_t *co);
 

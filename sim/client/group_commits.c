@@ -134,6 +134,9 @@ void coord_commit_response(coordinator_t *co, uint32_t id, const offsets_msg_t *
         coord_reset_generation(co, error == KERR_UNKNOWN_MEMBER_ID, kerr_name(error));
         coord_commit_done(co, i, KERR_CLIENT_COMMIT_FAILED, what);
         return;
+    case KERR_FENCED_INSTANCE_ID:
+        coord_commit_done(co, i, KERR_FENCED_INSTANCE_ID, FENCED_WHAT);
+        return;
     case KERR_REBALANCE_IN_PROGRESS:
         coord_request_rejoin(co);
         coord_commit_done(co, i, KERR_CLIENT_REBALANCING, "Offset commit cannot be completed since "

@@ -92,6 +92,21 @@ static gmember_t *static_member(const group_t *g, const char *instance)
     return NULL;
 }
 
+/* validateCurrentMember: a group.instance.id must be known (else UNKNOWN_MEMBER_ID) and
+ * mapped to this member id (else FENCED_INSTANCE_ID: a zombie of a replaced process);
+ * the member id must be known. */
+static int16_t check_member(const group_t *g, const char *member_id, const char *instance)
+{
+    if (instance) {
+        const gmember_t *st = static_member(g, instance);
+        if (!st)
+            return KERR_UNKNOWN_MEMBER_ID;
+        if (!member_id || strcmp(st->id, member_id) != 0)
+            return KERR_FENCED_INSTANCE_ID;
+    }
+    return group_member(g, member_id) ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID;
+}
+
 static void push(gmember_t ***v, int32_t *n, gmember_t *m)
 {
     *v = realloc(*v, (size_t)(*n + 1) * sizeof **v);
@@ -428,6 +443,12 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
 {
     char id[300];
     io->new_member_id(io->ctx, a->client_id, id, sizeof id);
+    /* replaceStaticMember: whoever still waits under the old id is fenced at once. */
+    answer_join(g, io, m, KERR_FENCED_INSTANCE_ID);
+    void *sync = m->sync_ctx;
+    m->sync_ctx = NULL;
+    if (sync)
+        io->sync_done(io->ctx, g, m, sync, KERR_FENCED_INSTANCE_ID);
     bool was_leader = is_leader(g, m);
     char *old = m->id;
     m->id = gp_strdup(id);
@@ -500,15 +521,12 @@ void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, vo
         add_member(g, io, m, req, now);
         return;
     }
+    int16_t err = check_member(g, a->member_id, a->instance_id);
+    if (err != KERR_NONE) {
+        io->join_done(io->ctx, g, NULL, req, err, a->member_id);
+        return;
+    }
     gmember_t *m = group_member(g, a->member_id);
-    if (!m) {
-        io->join_done(io->ctx, g, NULL, req, KERR_UNKNOWN_MEMBER_ID, a->member_id);
-        return;
-    }
-    if (a->instance_id && (!m->instance || strcmp(m->instance, a->instance_id) != 0)) {
-        io->join_done(io->ctx, g, NULL, req, KERR_FENCED_INSTANCE_ID, a->member_id);
-        return;
-    }
     m->session_deadline = now + (int64_t)a->session_timeout_ms * 1000;
     switch (g->state) {
     case GROUP_PREPARING_REBALANCE:
@@ -540,14 +558,16 @@ void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, vo
     }
 }
 
-void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t generation,
-                const sync_assignment_t *assignments, int32_t n, void *req, int64_t now)
+void group_sync(group_t *g, const group_io_t *io, const char *member_id, const char *instance,
+                int32_t generation, const sync_assignment_t *assignments, int32_t n, void *req,
+                int64_t now)
 {
-    gmember_t *m = group_member(g, member_id);
-    if (!m) {
-        io->sync_done(io->ctx, g, NULL, req, KERR_UNKNOWN_MEMBER_ID);
+    int16_t err = check_member(g, member_id, instance);
+    if (err != KERR_NONE) {
+        io->sync_done(io->ctx, g, NULL, req, err);
         return;
     }
+    gmember_t *m = group_member(g, member_id);
     if (generation != g->generation) {
         io->sync_done(io->ctx, g, m, req, KERR_ILLEGAL_GENERATION);
         return;
@@ -595,12 +615,15 @@ void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t
 }
 
 int16_t group_heartbeat(group_t *g, const group_io_t *io, const char *member_id,
-                        int32_t generation, int64_t now)
+                        const char *instance, int32_t generation, int64_t now)
 {
     if (g->state == GROUP_DEAD)
         return KERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t err = check_member(g, member_id, instance);
+    if (err != KERR_NONE)
+        return err;
     gmember_t *m = group_member(g, member_id);
-    if (g->state == GROUP_EMPTY || !m)
+    if (g->state == GROUP_EMPTY)
         return KERR_UNKNOWN_MEMBER_ID;
     if (generation != g->generation)
         return KERR_ILLEGAL_GENERATION;
@@ -630,29 +653,26 @@ static void remove_and_update(group_t *g, const group_io_t *io, int32_t i, int64
     }
 }
 
-int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id, int64_t now)
+int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id,
+                    const char *instance, int64_t now)
 {
-    int32_t i = find_in(g->members, g->n_members, member_id);
-    if (i < 0) {
-        int32_t pi = find_in(g->pending, g->n_pending, member_id);
-        if (pi < 0)
-            return KERR_UNKNOWN_MEMBER_ID;
+    int32_t pi = member_id ? find_in(g->pending, g->n_pending, member_id) : -1;
+    if (pi >= 0) {
         member_free(g->pending[pi]);
         take(g->pending, &g->n_pending, pi);
         try_complete_join(g, io, now);
         return KERR_NONE;
     }
+    int16_t err = check_member(g, member_id, instance);
+    if (err != KERR_NONE)
+        return err;
+    int32_t i = find_in(g->members, g->n_members, member_id);
     remove_and_update(g, io, i, now, "the member left the group (LeaveGroup)");
     return KERR_NONE;
 }
 
-/* validateCurrentMember: the member id must be known. */
-static int16_t check_member(const group_t *g, const char *member_id)
-{
-    return group_member(g, member_id) ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID;
-}
-
-int16_t group_check_commit(group_t *g, const char *member_id, int32_t generation, int64_t now)
+int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
+                           int32_t generation, int64_t now)
 {
     if (g->state == GROUP_DEAD)
         return KERR_COORDINATOR_NOT_AVAILABLE;
@@ -660,8 +680,8 @@ int16_t group_check_commit(group_t *g, const char *member_id, int32_t generation
     if (generation < 0 && g->state == GROUP_EMPTY)
         return KERR_NONE;
     /* validateOffsetCommit: the member and its generation first, then the state. */
-    if (generation >= 0 || (member_id && *member_id)) {
-        int16_t err = check_member(g, member_id);
+    if (generation >= 0 || (member_id && *member_id) || instance) {
+        int16_t err = check_member(g, member_id, instance);
         if (err != KERR_NONE)
             return err;
         if (generation != g->generation)

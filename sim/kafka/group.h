@@ -107,16 +107,21 @@ gmember_t *group_member(const group_t *g, const char *member_id);
 void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, void *req,
                 int64_t now);
 /* handleSyncGroup: answers now or when the leader's assignment arrives. */
-void group_sync(group_t *g, const group_io_t *io, const char *member_id, int32_t generation,
-                const sync_assignment_t *assignments, int32_t n, void *req, int64_t now);
+/* Every member call checks as validateCurrentMember: a group.instance.id (NULL: none)
+ * mapped to another member id is FENCED_INSTANCE_ID. */
+void group_sync(group_t *g, const group_io_t *io, const char *member_id, const char *instance,
+                int32_t generation, const sync_assignment_t *assignments, int32_t n, void *req,
+                int64_t now);
 /* handleHeartbeat: the error to answer. */
 int16_t group_heartbeat(group_t *g, const group_io_t *io, const char *member_id,
-                        int32_t generation, int64_t now);
+                        const char *instance, int32_t generation, int64_t now);
 /* handleLeaveGroup for one member. */
-int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id, int64_t now);
+int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id,
+                    const char *instance, int64_t now);
 /* The checks of handleCommitOffsets (validateOffsetCommit, then the state): NONE when the
  * commit may be stored; a member's commit also renews its session, as a heartbeat. */
-int16_t group_check_commit(group_t *g, const char *member_id, int32_t generation, int64_t now);
+int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
+                           int32_t generation, int64_t now);
 void group_commit(group_t *g, const char *topic, int32_t partition, int64_t offset);
 /* The committed offset, or -1. */
 int64_t group_committed(const group_t *g, const char *topic, int32_t partition);

@@ -647,7 +647,8 @@ static void handle_sync(gcoord_t *gc, msg_t *m)
         return;
     }
     gc->current = e;
-    group_sync(e->g, &gc->io, req->member_id, req->generation, req->v, req->n, m, gc->b->w->now);
+    group_sync(e->g, &gc->io, req->member_id, req->instance_id, req->generation, req->v, req->n,
+               m, gc->b->w->now);
     gc->current = NULL;
     rearm(gc, e);
 }
@@ -660,9 +661,10 @@ static void handle_member_req(gcoord_t *gc, msg_t *m)
     if (e) {
         gc->current = e;
         if (m->api == API_HEARTBEAT)
-            err = group_heartbeat(e->g, &gc->io, req->member_id, req->generation, gc->b->w->now);
+            err = group_heartbeat(e->g, &gc->io, req->member_id, req->instance_id,
+                                  req->generation, gc->b->w->now);
         else
-            err = group_leave(e->g, &gc->io, req->member_id, gc->b->w->now);
+            err = group_leave(e->g, &gc->io, req->member_id, req->instance_id, gc->b->w->now);
         gc->current = NULL;
         rearm(gc, e);
     }
@@ -713,7 +715,8 @@ static void handle_commit(gcoord_t *gc, msg_t *m)
         err = KERR_ILLEGAL_GENERATION;
     if (e) {
         gc->current = e;
-        err = group_check_commit(e->g, req->member_id, req->generation, gc->b->w->now);
+        err = group_check_commit(e->g, req->member_id, req->instance_id, req->generation,
+                                 gc->b->w->now);
         gc->current = NULL;
         rearm(gc, e);
     }

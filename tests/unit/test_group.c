@@ -116,7 +116,7 @@ static void sync_(group_t *g, int req, const char *member, int32_t gen, bool lea
     for (int32_t i = 0; leader && i < g->n_members && i < 8; i++)
         as[n++] = (sync_assignment_t){ g->members[i]->id, { 1, &tps[i % 2] } };
     memset(&R.a[req], 0, sizeof R.a[req]);
-    group_sync(g, &IO, member, gen, as, n, (void *)(intptr_t)req, now);
+    group_sync(g, &IO, member, NULL, gen, as, n, (void *)(intptr_t)req, now);
 }
 
 static void reset(void)
@@ -212,38 +212,38 @@ static void test_heartbeat_and_commit_checks(void)
 {
     char m1[128], m2[128];
     group_t *g = stable_pair(m1, m2);
-    is_int(group_heartbeat(g, &IO, m1, 1, 7000 * MS), KERR_NONE, "a heartbeat in Stable is fine");
-    is_int(group_heartbeat(g, &IO, m1, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
+    is_int(group_heartbeat(g, &IO, m1, NULL, 1, 7000 * MS), KERR_NONE, "a heartbeat in Stable is fine");
+    is_int(group_heartbeat(g, &IO, m1, NULL, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
            "an old generation gets ILLEGAL_GENERATION");
-    is_int(group_heartbeat(g, &IO, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_heartbeat(g, &IO, "nobody", NULL, 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
            "an unknown member gets UNKNOWN_MEMBER_ID");
-    is_int(group_check_commit(g, m1, 1, 7000 * MS), KERR_NONE,
+    is_int(group_check_commit(g, m1, NULL, 1, 7000 * MS), KERR_NONE,
            "a commit with the current generation is taken");
-    is_int(group_check_commit(g, m1, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
+    is_int(group_check_commit(g, m1, NULL, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
            "a stale generation is refused");
-    is_int(group_check_commit(g, "nobody", 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_check_commit(g, "nobody", NULL, 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
            "an unknown member is refused");
     /* A third member starts a rebalance. */
     join(g, 10, "", "c", eager, 2, 7000 * MS);
     join(g, 11, R.a[10].member_id, "c", eager, 2, 7000 * MS);
     is_int(g->state, GROUP_PREPARING_REBALANCE, "a new member moves Stable to PreparingRebalance");
-    is_int(group_heartbeat(g, &IO, m1, 1, 7001 * MS), KERR_REBALANCE_IN_PROGRESS,
+    is_int(group_heartbeat(g, &IO, m1, NULL, 1, 7001 * MS), KERR_REBALANCE_IN_PROGRESS,
            "heartbeats answer REBALANCE_IN_PROGRESS");
-    is_int(group_check_commit(g, m1, 1, 7000 * MS), KERR_NONE,
+    is_int(group_check_commit(g, m1, NULL, 1, 7000 * MS), KERR_NONE,
            "commits are still taken in PreparingRebalance");
     join(g, 12, m1, "a", eager, 2, 7002 * MS);
     join(g, 13, m2, "b", eager, 2, 7002 * MS);
     ok(R.a[11].join && R.a[12].join && R.a[13].join, "every member rejoined: the join completes");
     is_int(g->generation, 2, "generation 2");
-    is_int(group_check_commit(g, m1, 2, 7002 * MS), KERR_REBALANCE_IN_PROGRESS,
+    is_int(group_check_commit(g, m1, NULL, 2, 7002 * MS), KERR_REBALANCE_IN_PROGRESS,
            "in CompletingRebalance commits get REBALANCE_IN_PROGRESS");
-    is_int(group_check_commit(g, m1, 1, 7002 * MS), KERR_ILLEGAL_GENERATION,
+    is_int(group_check_commit(g, m1, NULL, 1, 7002 * MS), KERR_ILLEGAL_GENERATION,
            "but a stale generation is ILLEGAL_GENERATION first (validateOffsetCommit)");
-    is_int(group_check_commit(g, "nobody", 2, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_check_commit(g, "nobody", NULL, 2, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
            "and an unknown member UNKNOWN_MEMBER_ID");
-    is_int(group_check_commit(g, "", -1, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_check_commit(g, "", NULL, -1, 7002 * MS), KERR_UNKNOWN_MEMBER_ID,
            "a commit without member or generation is refused by a group with members");
-    is_int(group_heartbeat(g, &IO, m1, 2, 7003 * MS), KERR_NONE,
+    is_int(group_heartbeat(g, &IO, m1, NULL, 2, 7003 * MS), KERR_NONE,
            "heartbeats between join and sync are fine");
     sync_(g, 14, m2, 2, false, 7003 * MS);
     join(g, 15, "", "d", eager, 2, 7004 * MS);
@@ -261,7 +261,7 @@ static void test_timeouts(void)
     char m1[128], m2[128];
     group_t *g = stable_pair(m1, m2);
     /* Sessions: 10 s from the sync at 6001 ms. m1 heartbeats, m2 does not. */
-    is_int(group_heartbeat(g, &IO, m1, 1, 15000 * MS), KERR_NONE, "m1 heartbeats");
+    is_int(group_heartbeat(g, &IO, m1, NULL, 1, 15000 * MS), KERR_NONE, "m1 heartbeats");
     is_int(group_next_deadline(g), 16001 * MS, "m2's session ends 10 s after its SyncGroup");
     group_tick(g, &IO, 16001 * MS);
     is_int(R.removed, 1, "the silent member is removed when its session expires");
@@ -274,12 +274,12 @@ static void test_timeouts(void)
     join(g, 22, "", "c", eager, 2, 17000 * MS);
     join(g, 23, R.a[22].member_id, "c", eager, 2, 17000 * MS);
     is_int(g->join_at, 47000 * MS, "the join waits at most the rebalance timeout (30 s)");
-    group_heartbeat(g, &IO, m1, 2, 20000 * MS);
+    group_heartbeat(g, &IO, m1, NULL, 2, 20000 * MS);
     group_tick(g, &IO, 47000 * MS);
     ok(group_member(g, m1) == NULL, "a member that did not rejoin in time is removed");
     ok(R.a[23].join && R.a[23].generation == 3 && R.a[23].n_members == 1,
        "the newcomer leads generation 3 alone");
-    is_int(group_leave(g, &IO, R.a[23].member_id, 48000 * MS), KERR_NONE, "LeaveGroup");
+    is_int(group_leave(g, &IO, R.a[23].member_id, NULL, 48000 * MS), KERR_NONE, "LeaveGroup");
     is_int(g->state, GROUP_PREPARING_REBALANCE, "the last member's leave starts a rebalance");
     group_tick(g, &IO, g->join_at);
     is_int(g->state, GROUP_EMPTY, "which ends Empty");
@@ -306,7 +306,7 @@ static void test_static_member(void)
     is_int(g->state, GROUP_STABLE, "without a rebalance");
     is_int(R.a[5].generation, 1, "in the same generation");
     ok(strcmp(R.a[5].member_id, old) != 0, "under a new member id");
-    is_int(group_heartbeat(g, &IO, old, 1, 5001 * MS), KERR_UNKNOWN_MEMBER_ID,
+    is_int(group_heartbeat(g, &IO, old, NULL, 1, 5001 * MS), KERR_UNKNOWN_MEMBER_ID,
            "the old member id is fenced");
     sync_(g, 6, R.a[5].member_id, 1, false, 5001 * MS);
     is_int(R.a[6].n_assigned, 1, "the new id gets the old assignment");
@@ -367,6 +367,48 @@ static void test_static_restart_new_metadata(void)
     group_free(g);
 }
 
+/* validateCurrentMember / replaceStaticMember: once a restarted process took the instance
+ * id, every call of the old member id with that instance id is FENCED_INSTANCE_ID, and a
+ * join the old id still had waiting is answered so. */
+static void test_fenced_instance(void)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join_static(g, 1, "", "app-1", 0);
+    join_static(g, 2, "", "app-2", 0);
+    group_tick(g, &IO, 0);
+    char m1[128], old[128];
+    strcpy(m1, R.a[1].member_id);
+    strcpy(old, R.a[2].member_id);
+    sync_(g, 3, old, 1, false, 1);
+    sync_(g, 4, m1, 1, true, 1);
+    /* A third member starts a rebalance; the old app-2 rejoins and waits. */
+    join(g, 5, "", "c", eager, 2, 1000 * MS);
+    join(g, 6, R.a[5].member_id, "c", eager, 2, 1000 * MS);
+    join_static(g, 7, old, "app-2", 1001 * MS);
+    ok(!R.a[7].join, "the old app-2 waits in the join barrier");
+    join_static(g, 8, "", "app-2", 1002 * MS);
+    ok(R.a[7].join && R.a[7].error == KERR_FENCED_INSTANCE_ID,
+       "a new app-2 process fences the old one's waiting join");
+    char now_id[128];
+    strcpy(now_id, group_member(g, R.a[7].member_id) ? "" : "gone");
+    is_str(now_id, "gone", "the old member id is gone");
+    join_static(g, 9, old, "app-2", 1003 * MS);
+    is_int(R.a[9].error, KERR_FENCED_INSTANCE_ID, "the zombie's next JoinGroup is fenced");
+    is_int(group_heartbeat(g, &IO, old, "app-2", 1, 1003 * MS), KERR_FENCED_INSTANCE_ID,
+           "its heartbeat is fenced");
+    is_int(group_check_commit(g, old, "app-2", 1, 1003 * MS), KERR_FENCED_INSTANCE_ID,
+           "its commit is fenced");
+    is_int(group_leave(g, &IO, old, "app-2", 1003 * MS), KERR_FENCED_INSTANCE_ID,
+           "its LeaveGroup is fenced");
+    memset(&R.a[10], 0, sizeof R.a[10]);
+    group_sync(g, &IO, old, "app-2", 1, NULL, 0, (void *)(intptr_t)10, 1003 * MS);
+    is_int(R.a[10].error, KERR_FENCED_INSTANCE_ID, "its SyncGroup is fenced");
+    is_int(group_heartbeat(g, &IO, "nobody", "app-9", 1, 1003 * MS), KERR_UNKNOWN_MEMBER_ID,
+           "an unknown instance id is UNKNOWN_MEMBER_ID");
+    group_free(g);
+}
+
 /* Kafka 3.9 keeps static members that did not rejoin in time; dynamic ones are removed. */
 static void test_static_not_rejoined(void)
 {
@@ -383,7 +425,7 @@ static void test_static_not_rejoined(void)
     join(g, 5, "", "c", eager, 2, 1000 * MS);
     join(g, 6, R.a[5].member_id, "c", eager, 2, 1000 * MS);
     join_static(g, 7, m1, "app-1", 1001 * MS);
-    group_heartbeat(g, &IO, m2, 1, 20000 * MS);
+    group_heartbeat(g, &IO, m2, NULL, 1, 20000 * MS);
     group_tick(g, &IO, g->join_at);
     is_int(g->state, GROUP_COMPLETING_REBALANCE, "the rebalance timeout completes the join");
     ok(group_member(g, m2) != NULL, "the static member that did not rejoin stays a member");
@@ -409,8 +451,8 @@ static void test_pending_sync(void)
     sync_(g, 5, m2, 1, false, 1000 * MS);
     is_int(group_next_deadline(g), 10000 * MS, "the leader's session ends first (10 s)");
     for (int64_t t = 9000; t <= 27000; t += 9000) {
-        group_heartbeat(g, &IO, m1, 1, t * MS);
-        group_heartbeat(g, &IO, m2, 1, t * MS);
+        group_heartbeat(g, &IO, m1, NULL, 1, t * MS);
+        group_heartbeat(g, &IO, m2, NULL, 1, t * MS);
     }
     group_tick(g, &IO, 27000 * MS);
     is_int(g->n_members, 2, "a leader that heartbeats but never syncs stays until the timeout");
@@ -437,7 +479,7 @@ static void test_pending_requests_end(void)
     join(g, 12, m1, "a", eager, 2, 7001 * MS);
     join(g, 13, m1, "a", eager, 2, 7002 * MS);
     ok(R.a[12].dropped && !R.a[12].join, "a join replaced by the member's next one is dropped");
-    is_int(group_leave(g, &IO, m3, 7003 * MS), KERR_NONE, "the new member leaves while waiting");
+    is_int(group_leave(g, &IO, m3, NULL, 7003 * MS), KERR_NONE, "the new member leaves while waiting");
     ok(R.a[11].join && R.a[11].error == KERR_UNKNOWN_MEMBER_ID,
        "its pending join is answered UNKNOWN_MEMBER_ID");
     join(g, 14, m2, "b", eager, 2, 7004 * MS);
@@ -445,7 +487,7 @@ static void test_pending_requests_end(void)
     sync_(g, 15, m2, 2, false, 7005 * MS);
     sync_(g, 16, m2, 2, false, 7006 * MS);
     ok(R.a[15].dropped && !R.a[15].sync, "a sync replaced by the member's next one is dropped");
-    is_int(group_leave(g, &IO, m2, 7007 * MS), KERR_NONE, "the follower leaves while syncing");
+    is_int(group_leave(g, &IO, m2, NULL, 7007 * MS), KERR_NONE, "the follower leaves while syncing");
     ok(R.a[16].dropped && !R.a[16].sync, "its pending sync is dropped with it");
     int open = 0;
     for (int i = 10; i <= 16; i++)
@@ -469,10 +511,10 @@ static void test_sync_answer_renews_session(void)
     join(g, 4, m2, "b", eager, 2, 0);
     group_tick(g, &IO, 0);
     sync_(g, 5, m2, 1, false, 1000 * MS);
-    group_heartbeat(g, &IO, m1, 1, 8000 * MS);
+    group_heartbeat(g, &IO, m1, NULL, 1, 8000 * MS);
     sync_(g, 6, m1, 1, true, 9000 * MS);
     ok(R.a[5].sync && R.a[5].error == KERR_NONE, "the follower has its assignment at 9 s");
-    group_heartbeat(g, &IO, m1, 1, 12000 * MS);
+    group_heartbeat(g, &IO, m1, NULL, 1, 12000 * MS);
     group_tick(g, &IO, 12000 * MS);
     ok(group_member(g, m2) != NULL,
        "11 s after its SyncGroup but 3 s after the answer, its session (10 s) still runs");
@@ -483,7 +525,7 @@ static void test_sync_answer_renews_session(void)
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
-    is_int(group_check_commit(g, "", -1, 0), KERR_NONE,
+    is_int(group_check_commit(g, "", NULL, -1, 0), KERR_NONE,
            "an Empty group takes commits without a generation");
     group_commit(g, "t", 1, 5);
     group_commit(g, "a", 0, 7);
@@ -504,6 +546,7 @@ int main(void)
     test_static_member();
     test_static_not_rejoined();
     test_static_restart_new_metadata();
+    test_fenced_instance();
     test_pending_sync();
     test_pending_requests_end();
     test_sync_answer_renews_session();

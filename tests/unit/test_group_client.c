@@ -50,18 +50,23 @@ static int in_flight(const consumer_t *c, int16_t api)
     return n;
 }
 
-static consumer_t *member(fixture_t *f, const char *const *kv)
+static consumer_t *member_named(fixture_t *f, const char *name, const char *const *kv)
 {
     config_t cc;
     config_init(&cc, &consumer_config_schema);
     fixture_config(&cc, kv);
-    consumer_t *k = cluster_consumer(f->c, "c1", &cc, f->err, sizeof f->err);
+    consumer_t *k = cluster_consumer(f->c, name, &cc, f->err, sizeof f->err);
     config_free(&cc);
     const char *topics[] = { TOPIC };
     char err[256];
     if (!k || !consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err))
         abort();
     return k;
+}
+
+static consumer_t *member(fixture_t *f, const char *const *kv)
+{
+    return member_named(f, "c1", kv);
 }
 
 /* The leader's JoinGroup answer lists a member the assignor refuses: as Kafka's
@@ -139,8 +144,43 @@ static void test_session_expiry_marks_coordinator_unknown(void)
     fixture_free(&f);
 }
 
+/* Two live processes with one group.instance.id: the second replaces the first, whose
+ * calls are then FENCED_INSTANCE_ID. As Kafka's FencedInstanceIdException that is fatal for
+ * the zombie: its poll raises it and it does not join again under a new member id, so the
+ * live process keeps its place (no fencing back and forth). */
+static void test_fenced_zombie(void)
+{
+    fixture_t f;
+    fixture_init(&f, 3, 1, 2);
+    const char *kv[] = { "group.id", "g", "group.instance.id", "app", NULL };
+    app_t a = { &f, member_named(&f, "c1", kv), 0, "", false };
+    world_schedule(f.w, 0, poll_again, &a, NULL, 0);
+    world_run(f.w, 10 * US_PER_S, NULL, NULL);
+    app_t b = { &f, member_named(&f, "c2", kv), 0, "", false };
+    world_schedule(f.w, f.w->now, poll_again, &b, NULL, 0);
+    world_run(f.w, 20 * US_PER_S, NULL, NULL);
+    is_int(a.last_error, KERR_FENCED_INSTANCE_ID, "the replaced process's poll is fenced");
+    ok(strstr(a.last_what, "FencedInstanceIdException") != NULL, "%s", a.last_what);
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, "g", err, sizeof err);
+    int64_t gen = d ? trace_int(d, "generation", -1) : -1;
+    cJSON_Delete(d);
+    world_run(f.w, 50 * US_PER_S, NULL, NULL);
+    d = cluster_describe_group(f.c, "g", err, sizeof err);
+    is_int((int)(d ? trace_int(d, "generation", -1) : -2), (int)gen,
+           "the group's generation stays put: the zombie never rejoins as a new member");
+    is_str(d ? trace_str(d, "state") : "?", "Stable", "Stable");
+    cJSON_Delete(d);
+    topic_partition_t tps[4];
+    is_int((int)consumer_assignment(b.k, tps, 4), 2, "the live process owns both partitions");
+    is_int(b.last_error, 0, "and its polls never failed");
+    a.stop = b.stop = true;
+    fixture_free(&f);
+}
+
 int main(void)
 {
+    test_fenced_zombie();
     test_assignor_failure();
     test_session_expiry_marks_coordinator_unknown();
     return tap_done();
