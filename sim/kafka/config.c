@@ -126,6 +126,7 @@ static const cfg_def_t broker_defs[] = {
     UNMODELLED("log.retention.ms", CFG_LONG, NULL),
     INT_MIN_("min.insync.replicas", "1", 1),
     INT_RANGE_("num.partitions", "1", 1, 100000),
+    INT_MIN_("offsets.commit.timeout.ms", "5000", 1),
     INT_RANGE_("offsets.topic.num.partitions", "50", 1, 100000),
     /* Kafka refuses to create the topic with fewer brokers; ksim caps it (consumer-groups.md). */
     INT_RANGE_("offsets.topic.replication.factor", "3", 1, 32767),

@@ -33,6 +33,18 @@ typedef struct gentry {
     int64_t unowned_us; /* total over every rebalance */
 } gentry_t;
 
+/* An OffsetCommit whose records wait for replication (offsets.commit.required.acks = -1,
+ * as a Produce with acks=all): answered when the partition's HW covers them. */
+typedef struct waiting_commit {
+    msg_t *req;
+    offsets_msg_t *resp;
+    int32_t partition;   /* of __consumer_offsets */
+    int32_t epoch;       /* the leader epoch it was appended under */
+    int64_t required;    /* the HW that covers its records */
+    uint64_t serial;     /* names it in its timeout event */
+    ev_handle_t timer;   /* offsets.commit.timeout.ms */
+} waiting_commit_t;
+
 struct gcoord {
     broker_t *b;
     int32_t n_partitions;
@@ -45,6 +57,9 @@ struct gcoord {
     group_io_t io;
     gentry_t *current;     /* the entry a group_io callback is about */
     bool noted_append;     /* the simplification of append() was traced */
+    int64_t commit_timeout_us; /* offsets.commit.timeout.ms */
+    waiting_commit_t *waiting; /* in arrival order */
+    int32_t n_waiting;
 };
 
 static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *req,
@@ -67,6 +82,7 @@ gcoord_t *gcoord_new(broker_t *b, const config_t *cfg)
     gc->initial_delay_us = config_duration_us(cfg, "group.initial.rebalance.delay.ms");
     gc->min_session_ms = config_int(cfg, "group.min.session.timeout.ms");
     gc->max_session_ms = config_int(cfg, "group.max.session.timeout.ms");
+    gc->commit_timeout_us = config_duration_us(cfg, "offsets.commit.timeout.ms");
     gc->loaded_epoch = proto_calloc((size_t)gc->n_partitions, sizeof *gc->loaded_epoch);
     for (int32_t i = 0; i < gc->n_partitions; i++)
         gc->loaded_epoch[i] = -1;
@@ -104,10 +120,24 @@ static void drop_pending(gcoord_t *gc, gentry_t *e)
     }
 }
 
+/* The waiting commits die with the process (or the coordinator). */
+static void drop_waiting(gcoord_t *gc)
+{
+    for (int32_t i = 0; i < gc->n_waiting; i++) {
+        world_cancel(gc->b->w, gc->waiting[i].timer);
+        msg_unref(gc->b->w, gc->waiting[i].req);
+        offset_commit_resp_ops.free(gc->waiting[i].resp);
+    }
+    free(gc->waiting);
+    gc->waiting = NULL;
+    gc->n_waiting = 0;
+}
+
 void gcoord_free(gcoord_t *gc)
 {
     if (!gc)
         return;
+    drop_waiting(gc);
     for (int32_t i = 0; i < gc->n_groups; i++) {
         drop_pending(gc, gc->groups[i]);
         entry_free(gc->groups[i]);
@@ -173,6 +203,8 @@ static void remove_entry(gcoord_t *gc, int32_t i, int16_t error)
     entry_free(e);
 }
 
+static void complete_commits(gcoord_t *gc);
+
 static void unload(gcoord_t *gc, int32_t partition)
 {
     if (gc->loaded_epoch[partition] < 0)
@@ -184,6 +216,7 @@ static void unload(gcoord_t *gc, int32_t partition)
             remove_entry(gc, i, KERR_NOT_COORDINATOR);
             n++;
         }
+    complete_commits(gc); /* commits waiting on the partition hear NOT_COORDINATOR */
     cJSON *ev = world_trace(gc->b->w, gc->b->node, "groups_unloaded");
     if (ev) {
         trace_add_tp(ev, OFFSETS_TOPIC, partition);
@@ -255,6 +288,7 @@ void gcoord_resigned(gcoord_t *gc, const bpartition_t *part)
 
 void gcoord_crash(gcoord_t *gc)
 {
+    drop_waiting(gc);
     while (gc->n_groups) {
         gentry_t *e = gc->groups[gc->n_groups - 1];
         drop_pending(gc, e);
@@ -533,21 +567,13 @@ static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, c
     world_emit(gc->b->w, ev);
 }
 
-/* Writes a record to the group's __consumer_offsets partition. The answer that follows does
- * not wait for the followers (said once per broker in the trace). */
+/* Writes a record to the group's __consumer_offsets partition. An OffsetCommit's answer
+ * waits for the followers (handle_commit); a stored group does not (said once per broker
+ * in the trace). */
 static void append(gcoord_t *gc, int32_t p, char *key, char *value)
 {
     int16_t err;
     bpartition_t *part = broker_led(gc->b, OFFSETS_TOPIC, p, &err);
-    cJSON *ev = part && !gc->noted_append ? world_trace(gc->b->w, gc->b->node, "simplification")
-                                          : NULL;
-    gc->noted_append = gc->noted_append || part;
-    if (ev) {
-        cJSON_AddStringToObject(ev, "what", "the group coordinator answers as soon as its own "
-                                "__consumer_offsets log has the record; Kafka waits until "
-                                "the followers have it too (acks=all)");
-        world_emit(gc->b->w, ev);
-    }
     if (part) {
         bytes_t k = { key, (int32_t)strlen(key) }, v = { value, (int32_t)strlen(value) };
         log_input_t in = { gc->b->w->now, k, v };
@@ -571,6 +597,16 @@ static void io_store(void *ctx, const group_t *g)
     char *key, *value;
     gstore_group_record(g, &key, &value);
     append(gc, e->partition, key, value);
+    cJSON *note = !gc->noted_append ? world_trace(gc->b->w, gc->b->node, "simplification")
+                                    : NULL;
+    gc->noted_append = true;
+    if (note) {
+        cJSON_AddStringToObject(note, "what", "the group coordinator goes on as soon as its own "
+                                "__consumer_offsets log has the group's metadata; Kafka waits "
+                                "until the followers have it too (acks=all), as ksim does for "
+                                "offset commits");
+        world_emit(gc->b->w, note);
+    }
     if (g->state == GROUP_EMPTY)
         return;
     cJSON *ev;
@@ -703,6 +739,65 @@ static void trace_commit(gcoord_t *gc, const group_t *g, const offsets_msg_t *re
     world_emit(gc->b->w, ev);
 }
 
+/* Answers waiting commit i with `error`; NONE stores its offsets in the group first
+ * (the cache takes a commit once its append succeeded, as Kafka's storeOffsets does). */
+static void finish_commit(gcoord_t *gc, int32_t i, int16_t error)
+{
+    waiting_commit_t w = gc->waiting[i];
+    memmove(&gc->waiting[i], &gc->waiting[i + 1],
+            (size_t)(gc->n_waiting - i - 1) * sizeof w);
+    gc->n_waiting--;
+    world_cancel(gc->b->w, w.timer);
+    const offsets_msg_t *req = w.req->body;
+    gentry_t *e = error == KERR_NONE ? find_entry(gc, req->group) : NULL;
+    if (error == KERR_NONE && !e)
+        error = KERR_NOT_COORDINATOR;
+    if (e) {
+        for (int32_t k = 0; k < req->n; k++)
+            group_commit(e->g, req->parts[k].topic, req->parts[k].partition,
+                         req->parts[k].offset);
+        trace_commit(gc, e->g, req);
+    }
+    for (int32_t k = 0; k < w.resp->n; k++)
+        w.resp->parts[k].error = error;
+    reply(gc, w.req, API_OFFSET_COMMIT, w.resp, &offset_commit_resp_ops);
+    msg_unref(gc->b->w, w.req);
+}
+
+/* Answers the waiting commits whose records the HW now covers, and those whose partition
+ * this broker no longer leads under the same epoch (NOT_COORDINATOR). */
+static void complete_commits(gcoord_t *gc)
+{
+    for (int32_t i = 0; i < gc->n_waiting;) {
+        waiting_commit_t *w = &gc->waiting[i];
+        int16_t err;
+        bpartition_t *part = broker_led(gc->b, OFFSETS_TOPIC, w->partition, &err);
+        if (!part || part->reg.leader_epoch != w->epoch)
+            finish_commit(gc, i, KERR_NOT_COORDINATOR);
+        else if (part->log.hw >= w->required)
+            finish_commit(gc, i, KERR_NONE);
+        else
+            i++;
+    }
+}
+
+void gcoord_hw_advanced(gcoord_t *gc, const bpartition_t *part)
+{
+    if (is_offsets_partition(gc, part))
+        complete_commits(gc);
+}
+
+static void commit_expired(void *a, void *bb, int64_t serial)
+{
+    gcoord_t *gc = a;
+    for (int32_t i = 0; i < gc->n_waiting; i++)
+        if (gc->waiting[i].serial == (uint64_t)serial) {
+            gc->waiting[i].timer = 0;
+            finish_commit(gc, i, KERR_REQUEST_TIMED_OUT);
+            return;
+        }
+}
+
 static void handle_commit(gcoord_t *gc, msg_t *m)
 {
     const offsets_msg_t *req = m->body;
@@ -713,25 +808,39 @@ static void handle_commit(gcoord_t *gc, msg_t *m)
     gentry_t *e = coordinate(gc, req->group, req->generation < 0, &err);
     if (!e && err == KERR_UNKNOWN_MEMBER_ID)
         err = KERR_ILLEGAL_GENERATION;
-    if (e) {
+    bpartition_t *part = e ? broker_led(gc->b, OFFSETS_TOPIC, e->partition, &err) : NULL;
+    if (e && part) {
         gc->current = e;
         err = group_check_commit(e->g, req->member_id, req->instance_id, req->generation,
                                  gc->b->w->now);
         gc->current = NULL;
         rearm(gc, e);
+        /* acks=-1 needs min.insync.replicas in sync (NOT_ENOUGH_REPLICAS, which the
+         * coordinator answers as COORDINATOR_NOT_AVAILABLE). */
+        if (err == KERR_NONE && part->reg.n_isr < part_min_isr(gc->b, part))
+            err = KERR_COORDINATOR_NOT_AVAILABLE;
     }
-    for (int32_t i = 0; i < r->n; i++)
-        r->parts[i].error = err;
-    if (err == KERR_NONE) {
-        for (int32_t i = 0; i < req->n; i++) {
-            group_commit(e->g, req->parts[i].topic, req->parts[i].partition, req->parts[i].offset);
-            char *key, *value;
-            gstore_offset_record(e->g->id, &req->parts[i], &key, &value);
-            append(gc, e->partition, key, value);
-        }
-        trace_commit(gc, e->g, req);
+    if (err != KERR_NONE) {
+        for (int32_t i = 0; i < r->n; i++)
+            r->parts[i].error = err;
+        reply(gc, m, API_OFFSET_COMMIT, r, &offset_commit_resp_ops);
+        return;
     }
-    reply(gc, m, API_OFFSET_COMMIT, r, &offset_commit_resp_ops);
+    for (int32_t i = 0; i < req->n; i++) {
+        char *key, *value;
+        gstore_offset_record(e->g->id, &req->parts[i], &key, &value);
+        append(gc, e->partition, key, value);
+    }
+    msg_ref(m);
+    gc->waiting = realloc(gc->waiting, (size_t)(gc->n_waiting + 1) * sizeof *gc->waiting);
+    if (!gc->waiting)
+        abort();
+    uint64_t serial = ++gc->next_serial;
+    gc->waiting[gc->n_waiting++] = (waiting_commit_t){
+        m, r, e->partition, part->reg.leader_epoch, part->log.leo, serial,
+        node_timer(gc->b->node, gc->commit_timeout_us, commit_expired, gc, NULL,
+                   (int64_t)serial) };
+    complete_commits(gc);
 }
 
 static void handle_offset_fetch(gcoord_t *gc, msg_t *m)

@@ -37,6 +37,9 @@ void gcoord_crash(gcoord_t *gc);
 
 /* Read-only inspection (kafka-consumer-groups --describe): the group when this broker
  * coordinates it, else NULL; and the time its partitions went without an owner (µs). */
+/* The HW of a partition this broker leads moved: OffsetCommits waiting for their records
+ * to be replicated (offsets.commit.required.acks = -1) may be answered. */
+void gcoord_hw_advanced(gcoord_t *gc, const bpartition_t *part);
 const group_t *gcoord_group(const gcoord_t *gc, const char *group);
 int64_t gcoord_unowned_us(const gcoord_t *gc, const char *group);
 

@@ -8,9 +8,11 @@
 #include "tap.h"
 #include "kafka_fixture.h"
 #include "sim/client/consumer.h"
+#include "sim/client/producer.h"
 #include "sim/client/consumer_internal.h"
 #include "sim/client/coordinator_internal.h"
 #include "sim/kafka/api.h"
+#include "sim/kafka/group_coordinator.h"
 #include "sim/kafka/group_protocol.h"
 
 typedef struct app {
@@ -178,8 +180,77 @@ static void test_fenced_zombie(void)
     fixture_free(&f);
 }
 
+typedef struct commit_seen {
+    bool done;
+    int16_t error;
+} commit_seen_t;
+
+static void commit_done(void *ctx, consumer_t *c, int16_t error, const char *what)
+{
+    commit_seen_t *s = ctx;
+    s->done = true;
+    s->error = error;
+}
+
+static void send_cb(void *a, void *b, int64_t i)
+{
+    char err[256];
+    producer_send(a, TOPIC, (int32_t)(i % 2), str("k"), str("v"), -1, err, sizeof err);
+}
+
+/* offsets.commit.required.acks = -1: a commit is answered once the followers have its
+ * records, so a coordinator that fails over never loses an acknowledged commit. Here the
+ * coordinator is cut off from its followers when the member commits, then crashes. */
+static void test_acknowledged_commit_survives_failover(void)
+{
+    fixture_t f;
+    const char *bkv[] = { "offsets.topic.num.partitions", "1", NULL };
+    const char *tkv[] = { "partitions", "2", "replication.factor", "3", NULL };
+    fixture_init_with(&f, 4, 3, bkv, tkv);
+    config_t pc;
+    config_init(&pc, &producer_config_schema);
+    producer_t *p = cluster_producer(f.c, "p1", &pc, f.err, sizeof f.err);
+    config_free(&pc);
+    for (int i = 0; i < 20; i++)
+        world_schedule(f.w, i * 100 * US_PER_MS, send_cb, p, NULL, i);
+    const char *kv[] = { "group.id", "g", "enable.auto.commit", "false",
+                         "auto.offset.reset", "earliest", NULL };
+    app_t app = { &f, member(&f, kv), 0, "", false };
+    world_schedule(f.w, 0, poll_again, &app, NULL, 0);
+    world_run(f.w, 10 * US_PER_S, NULL, NULL);
+    int32_t leader = cluster_leader(f.c, OFFSETS_TOPIC, gcoord_partition_for("g", 1));
+    node_t *coord = cluster_broker(f.c, leader);
+    int32_t a = coord->id, others[2], n = 0;
+    for (int id = 1; id <= 3; id++)
+        if (id != leader)
+            others[n++] = cluster_broker(f.c, id)->id;
+    int cut = net_partition(f.w->net, &a, 1, others, 2, false);
+    commit_seen_t seen = { false, 0 };
+    consumer_commit(app.k, false, commit_done, &seen);
+    world_run(f.w, 12 * US_PER_S, NULL, NULL);
+    world_crash(f.w, coord, "the coordinator crashes");
+    net_heal(f.w->net, cut);
+    world_run(f.w, 40 * US_PER_S, NULL, NULL);
+    ok(seen.done, "the commit has its answer");
+    ok(seen.error != KERR_NONE,
+       "unreplicated, it is not acknowledged (%s)", kerr_name(seen.error));
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, "g", err, sizeof err);
+    int acked_lost = 0;
+    const cJSON *parts = d ? cJSON_GetObjectItem(d, "partitions") : NULL, *pt;
+    cJSON_ArrayForEach(pt, parts) {
+        if (seen.error == KERR_NONE && trace_int(pt, "committed", -1) < 10)
+            acked_lost++;
+    }
+    is_int(acked_lost, 0, "after the failover no acknowledged commit is missing");
+    cJSON_Delete(d);
+    app.stop = true;
+    fixture_free(&f);
+}
+
 int main(void)
 {
+    test_acknowledged_commit_survives_failover();
     test_fenced_zombie();
     test_assignor_failure();
     test_session_expiry_marks_coordinator_unknown();
