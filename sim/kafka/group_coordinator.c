@@ -241,6 +241,24 @@ static group_t *load_group(void *ctx, const char *group, int32_t partition)
     return e->g;
 }
 
+static ownership_t *ownership(gentry_t *e, const char *topic, int32_t partition);
+
+/* A loaded group's members own what its stored assignment gives them, so the time
+ * without an owner is measured again from the first partition given up after the load. */
+static void seed_ownership(gentry_t *e)
+{
+    const group_t *g = e->g;
+    for (int32_t i = 0; i < g->n_members; i++) {
+        const gmember_t *m = g->members[i];
+        for (int32_t k = 0; k < m->assignment.n; k++) {
+            ownership_t *o = ownership(e, m->assignment.v[k].topic, m->assignment.v[k].partition);
+            free(o->owner);
+            o->owner = gp_strdup(m->id);
+            o->since = -1;
+        }
+    }
+}
+
 static void load(gcoord_t *gc, const bpartition_t *part)
 {
     int32_t p = part->partition;
@@ -261,6 +279,7 @@ static void load(gcoord_t *gc, const bpartition_t *part)
     for (int32_t i = first; i < gc->n_groups; i++) {
         gentry_t *e = gc->groups[i];
         group_restart_sessions(e->g, gc->b->w->now);
+        seed_ownership(e);
         if (names)
             cJSON_AddItemToArray(names, cJSON_CreateString(e->g->id));
         rearm(gc, e);

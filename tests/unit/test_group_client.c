@@ -248,8 +248,41 @@ static void test_acknowledged_commit_survives_failover(void)
     fixture_free(&f);
 }
 
+/* The coordinator that takes over a group after a failover knows who owns what from the
+ * loaded assignment, so a partition given up afterwards counts in the time without owner. */
+static void test_unowned_after_coordinator_move(void)
+{
+    fixture_t f;
+    const char *bkv[] = { "offsets.topic.num.partitions", "1", NULL };
+    const char *tkv[] = { "partitions", "2", "replication.factor", "3", NULL };
+    fixture_init_with(&f, 5, 3, bkv, tkv);
+    const char *kv[] = { "group.id", "g", "partition.assignment.strategy", "range", NULL };
+    app_t a = { &f, member_named(&f, "c1", kv), 0, "", false };
+    app_t b = { &f, member_named(&f, "c2", kv), 0, "", false };
+    world_schedule(f.w, 0, poll_again, &a, NULL, 0);
+    world_schedule(f.w, 0, poll_again, &b, NULL, 0);
+    world_run(f.w, 10 * US_PER_S, NULL, NULL);
+    int32_t leader = cluster_leader(f.c, OFFSETS_TOPIC, gcoord_partition_for("g", 1));
+    world_crash(f.w, cluster_broker(f.c, leader), "the coordinator crashes");
+    world_run(f.w, 25 * US_PER_S, NULL, NULL);
+    b.stop = true;
+    world_run(f.w, 26 * US_PER_S, NULL, NULL);
+    consumer_close(b.k);
+    world_run(f.w, 40 * US_PER_S, NULL, NULL);
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, "g", err, sizeof err);
+    is_str(d ? trace_str(d, "state") : "?", "Stable", "c1 alone is Stable on the new coordinator");
+    ok(d && cJSON_GetObjectItem(d, "unowned_ms") &&
+           cJSON_GetObjectItem(d, "unowned_ms")->valuedouble > 0,
+       "c2's partition, given up after the move, counts as time without an owner");
+    cJSON_Delete(d);
+    a.stop = true;
+    fixture_free(&f);
+}
+
 int main(void)
 {
+    test_unowned_after_coordinator_move();
     test_acknowledged_commit_survives_failover();
     test_fenced_zombie();
     test_assignor_failure();
