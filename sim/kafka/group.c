@@ -486,11 +486,8 @@ static void static_rejoin(group_t *g, const group_io_t *io, gmember_t *m,
 void group_join(group_t *g, const group_io_t *io, const group_join_args_t *a, void *req,
                 int64_t now)
 {
+    assert(g->state != GROUP_DEAD); /* a Dead group is freed at once (group_unload) */
     bool unknown_id = !a->member_id || !*a->member_id;
-    if (g->state == GROUP_DEAD) {
-        io->join_done(io->ctx, g, NULL, req, KERR_COORDINATOR_NOT_AVAILABLE, a->member_id);
-        return;
-    }
     if (!supports_protocols(g, a)) {
         io->join_done(io->ctx, g, NULL, req, KERR_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
         return;
@@ -617,8 +614,7 @@ void group_sync(group_t *g, const group_io_t *io, const char *member_id, const c
 int16_t group_heartbeat(group_t *g, const group_io_t *io, const char *member_id,
                         const char *instance, int32_t generation, int64_t now)
 {
-    if (g->state == GROUP_DEAD)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+    assert(g->state != GROUP_DEAD);
     int16_t err = check_member(g, member_id, instance);
     if (err != KERR_NONE)
         return err;
@@ -674,8 +670,7 @@ int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id,
 int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
                            int32_t generation, int64_t now)
 {
-    if (g->state == GROUP_DEAD)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+    assert(g->state != GROUP_DEAD);
     /* A commit outside group management (manual assignment, admin tools). */
     if (generation < 0 && g->state == GROUP_EMPTY)
         return KERR_NONE;
@@ -805,6 +800,19 @@ void group_tick(group_t *g, const group_io_t *io, int64_t now)
         snprintf(why, sizeof why, "session timeout (%d ms) expired",
                  g->members[i]->session_timeout_ms);
         remove_and_update(g, io, i, now, why);
+    }
+}
+
+void group_unload(group_t *g, const group_io_t *io)
+{
+    transition(g, io, GROUP_DEAD, "the coordinator no longer leads the group's partition");
+    for (int32_t i = 0; i < g->n_members; i++) {
+        gmember_t *m = g->members[i];
+        answer_join(g, io, m, KERR_NOT_COORDINATOR);
+        void *req = m->sync_ctx;
+        m->sync_ctx = NULL;
+        if (req)
+            io->sync_done(io->ctx, g, m, req, KERR_NOT_COORDINATOR);
     }
 }
 

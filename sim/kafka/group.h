@@ -136,6 +136,9 @@ void group_restart_sessions(group_t *g, int64_t now);
 gmember_t *group_load_member(group_t *g, const char *id, const char *instance,
                              const char *client_id, int32_t session_ms, int32_t rebalance_ms,
                              const group_subscription_t *sub, const group_tps_t *assignment);
+/* onGroupUnloaded: the group goes Dead and its waiting joins and syncs hear
+ * NOT_COORDINATOR; the caller frees it (no request reaches a Dead group). */
+void group_unload(group_t *g, const group_io_t *io);
 /* Forgets every member (before a load replaces them). */
 void group_clear_members(group_t *g);
 

@@ -178,24 +178,12 @@ static gentry_t *add_entry(gcoord_t *gc, const char *group, int32_t partition)
     return e;
 }
 
-static void remove_entry(gcoord_t *gc, int32_t i, int16_t error)
+static void remove_entry(gcoord_t *gc, int32_t i)
 {
     gentry_t *e = gc->groups[i];
-    group_t *g = e->g;
-    /* GroupCoordinator.onResignation: waiting members hear NOT_COORDINATOR. */
-    for (int32_t k = 0; k < g->n_members; k++) {
-        gmember_t *m = g->members[k];
-        if (m->join_ctx) {
-            void *r = m->join_ctx;
-            m->join_ctx = NULL;
-            io_join_done(gc, g, m, r, error, m->id);
-        }
-        if (m->sync_ctx) {
-            void *r = m->sync_ctx;
-            m->sync_ctx = NULL;
-            io_sync_done(gc, g, m, r, error);
-        }
-    }
+    gc->current = e;
+    group_unload(e->g, &gc->io);
+    gc->current = NULL;
     world_cancel(gc->b->w, e->timer);
     memmove(&gc->groups[i], &gc->groups[i + 1],
             (size_t)(gc->n_groups - i - 1) * sizeof *gc->groups);
@@ -213,7 +201,7 @@ static void unload(gcoord_t *gc, int32_t partition)
     int32_t n = 0;
     for (int32_t i = gc->n_groups - 1; i >= 0; i--)
         if (gc->groups[i]->partition == partition) {
-            remove_entry(gc, i, KERR_NOT_COORDINATOR);
+            remove_entry(gc, i);
             n++;
         }
     complete_commits(gc); /* commits waiting on the partition hear NOT_COORDINATOR */
@@ -226,11 +214,6 @@ static void unload(gcoord_t *gc, int32_t partition)
 }
 
 static void rearm(gcoord_t *gc, gentry_t *e);
-
-static const char *intern(void *w, const char *s)
-{
-    return world_intern(w, s);
-}
 
 /* gstore_load's way to find or make a group of the partition being loaded. */
 static group_t *load_group(void *ctx, const char *group, int32_t partition)
@@ -264,10 +247,10 @@ static void load(gcoord_t *gc, const bpartition_t *part)
     int32_t p = part->partition;
     for (int32_t i = gc->n_groups - 1; i >= 0; i--)
         if (gc->groups[i]->partition == p)
-            remove_entry(gc, i, KERR_NOT_COORDINATOR);
+            remove_entry(gc, i);
     gc->loaded_epoch[p] = part->reg.leader_epoch;
     int32_t first = gc->n_groups;
-    int64_t n_offsets = gstore_load(&part->log, p, load_group, gc, intern, gc->b->w);
+    int64_t n_offsets = gstore_load(&part->log, p, load_group, gc, gc->b->w);
     bool loaded = n_offsets > 0 || gc->n_groups > first;
     cJSON *ev = loaded ? world_trace(gc->b->w, gc->b->node, "groups_loaded") : NULL;
     cJSON *names = NULL;
@@ -464,7 +447,6 @@ static void reply(gcoord_t *gc, msg_t *m, int16_t api, void *body, const msg_bod
     net_reply(gc->b->w, gc->b->node, m, msg_new(gc->b->w, api, true, body, ops));
 }
 
-
 static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *req,
                          int16_t error, const char *member_id)
 {
@@ -642,7 +624,6 @@ static void io_store(void *ctx, const group_t *g)
 }
 
 /* ---- requests ---- */
-
 
 /* FindCoordinator: the leader of the group's __consumer_offsets partition. */
 static void handle_find(gcoord_t *gc, msg_t *m)

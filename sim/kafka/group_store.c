@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/world.h"
 #include "../trace.h"
 #include "protocol.h"
 
@@ -86,12 +87,8 @@ static double num(const cJSON *o, const char *name)
     return cJSON_IsNumber(n) ? n->valuedouble : 0;
 }
 
-typedef struct interner {
-    const char *(*fn)(void *, const char *);
-    void *ctx;
-} interner_t;
 
-static void load_member(group_t *g, const cJSON *o, const interner_t *in)
+static void load_member(group_t *g, const cJSON *o, world_t *w)
 {
     group_subscription_t sub = { 0 };
     sub.generation = -1;
@@ -99,13 +96,13 @@ static void load_member(group_t *g, const cJSON *o, const interner_t *in)
     sub.topics = proto_calloc((size_t)cJSON_GetArraySize(topics), sizeof *sub.topics);
     cJSON_ArrayForEach(t, topics)
         if (cJSON_IsString(t))
-            sub.topics[sub.n_topics++] = in->fn(in->ctx, t->valuestring);
+            sub.topics[sub.n_topics++] = world_intern(w, t->valuestring);
     group_tps_t asg = { 0 };
     const cJSON *tp;
     cJSON_ArrayForEach(tp, cJSON_GetObjectItemCaseSensitive(o, "assignment")) {
         const char *topic = str(tp, "topic");
         if (topic)
-            group_tps_add(&asg, in->fn(in->ctx, topic), (int32_t)num(tp, "partition"));
+            group_tps_add(&asg, world_intern(w, topic), (int32_t)num(tp, "partition"));
     }
     gmember_t *m = group_load_member(g, str(o, "member_id"), str(o, "instance_id"),
                                      str(o, "client_id"), (int32_t)num(o, "session_timeout"),
@@ -120,7 +117,7 @@ static void load_member(group_t *g, const cJSON *o, const interner_t *in)
 }
 
 /* GroupMetadataManager.loadGroup: the group as of its latest metadata record. */
-static void load_group(group_t *g, const cJSON *v, const interner_t *in)
+static void load_group(group_t *g, const cJSON *v, world_t *w)
 {
     group_clear_members(g);
     free(g->protocol);
@@ -129,15 +126,14 @@ static void load_group(group_t *g, const cJSON *v, const interner_t *in)
     g->generation = (int32_t)num(v, "generation");
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "members"))
-        load_member(g, m, in);
+        load_member(g, m, w);
     g->state = g->n_members ? GROUP_STABLE : GROUP_EMPTY;
     g->join_at = INT64_MAX;
 }
 
 int64_t gstore_load(const plog_t *log, int32_t partition, gstore_group_fn group, void *ctx,
-                    const char *(*intern)(void *ictx, const char *s), void *ictx)
+                    world_t *w)
 {
-    interner_t in = { intern, ictx };
     int64_t offsets = 0;
     for (size_t i = 0; i < log->n; i++) {
         const log_record_t *r = &log->recs[i];
@@ -150,11 +146,11 @@ int64_t gstore_load(const plog_t *log, int32_t partition, gstore_group_fn group,
             group_t *g = group(ctx, id, partition);
             const char *topic = str(k, "topic");
             if (topic) {
-                group_commit(g, intern(ictx, topic), (int32_t)num(k, "partition"),
+                group_commit(g, world_intern(w, topic), (int32_t)num(k, "partition"),
                              (int64_t)num(v, "offset"));
                 offsets++;
             } else {
-                load_group(g, v, &in);
+                load_group(g, v, w);
             }
         }
         cJSON_Delete(k);

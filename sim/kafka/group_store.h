@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "../core/world.h"
 #include "group.h"
 #include "log.h"
 
@@ -21,8 +22,8 @@ void gstore_offset_record(const char *group, const offset_part_t *o, char **key,
 typedef group_t *(*gstore_group_fn)(void *ctx, const char *id, int32_t partition);
 /* Replays the log in offset order: the latest metadata of each group and its latest
  * offsets win. Returns the number of offset records replayed. Topic names are interned
- * through `intern`. */
+ * in `w`. */
 int64_t gstore_load(const plog_t *log, int32_t partition, gstore_group_fn group, void *ctx,
-                    const char *(*intern)(void *ictx, const char *s), void *ictx);
+                    world_t *w);
 
 #endif

@@ -522,6 +522,21 @@ static void test_sync_answer_renews_session(void)
     group_free(g);
 }
 
+/* onGroupUnloaded: the group goes Dead and whoever waits hears NOT_COORDINATOR. */
+static void test_unload(void)
+{
+    char m1[128], m2[128];
+    group_t *g = stable_pair(m1, m2);
+    join(g, 10, "", "c", eager, 2, 7000 * MS);
+    join(g, 11, R.a[10].member_id, "c", eager, 2, 7000 * MS);
+    group_unload(g, &IO);
+    is_int(g->state, GROUP_DEAD, "an unloaded group is Dead");
+    ok(R.a[11].join && R.a[11].error == KERR_NOT_COORDINATOR,
+       "its waiting join hears NOT_COORDINATOR");
+    ok(strstr(R.states, "Dead,") != NULL, "the move to Dead is reported");
+    group_free(g);
+}
+
 static void test_offsets(void)
 {
     group_t *g = group_new("g", 0);
@@ -550,6 +565,7 @@ int main(void)
     test_pending_sync();
     test_pending_requests_end();
     test_sync_answer_renews_session();
+    test_unload();
     test_offsets();
     return tap_done();
 }
