@@ -142,6 +142,37 @@ static group_t *stable_pair(char *m1, char *m2)
     return g;
 }
 
+/* Two dynamic members (m1 leads) that joined without an initial delay: generation 1,
+ * CompletingRebalance. */
+static group_t *joined_pair(char *m1, char *m2)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join(g, 1, "", "a", eager, 2, 0);
+    strcpy(m1, R.a[1].member_id);
+    join(g, 2, m1, "a", eager, 2, 0);
+    join(g, 3, "", "b", eager, 2, 0);
+    strcpy(m2, R.a[3].member_id);
+    join(g, 4, m2, "b", eager, 2, 0);
+    group_tick(g, &IO, 0);
+    return g;
+}
+
+/* Two static members (app-1 leads) to a Stable generation 1. */
+static group_t *static_pair(char *m1, char *m2)
+{
+    reset();
+    group_t *g = group_new("g", 0);
+    join_static(g, 1, "", "app-1", 0);
+    join_static(g, 2, "", "app-2", 0);
+    group_tick(g, &IO, 0);
+    strcpy(m1, R.a[1].member_id);
+    strcpy(m2, R.a[2].member_id);
+    sync_(g, 3, m2, 1, false, 1);
+    sync_(g, 4, m1, 1, true, 1);
+    return g;
+}
+
 static void test_partition_for(void)
 {
     is_int(gcoord_partition_for("my-group", 50), 12,
@@ -212,7 +243,8 @@ static void test_heartbeat_and_commit_checks(void)
 {
     char m1[128], m2[128];
     group_t *g = stable_pair(m1, m2);
-    is_int(group_heartbeat(g, &IO, m1, NULL, 1, 7000 * MS), KERR_NONE, "a heartbeat in Stable is fine");
+    is_int(group_heartbeat(g, &IO, m1, NULL, 1, 7000 * MS), KERR_NONE,
+           "a heartbeat in Stable is fine");
     is_int(group_heartbeat(g, &IO, m1, NULL, 0, 7000 * MS), KERR_ILLEGAL_GENERATION,
            "an old generation gets ILLEGAL_GENERATION");
     is_int(group_heartbeat(g, &IO, "nobody", NULL, 1, 7000 * MS), KERR_UNKNOWN_MEMBER_ID,
@@ -372,16 +404,8 @@ static void test_static_restart_new_metadata(void)
  * join the old id still had waiting is answered so. */
 static void test_fenced_instance(void)
 {
-    reset();
-    group_t *g = group_new("g", 0);
-    join_static(g, 1, "", "app-1", 0);
-    join_static(g, 2, "", "app-2", 0);
-    group_tick(g, &IO, 0);
     char m1[128], old[128];
-    strcpy(m1, R.a[1].member_id);
-    strcpy(old, R.a[2].member_id);
-    sync_(g, 3, old, 1, false, 1);
-    sync_(g, 4, m1, 1, true, 1);
+    group_t *g = static_pair(m1, old);
     /* A third member starts a rebalance; the old app-2 rejoins and waits. */
     join(g, 5, "", "c", eager, 2, 1000 * MS);
     join(g, 6, R.a[5].member_id, "c", eager, 2, 1000 * MS);
@@ -412,16 +436,8 @@ static void test_fenced_instance(void)
 /* Kafka 3.9 keeps static members that did not rejoin in time; dynamic ones are removed. */
 static void test_static_not_rejoined(void)
 {
-    reset();
-    group_t *g = group_new("g", 0);
-    join_static(g, 1, "", "app-1", 0);
-    join_static(g, 2, "", "app-2", 0);
-    group_tick(g, &IO, 0);
     char m1[128], m2[128];
-    strcpy(m1, R.a[1].member_id);
-    strcpy(m2, R.a[2].member_id);
-    sync_(g, 3, m2, 1, false, 1);
-    sync_(g, 4, m1, 1, true, 1);
+    group_t *g = static_pair(m1, m2);
     join(g, 5, "", "c", eager, 2, 1000 * MS);
     join(g, 6, R.a[5].member_id, "c", eager, 2, 1000 * MS);
     join_static(g, 7, m1, "app-1", 1001 * MS);
@@ -437,16 +453,8 @@ static void test_static_not_rejoined(void)
 /* DelayedSync: a member that never sends SyncGroup is removed at the rebalance timeout. */
 static void test_pending_sync(void)
 {
-    reset();
-    group_t *g = group_new("g", 0);
-    join(g, 1, "", "a", eager, 2, 0);
     char m1[128], m2[128];
-    strcpy(m1, R.a[1].member_id);
-    join(g, 2, m1, "a", eager, 2, 0);
-    join(g, 3, "", "b", eager, 2, 0);
-    strcpy(m2, R.a[3].member_id);
-    join(g, 4, m2, "b", eager, 2, 0);
-    group_tick(g, &IO, 0);
+    group_t *g = joined_pair(m1, m2);
     is_int(g->state, GROUP_COMPLETING_REBALANCE, "both joined");
     sync_(g, 5, m2, 1, false, 1000 * MS);
     is_int(group_next_deadline(g), 10000 * MS, "the leader's session ends first (10 s)");
@@ -479,7 +487,8 @@ static void test_pending_requests_end(void)
     join(g, 12, m1, "a", eager, 2, 7001 * MS);
     join(g, 13, m1, "a", eager, 2, 7002 * MS);
     ok(R.a[12].dropped && !R.a[12].join, "a join replaced by the member's next one is dropped");
-    is_int(group_leave(g, &IO, m3, NULL, 7003 * MS), KERR_NONE, "the new member leaves while waiting");
+    is_int(group_leave(g, &IO, m3, NULL, 7003 * MS), KERR_NONE,
+           "the new member leaves while waiting");
     ok(R.a[11].join && R.a[11].error == KERR_UNKNOWN_MEMBER_ID,
        "its pending join is answered UNKNOWN_MEMBER_ID");
     join(g, 14, m2, "b", eager, 2, 7004 * MS);
@@ -487,7 +496,8 @@ static void test_pending_requests_end(void)
     sync_(g, 15, m2, 2, false, 7005 * MS);
     sync_(g, 16, m2, 2, false, 7006 * MS);
     ok(R.a[15].dropped && !R.a[15].sync, "a sync replaced by the member's next one is dropped");
-    is_int(group_leave(g, &IO, m2, NULL, 7007 * MS), KERR_NONE, "the follower leaves while syncing");
+    is_int(group_leave(g, &IO, m2, NULL, 7007 * MS), KERR_NONE,
+           "the follower leaves while syncing");
     ok(R.a[16].dropped && !R.a[16].sync, "its pending sync is dropped with it");
     int open = 0;
     for (int i = 10; i <= 16; i++)
@@ -500,16 +510,8 @@ static void test_pending_requests_end(void)
  * answers it, not when its own SyncGroup arrived. */
 static void test_sync_answer_renews_session(void)
 {
-    reset();
-    group_t *g = group_new("g", 0);
-    join(g, 1, "", "a", eager, 2, 0);
     char m1[128], m2[128];
-    strcpy(m1, R.a[1].member_id);
-    join(g, 2, m1, "a", eager, 2, 0);
-    join(g, 3, "", "b", eager, 2, 0);
-    strcpy(m2, R.a[3].member_id);
-    join(g, 4, m2, "b", eager, 2, 0);
-    group_tick(g, &IO, 0);
+    group_t *g = joined_pair(m1, m2);
     sync_(g, 5, m2, 1, false, 1000 * MS);
     group_heartbeat(g, &IO, m1, NULL, 1, 8000 * MS);
     sync_(g, 6, m1, 1, true, 9000 * MS);

@@ -140,7 +140,8 @@ static void test_session_expiry_marks_coordinator_unknown(void)
             str_is(f.ev[i], "reason", "session timed out without receiving a heartbeat response"))
             hit = f.ev[i];
     ok(hit != NULL, "the member marks the coordinator unknown when its session runs out");
-    ok(hit && ev_t(hit) <= 20 * US_PER_S, "within session.timeout.ms of the last answer (t=%lld us)",
+    ok(hit && ev_t(hit) <= 20 * US_PER_S,
+       "within session.timeout.ms of the last answer (t=%lld us)",
        hit ? (long long)ev_t(hit) : -1LL);
     app.stop = true;
     fixture_free(&f);
