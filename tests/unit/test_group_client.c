@@ -281,8 +281,46 @@ static void test_unowned_after_coordinator_move(void)
     fixture_free(&f);
 }
 
+/* handleCommitOffsets: a commit with a generation to a group the coordinator does not
+ * know is ILLEGAL_GENERATION and creates no group. */
+static void test_commit_to_unknown_group(void)
+{
+    fixture_t f;
+    fixture_init(&f, 6, 1, 2);
+    const char *kv[] = { "group.id", "g", NULL };
+    consumer_t *k = member(&f, kv);
+    world_run(f.w, 5 * US_PER_S, NULL, NULL);
+    offsets_msg_t *r = proto_calloc(1, sizeof *r);
+    r->group = gp_strdup("nobody-knows");
+    r->member_id = gp_strdup("m-1");
+    r->generation = 3;
+    r->n = 1;
+    r->parts = proto_calloc(1, sizeof *r->parts);
+    r->parts[0] = (offset_part_t){ world_intern(f.w, TOPIC), 0, 5, 0 };
+    size_t from = f.n_ev;
+    net_send(f.w, consumer_node(k), cluster_broker(f.c, 1)->id,
+             msg_new(f.w, API_OFFSET_COMMIT, false, r, &offset_commit_req_ops));
+    world_run(f.w, 6 * US_PER_S, NULL, NULL);
+    const char *error = NULL;
+    for (size_t i = from; i < f.n_ev && !error; i++) {
+        const cJSON *ev = f.ev[i];
+        if (!str_is(ev, "api", "OffsetCommit") || !str_is(ev, "dir", "response"))
+            continue;
+        const cJSON *parts = cJSON_GetObjectItem(ev, "parts");
+        error = trace_str(cJSON_GetArrayItem(parts, 0), "error");
+    }
+    is_str(error ? error : "(no answer)", "ILLEGAL_GENERATION",
+           "the commit is ILLEGAL_GENERATION");
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, "nobody-knows", err, sizeof err);
+    is_str(d ? trace_str(d, "state") : "?", "Dead", "and no group was made for it");
+    cJSON_Delete(d);
+    fixture_free(&f);
+}
+
 int main(void)
 {
+    test_commit_to_unknown_group();
     test_unowned_after_coordinator_move();
     test_acknowledged_commit_survives_failover();
     test_fenced_zombie();
