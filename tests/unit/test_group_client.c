@@ -1,6 +1,7 @@
-/* The member's side of the classic group protocol (sim/client/coordinator.c) in a small
- * world: one broker, the topic "t", one consumer of group "g". A JoinGroup answer is
- * handed to the coordinator directly where the test needs one the broker would not send. */
+/* The member's side of the classic group protocol (sim/client/coordinator.c) and the
+ * coordinator's commits and failovers, in small worlds (the topic "t", consumers of group
+ * "g"). A JoinGroup answer or an OffsetCommit is handed over directly where the test needs
+ * one a real member would not send. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
