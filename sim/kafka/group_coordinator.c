@@ -12,15 +12,8 @@
 #include "api.h"
 #include "broker_internal.h"
 #include "group_store.h"
+#include "group_unowned.h"
 #include "protocol.h"
-
-/* Who owned a partition last, for the time-without-owner measure. */
-typedef struct ownership {
-    const char *topic;
-    int32_t partition;
-    char *owner;       /* NULL: nobody since `since` */
-    int64_t since;
-} ownership_t;
 
 typedef struct gentry {
     group_t *g;
@@ -28,9 +21,7 @@ typedef struct gentry {
     uint64_t serial;    /* names the group in timer events */
     ev_handle_t timer;
     int64_t timer_at;
-    ownership_t *own;
-    int32_t n_own;
-    int64_t unowned_us; /* total over every rebalance */
+    unowned_t unowned;  /* the time-without-owner measure */
 } gentry_t;
 
 /* An OffsetCommit whose records wait for replication (offsets.commit.required.acks = -1,
@@ -99,9 +90,7 @@ int32_t gcoord_partition_for(const char *group, int32_t partitions)
 
 static void entry_free(gentry_t *e)
 {
-    for (int32_t i = 0; i < e->n_own; i++)
-        free(e->own[i].owner);
-    free(e->own);
+    unowned_free(&e->unowned);
     group_free(e->g);
     free(e);
 }
@@ -224,24 +213,6 @@ static group_t *load_group(void *ctx, const char *group, int32_t partition)
     return e->g;
 }
 
-static ownership_t *ownership(gentry_t *e, const char *topic, int32_t partition);
-
-/* A loaded group's members own what its stored assignment gives them, so the time
- * without an owner is measured again from the first partition given up after the load. */
-static void seed_ownership(gentry_t *e)
-{
-    const group_t *g = e->g;
-    for (int32_t i = 0; i < g->n_members; i++) {
-        const gmember_t *m = g->members[i];
-        for (int32_t k = 0; k < m->assignment.n; k++) {
-            ownership_t *o = ownership(e, m->assignment.v[k].topic, m->assignment.v[k].partition);
-            free(o->owner);
-            o->owner = gp_strdup(m->id);
-            o->since = -1;
-        }
-    }
-}
-
 static void load(gcoord_t *gc, const bpartition_t *part)
 {
     int32_t p = part->partition;
@@ -262,7 +233,7 @@ static void load(gcoord_t *gc, const bpartition_t *part)
     for (int32_t i = first; i < gc->n_groups; i++) {
         gentry_t *e = gc->groups[i];
         group_restart_sessions(e->g, gc->b->w->now);
-        seed_ownership(e);
+        unowned_seed(&e->unowned, e->g);
         if (names)
             cJSON_AddItemToArray(names, cJSON_CreateString(e->g->id));
         rearm(gc, e);
@@ -369,36 +340,6 @@ static void rearm(gcoord_t *gc, gentry_t *e)
                                        (int64_t)e->serial);
 }
 
-/* ---- time without an owner ---- */
-
-static ownership_t *ownership(gentry_t *e, const char *topic, int32_t partition)
-{
-    for (int32_t i = 0; i < e->n_own; i++)
-        if (e->own[i].partition == partition && strcmp(e->own[i].topic, topic) == 0)
-            return &e->own[i];
-    e->own = realloc(e->own, (size_t)(e->n_own + 1) * sizeof *e->own);
-    if (!e->own)
-        abort();
-    ownership_t *o = &e->own[e->n_own++];
-    *o = (ownership_t){ topic, partition, NULL, -1 };
-    return o;
-}
-
-/* The member gave up what it no longer lists as owned (eager: everything, at its join). */
-static void release(gcoord_t *gc, gentry_t *e, const char *member, const group_tps_t *kept)
-{
-    for (int32_t i = 0; i < e->n_own; i++) {
-        ownership_t *o = &e->own[i];
-        if (!o->owner || strcmp(o->owner, member) != 0)
-            continue;
-        if (kept && group_tps_has(kept, o->topic, o->partition))
-            continue;
-        free(o->owner);
-        o->owner = NULL;
-        o->since = gc->b->w->now;
-    }
-}
-
 /* The new assignment takes effect: partitions without an owner get one, and the time
  * they waited is traced. */
 static void hand_over(gcoord_t *gc, gentry_t *e)
@@ -407,29 +348,7 @@ static void hand_over(gcoord_t *gc, gentry_t *e)
     cJSON *ev;
     trace_group(gc, "unowned", g, &ev);
     cJSON *parts = ev ? cJSON_AddObjectToObject(ev, "partitions") : NULL;
-    int64_t total = 0;
-    for (int32_t i = 0; i < g->n_members; i++) {
-        const gmember_t *m = g->members[i];
-        for (int32_t k = 0; k < m->assignment.n; k++) {
-            ownership_t *o = ownership(e, m->assignment.v[k].topic, m->assignment.v[k].partition);
-            if (o->owner && strcmp(o->owner, m->id) == 0)
-                continue;
-            if (o->owner) /* cooperative: still owned elsewhere; the assignor keeps it back */
-                continue;
-            if (o->since >= 0) {
-                int64_t us = gc->b->w->now - o->since;
-                total += us;
-                if (parts) {
-                    char name[300];
-                    snprintf(name, sizeof name, "%s-%d", o->topic, o->partition);
-                    cJSON_AddNumberToObject(parts, name, (double)us / 1000.0);
-                }
-            }
-            o->owner = gp_strdup(m->id);
-            o->since = -1;
-        }
-    }
-    e->unowned_us += total;
+    int64_t total = unowned_hand_over(&e->unowned, g, gc->b->w->now, parts);
     if (!ev)
         return;
     trace_add_int(ev, "generation", g->generation);
@@ -546,19 +465,15 @@ static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m)
 static void io_member_renamed(void *ctx, const group_t *g, const char *old_id, const gmember_t *m)
 {
     gcoord_t *gc = ctx;
-    gentry_t *e = gc->current;
-    for (int32_t i = 0; e && i < e->n_own; i++)
-        if (e->own[i].owner && strcmp(e->own[i].owner, old_id) == 0) {
-            free(e->own[i].owner);
-            e->own[i].owner = gp_strdup(m->id);
-        }
+    if (gc->current)
+        unowned_rename(&gc->current->unowned, old_id, m->id);
 }
 
 static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, const char *why)
 {
     gcoord_t *gc = ctx;
     if (gc->current)
-        release(gc, gc->current, m->id, NULL);
+        unowned_release(&gc->current->unowned, m->id, NULL, gc->b->w->now);
     cJSON *ev;
     trace_group(gc, "member_removed", g, &ev);
     if (!ev)
@@ -661,7 +576,7 @@ static void handle_join(gcoord_t *gc, msg_t *m)
         return;
     }
     if (req->member_id && *req->member_id)
-        release(gc, e, req->member_id, &req->sub.owned);
+        unowned_release(&e->unowned, req->member_id, &req->sub.owned, gc->b->w->now);
     group_join_args_t a = { req->member_id, req->instance_id, req->client_id,
                             req->session_timeout_ms, req->rebalance_timeout_ms,
                             req->n_protocols, req->protocols, &req->sub };
@@ -896,5 +811,5 @@ const group_t *gcoord_group(const gcoord_t *gc, const char *group)
 int64_t gcoord_unowned_us(const gcoord_t *gc, const char *group)
 {
     const gentry_t *e = find_entry(gc, group);
-    return e ? e->unowned_us : 0;
+    return e ? e->unowned.total_us : 0;
 }
