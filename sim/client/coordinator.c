@@ -1,5 +1,6 @@
 /* coordinator: Kafka 3.9's ConsumerCoordinator / AbstractCoordinator, classic protocol:
- * membership, join and sync, heartbeats, rebalances. Commits are group_commits.c. */
+ * membership, join and sync, heartbeats. A rebalance's revocation and new assignment are
+ * group_rebalance.c, commits group_commits.c. */
 #include "coordinator.h"
 
 #include <stdio.h>
@@ -174,7 +175,7 @@ static void set_member_id(coordinator_t *co, const char *id)
 }
 
 /* The current assignment as group_tps_t (borrowing the consumer's topics). */
-static void owned(const coordinator_t *co, group_tps_t *out)
+void coord_owned(const coordinator_t *co, group_tps_t *out)
 {
     out->n = 0;
     out->v = proto_calloc((size_t)co->c->n_parts, sizeof *out->v);
@@ -183,7 +184,7 @@ static void owned(const coordinator_t *co, group_tps_t *out)
     group_tps_sort(out);
 }
 
-static void trace_partitions(coordinator_t *co, const char *kind, const group_tps_t *t,
+void coord_trace_partitions(coordinator_t *co, const char *kind, const group_tps_t *t,
                              const char *why)
 {
     cJSON *ev = world_trace(coord_world(co), co->c->node, kind);
@@ -197,53 +198,13 @@ static void trace_partitions(coordinator_t *co, const char *kind, const group_tp
     world_emit(coord_world(co), ev);
 }
 
-/* A listener call that runs later counts as outstanding until coord_listener_done. */
-static void call_listener(coordinator_t *co, consumer_rebalance_t what, const group_tps_t *t)
-{
-    if (!co->listener)
-        return;
-    topic_partition_t *tps = proto_calloc((size_t)t->n, sizeof *tps);
-    for (int32_t i = 0; i < t->n; i++)
-        tps[i] = (topic_partition_t){ t->v[i].topic, t->v[i].partition };
-    if (co->listener(co->listener_ctx, co->c, what, tps, (size_t)t->n))
-        co->listening++;
-    free(tps);
-}
-
-bool coord_listening(const coordinator_t *co)
-{
-    return co->listening > 0;
-}
-
-void coord_listener_done(coordinator_t *co)
-{
-    if (co->listening > 0)
-        co->listening--;
-    if (co->listening == 0)
-        consumer_retry_at(co->c, coord_world(co)->now);
-}
-
-static void set_assignment(coordinator_t *co, const group_tps_t *t)
+void coord_set_assignment(coordinator_t *co, const group_tps_t *t)
 {
     topic_partition_t *tps = proto_calloc((size_t)t->n, sizeof *tps);
     for (int32_t i = 0; i < t->n; i++)
         tps[i] = (topic_partition_t){ t->v[i].topic, t->v[i].partition };
     consumer_assign_group(co->c, tps, (size_t)t->n);
     free(tps);
-}
-
-/* close: gives up every partition, revoked (or lost without a generation). */
-static void give_up_all(coordinator_t *co, bool lost, const char *why)
-{
-    group_tps_t all;
-    owned(co, &all);
-    if (all.n) {
-        trace_partitions(co, lost ? "partitions_lost" : "partitions_revoked", &all, why);
-        call_listener(co, lost ? CONSUMER_LOST : CONSUMER_REVOKED, &all);
-        group_tps_t none = { 0 };
-        set_assignment(co, &none);
-    }
-    group_tps_free(&all);
 }
 
 void coord_mark_unknown(coordinator_t *co, const char *why)
@@ -456,7 +417,7 @@ static void send_join(coordinator_t *co)
     memcpy(r->sub.topics, co->topics, (size_t)co->n_topics * sizeof *r->sub.topics);
     /* KIP-429: the cooperative protocol lists what the member keeps owning. */
     if (co->cooperative) {
-        owned(co, &r->sub.owned);
+        coord_owned(co, &r->sub.owned);
         r->sub.generation = co->generation;
     } else {
         r->sub.generation = -1;
@@ -548,46 +509,6 @@ static void join_response(coordinator_t *co, const join_resp_t *r)
     send_sync(co, s);
 }
 
-/* onJoinComplete: the new assignment takes effect (in poll, as Kafka runs it). The
- * revocation comes first, while the member still owns the partitions and can commit
- * them; a listener call that runs later is waited for before the assignment changes. */
-static void join_complete(coordinator_t *co)
-{
-    group_tps_t old, revoked = { 0 }, added = { 0 };
-    owned(co, &old);
-    for (int32_t i = 0; i < old.n; i++)
-        if (!group_tps_has(&co->pending, old.v[i].topic, old.v[i].partition))
-            group_tps_add(&revoked, old.v[i].topic, old.v[i].partition);
-    for (int32_t i = 0; i < co->pending.n; i++)
-        if (!group_tps_has(&old, co->pending.v[i].topic, co->pending.v[i].partition))
-            group_tps_add(&added, co->pending.v[i].topic, co->pending.v[i].partition);
-    if (co->has_pending) {
-        co->has_pending = false;
-        co->completing = true;
-        if (revoked.n) {
-            /* Cooperative: only what moves is revoked, then the member rejoins at once so
-             * the freed partitions can go to their new owners in a second rebalance. */
-            trace_partitions(co, "partitions_revoked", &revoked, "assigned elsewhere");
-            call_listener(co, CONSUMER_REVOKED, &revoked);
-        }
-    }
-    if (co->listening == 0) {
-        co->completing = false;
-        co->prepared = co->prepare_committed = co->prepare_called = false;
-        set_assignment(co, &co->pending);
-        trace_partitions(co, "partitions_assigned", &added, NULL);
-        call_listener(co, CONSUMER_ASSIGNED, &added);
-        if (revoked.n)
-            coord_request_rejoin(co);
-        if (co->auto_commit)
-            co->next_auto_commit = coord_world(co)->now + co->auto_commit_us;
-        group_tps_free(&co->pending);
-    }
-    group_tps_free(&old);
-    group_tps_free(&revoked);
-    group_tps_free(&added);
-}
-
 static void sync_response(coordinator_t *co, const sync_resp_t *r)
 {
     co->syncing = false;
@@ -636,68 +557,6 @@ static bool metadata_ready(const coordinator_t *co)
         ready = ready && !(t->n == 0 && t->error == KERR_NONE);
     }
     return ready;
-}
-
-/* onJoinPrepare's revocation: eager gives up everything, cooperative only the partitions
- * of topics no longer subscribed, a member without a generation loses everything. The
- * listener hears of it while the member still owns them (Kafka: "so that users can still
- * access the previously owned partitions to commit offsets"); they go when it is done. */
-static void prepare_revoke(coordinator_t *co, bool member)
-{
-    group_tps_t all, gone = { 0 };
-    owned(co, &all);
-    group_tps_free(&co->prepare_keep);
-    co->prepare_keep = (group_tps_t){ 0 };
-    for (int32_t i = 0; i < all.n; i++) {
-        bool subscribed = false;
-        for (int32_t k = 0; k < co->n_topics && !subscribed; k++)
-            subscribed = strcmp(co->topics[k], all.v[i].topic) == 0;
-        bool keep = member && co->cooperative && subscribed;
-        group_tps_add(keep ? &co->prepare_keep : &gone, all.v[i].topic, all.v[i].partition);
-    }
-    co->prepare_release = gone.n > 0;
-    if (gone.n) {
-        const char *why = !member        ? "the generation or member id was reset"
-                          : !co->cooperative ? "eager protocol: everything is revoked before "
-                                               "rejoining"
-                                             : "no longer subscribed";
-        trace_partitions(co, member ? "partitions_revoked" : "partitions_lost", &gone, why);
-        call_listener(co, member ? CONSUMER_REVOKED : CONSUMER_LOST, &gone);
-    }
-    group_tps_free(&all);
-    group_tps_free(&gone);
-}
-
-/* onJoinPrepare. False while the auto-commit before the rebalance is in flight or the
- * listener has not run yet. */
-static bool join_prepare(coordinator_t *co)
-{
-    if (co->prepared)
-        return true;
-    bool member = co->generation >= 0 && *co->member_id;
-    if (co->auto_commit && member && co->c->n_parts && !co->prepare_committed &&
-        !co->prepare_called) {
-        for (int32_t i = 0; i < co->n_commits; i++)
-            if (co->commits[i].prepare)
-                return false;
-        coord_queue_commit(co, true, true, NULL, NULL);
-        co->commits[co->n_commits - 1].deadline = coord_world(co)->now; /* one attempt */
-        coord_send_commits(co);
-        return false;
-    }
-    if (!co->prepare_called) {
-        co->prepare_called = true;
-        prepare_revoke(co, member);
-    }
-    if (co->listening)
-        return false;
-    if (co->prepare_release)
-        set_assignment(co, &co->prepare_keep);
-    group_tps_free(&co->prepare_keep);
-    co->prepare_keep = (group_tps_t){ 0 };
-    co->prepare_release = false;
-    co->prepared = true;
-    return true;
 }
 
 void coord_polled(coordinator_t *co)
@@ -749,7 +608,7 @@ void coord_step(coordinator_t *co)
         return;
     co->last_poll = coord_world(co)->now;
     if ((co->has_pending || co->completing) && !co->syncing && !co->joining)
-        join_complete(co);
+        coord_join_complete(co);
     if (co->listening)
         return; /* the listener runs first: no commit, no OffsetFetch, no JoinGroup */
     if (co->auto_commit && co->state == M_STABLE && !co->rejoin_needed &&
@@ -766,7 +625,7 @@ void coord_step(coordinator_t *co)
         c->meta.update_needed = true;
         return;
     }
-    if (join_prepare(co))
+    if (coord_join_prepare(co))
         send_join(co);
 }
 
@@ -828,7 +687,7 @@ void coord_close(coordinator_t *co)
         coord_queue_commit(co, false, false, NULL, NULL);
         coord_send_commits(co);
     }
-    give_up_all(co, !member, "the consumer is closing");
+    coord_give_up_all(co, !member, "the consumer is closing");
     leave_group(co, "the consumer is being closed");
 }
 
@@ -836,7 +695,7 @@ void coord_crash(coordinator_t *co)
 {
     /* A new process owns nothing: its partitions come from its next join. */
     group_tps_t none = { 0 };
-    set_assignment(co, &none);
+    coord_set_assignment(co, &none);
     while (co->n_commits)
         coord_commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
     set_member_id(co, "");

@@ -1,7 +1,7 @@
 /* coordinator_internal: the member's state, shared by coordinator.c (membership, join and
- * sync, heartbeats, rebalances), group_assign.c (the leader's assignment) and
- * group_commits.c (offset commits and the committed offsets of new partitions). Nothing
- * outside sim/client/ includes it. */
+ * sync, heartbeats), group_rebalance.c (revocation, assignment, listener calls),
+ * group_assign.c (the leader's assignment) and group_commits.c (offset commits and the
+ * committed offsets of new partitions). Nothing outside sim/client/ includes it. */
 #ifndef KSIM_COORDINATOR_INTERNAL_H
 #define KSIM_COORDINATOR_INTERNAL_H
 
@@ -93,6 +93,21 @@ void coord_fenced(coordinator_t *co);
 #define FENCED_WHAT "FencedInstanceIdException: The broker rejected this static consumer " \
                     "since another consumer with the same group.instance.id has registered " \
                     "with a different member.id."
+
+/* coordinator.c, for group_rebalance.c: the assignment owned now (borrowing the consumer's
+ * topics), the trace of partitions revoked/lost/assigned, and a new assignment. */
+void coord_owned(const coordinator_t *co, group_tps_t *out);
+void coord_trace_partitions(coordinator_t *co, const char *kind, const group_tps_t *t,
+                            const char *why);
+void coord_set_assignment(coordinator_t *co, const group_tps_t *t);
+
+/* group_rebalance.c */
+/* onJoinPrepare: false while its auto-commit or its listener call is still running. */
+bool coord_join_prepare(coordinator_t *co);
+/* onJoinComplete, in two steps around the revocation's listener call. */
+void coord_join_complete(coordinator_t *co);
+/* close: gives up every partition, revoked (or lost without a generation). */
+void coord_give_up_all(coordinator_t *co, bool lost, const char *why);
 
 /* coordinator.c: finds the coordinator (FindCoordinator to the least loaded broker). */
 void coord_send_find(coordinator_t *co);
