@@ -367,6 +367,11 @@ static consumer_t *check_open(lua_State *L, const char *method)
     return k->c;
 }
 
+consumer_t *bind_check_consumer(lua_State *L, const char *method)
+{
+    return check_open(L, method);
+}
+
 static int32_t tp_partition(lua_State *L, int idx, const char *what)
 {
     lua_Integer p = -1;
@@ -378,6 +383,9 @@ static int32_t tp_partition(lua_State *L, int idx, const char *what)
 static int k_assign(lua_State *L)
 {
     consumer_t *c = check_open(L, "assign");
+    if (consumer_subscribed(c))
+        return luaL_error(L, "consumer '%s': Subscription to topics, partitions and pattern are "
+                          "mutually exclusive", consumer_name(c));
     world_t *w = rt_world(L);
     luaL_checktype(L, 2, LUA_TTABLE);
     size_t n = lua_rawlen(L, 2);
@@ -469,7 +477,8 @@ static int k_position(lua_State *L)
     consumer_t *c = check_open(L, "position");
     const char *topic = luaL_checkstring(L, 2);
     int32_t p = tp_partition(L, 3, "c:position(topic, partition)");
-    if (!assigned(L, topic, p))
+    bool group = consumer_subscribed(c);
+    if (group ? !consumer_assigned(c, topic, p) : !assigned(L, topic, p))
         return luaL_error(L, "consumer '%s': You can only check the position for partitions "
                           "assigned to this consumer.", consumer_name(c));
     int64_t pos = consumer_position(c, topic, p);

@@ -202,6 +202,10 @@ void bind_world_open(lua_State *L);
 latency_t rt_check_latency(lua_State *L, int idx, const char *what);
 void bind_cluster_open(lua_State *L);
 void bind_clients_open(lua_State *L);
+/* bind_groups.c: the consumer group methods, added to the consumer and cluster classes. */
+void bind_groups_open(lua_State *L);
+/* The open consumer at index 1 (bind_clients.c), for the group methods. */
+consumer_t *bind_check_consumer(lua_State *L, const char *method);
 /* w:cluster(...) lives in bind_cluster.c; c:producer/consumer in bind_clients.c. */
 int bind_world_cluster(lua_State *L);
 int bind_cluster_producer(lua_State *L);

@@ -302,6 +302,7 @@ static int protected_main(lua_State *L)
     lua_setglobal(L, "print");
     bind_cluster_open(L);
     bind_clients_open(L);
+    bind_groups_open(L);
 
     const char *chunkname = lua_pushfstring(L, "@%s", rt->script);
     size_t len = 0;

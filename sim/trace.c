@@ -12,6 +12,7 @@ struct trace {
     trace_listener_fn listener;
     void *listener_ctx;
     bool enabled;
+    const char *only;  /* the one kind written, NULL: every kind */
     uint64_t digest;
     uint64_t seq;
 };
@@ -45,6 +46,11 @@ void trace_set_listener(trace_t *tr, trace_listener_fn fn, void *ctx)
 void trace_set_enabled(trace_t *tr, bool on)
 {
     tr->enabled = on;
+}
+
+void trace_set_only(trace_t *tr, const char *kind)
+{
+    tr->only = kind;
 }
 
 bool trace_enabled(const trace_t *tr)
@@ -88,7 +94,7 @@ void trace_header(trace_t *tr, uint64_t seed, const char *scenario)
 
 cJSON *trace_begin(trace_t *tr, int64_t t, const char *node, const char *kind)
 {
-    if (!tr->enabled)
+    if (!tr->enabled || (tr->only && strcmp(kind, tr->only) != 0))
         return NULL;
     cJSON *ev = cJSON_CreateObject();
     trace_add_int(ev, "t", t);

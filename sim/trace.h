@@ -26,6 +26,9 @@ void trace_set_listener(trace_t *tr, trace_listener_fn fn, void *ctx);
 /* When disabled, trace_begin returns NULL and nothing is written (benchmarks). */
 void trace_set_enabled(trace_t *tr, bool on);
 bool trace_enabled(const trace_t *tr);
+/* Only events of this kind (a string that outlives the trace) are made and written;
+ * NULL: every kind. For tests that watch one kind of event. */
+void trace_set_only(trace_t *tr, const char *kind);
 
 /* The first line: format, version, seed and scenario. */
 void trace_header(trace_t *tr, uint64_t seed, const char *scenario);

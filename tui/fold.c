@@ -415,6 +415,67 @@ void fold_assign(model_t *m, uint32_t i, const cJSON *ev)
         st_set_str(&m->st, c, "assigned", i, buf[0] ? buf : "(none)");
 }
 
+/* ---- consumer groups ---- */
+
+void fold_group(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *group = trace_str(ev, "group"), *kind = trace_str(ev, "kind");
+    uint32_t g = st_entity(&m->st, "group", group ? group : "?", i);
+    if (strcmp(kind, "group_state") == 0) {
+        const char *to = trace_str(ev, "to"), *protocol = trace_str(ev, "protocol");
+        st_set_str(&m->st, g, "state", i, to ? to : "?");
+        st_set_int(&m->st, g, "generation", i, trace_int(ev, "generation", -1));
+        st_set_str(&m->st, g, "coordinator", i, node_of(ev));
+        if (protocol)
+            st_set_str(&m->st, g, "protocol", i, protocol);
+    } else if (strcmp(kind, "group_assignment") == 0) {
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ev, "assignment")) {
+            char field[300], buf[512] = "";
+            snprintf(field, sizeof field, "member %s", a->string);
+            names(buf, sizeof buf, a);
+            st_set_str(&m->st, g, field, i, buf[0] ? buf : "(none)");
+        }
+    } else if (strcmp(kind, "offset_commit") == 0) {
+        const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(ev, "offsets"), *o;
+        cJSON_ArrayForEach(o, offsets) {
+            char field[300];
+            snprintf(field, sizeof field, "committed %s", o->string);
+            st_set_int(&m->st, g, field, i, trace_int(offsets, o->string, -1));
+        }
+    } else if (strcmp(kind, "unowned") == 0) {
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(ev, "total_ms");
+        st_set_int(&m->st, g, "last rebalance: ms without owner", i,
+                   (int64_t)cJSON_GetNumberValue(ms));
+    }
+}
+
+void fold_member(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c == ST_NEVER)
+        return;
+    const char *kind = trace_str(ev, "kind");
+    if (strcmp(kind, "subscribe") == 0) {
+        char buf[512] = "";
+        names(buf, sizeof buf, cJSON_GetObjectItemCaseSensitive(ev, "topics"));
+        st_set_str(&m->st, c, "subscribed", i, buf);
+        st_set_str(&m->st, c, "group", i, trace_str(ev, "group") ? trace_str(ev, "group") : "?");
+    } else if (strcmp(kind, "coordinator_found") == 0) {
+        st_set_str(&m->st, c, "coordinator", i, trace_str(ev, "coordinator"));
+    } else if (strcmp(kind, "coordinator_unknown") == 0) {
+        st_set_str(&m->st, c, "coordinator", i, "(unknown)");
+    } else if (strcmp(kind, "member_reset") == 0) {
+        st_set_int(&m->st, c, "generation", i, -1);
+    } else {
+        char buf[512] = "";
+        names(buf, sizeof buf, cJSON_GetObjectItemCaseSensitive(ev, "partitions"));
+        st_set_int(&m->st, c, "generation", i, trace_int(ev, "generation", -1));
+        st_set_str(&m->st, c, "last rebalance", i, kind + strlen("partitions_"));
+        st_set_str(&m->st, c, kind + strlen("partitions_"), i, buf[0] ? buf : "(none)");
+    }
+}
+
 static void set_position(model_t *m, uint32_t c, uint32_t i, const char *tp, int64_t pos)
 {
     char field[256];

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VALUE_CHARS 40
@@ -592,6 +593,97 @@ static void sb_names(sb_t *b, const cJSON *arr)
     }
 }
 
+/* ---- consumer groups ---- */
+
+/* "[t-0,t-1]" or "[]". */
+static void sb_tps(sb_t *b, const cJSON *arr)
+{
+    sb_str(b, "[");
+    int i = 0;
+    for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e; e = e->next)
+        sb_printf(b, "%s%s", i++ ? "," : "", cJSON_IsString(e) ? e->valuestring : "?");
+    sb_str(b, "]");
+}
+
+/* "name=value" pairs of an object whose values are numbers, raw numbers or lists. */
+static void sb_pairs(sb_t *b, const cJSON *obj)
+{
+    int i = 0;
+    for (const cJSON *e = cJSON_IsObject(obj) ? obj->child : NULL; e; e = e->next) {
+        sb_printf(b, "%s%s=", i++ ? ", " : "", e->string);
+        if (cJSON_IsArray(e))
+            sb_tps(b, e);
+        else
+            sb_printf(b, "%.15g", cJSON_IsRaw(e) ? strtod(e->valuestring, NULL) : e->valuedouble);
+    }
+}
+
+/* The sentence of a consumer group event; false for other kinds. */
+static bool fmt_group(sb_t *b, const cJSON *ev, const char *node, const char *kind)
+{
+    const char *g = str(ev, "group", "?");
+    if (strcmp(kind, "subscribe") == 0) {
+        sb_printf(b, "%s  subscribes to ", node);
+        sb_names(b, field(ev, "topics"));
+        sb_printf(b, " in group %s (%s protocol)", g, str(ev, "protocol", "?"));
+    } else if (strcmp(kind, "coordinator_found") == 0) {
+        sb_printf(b, "%s  group %s: the coordinator is %s", node, g, str(ev, "coordinator", "?"));
+    } else if (strcmp(kind, "coordinator_unknown") == 0) {
+        sb_printf(b, "%s  group %s: coordinator %s unknown (%s)", node, g,
+                  str(ev, "coordinator", "?"), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "member_joined") == 0) {
+        sb_printf(b, "%s  group %s: member %s joined", node, g, str(ev, "member", "?"));
+        if (str(ev, "instance_id", NULL))
+            sb_printf(b, " (group.instance.id %s)", str(ev, "instance_id", "?"));
+    } else if (strcmp(kind, "member_removed") == 0) {
+        sb_printf(b, "%s  group %s: member %s removed: %s", node, g, str(ev, "member", "?"),
+                  str(ev, "reason", "?"));
+    } else if (strcmp(kind, "group_state") == 0) {
+        sb_printf(b, "%s  group %s: %s -> %s, generation %lld", node, g, str(ev, "from", "?"),
+                  str(ev, "to", "?"), num(ev, "generation", -1));
+        if (str(ev, "protocol", NULL))
+            sb_printf(b, ", protocol %s", str(ev, "protocol", "?"));
+        sb_printf(b, " (%s)", str(ev, "reason", "?"));
+    } else if (strcmp(kind, "group_assignment") == 0) {
+        sb_printf(b, "%s  group %s generation %lld (%s) assigns ", node, g,
+                  num(ev, "generation", -1), str(ev, "protocol", "?"));
+        sb_pairs(b, field(ev, "assignment"));
+    } else if (strcmp(kind, "offset_commit") == 0) {
+        sb_printf(b, "%s  group %s commits ", node, g);
+        sb_pairs(b, field(ev, "offsets"));
+        sb_printf(b, " (generation %lld)", num(ev, "generation", -1));
+    } else if (strcmp(kind, "unowned") == 0) {
+        sb_printf(b, "%s  group %s generation %lld: partitions without an owner (ms): ", node, g,
+                  num(ev, "generation", -1));
+        sb_pairs(b, field(ev, "partitions"));
+        sb_printf(b, "; total %.15g ms", cJSON_GetNumberValue(field(ev, "total_ms")));
+    } else if (strcmp(kind, "groups_loaded") == 0) {
+        sb_printf(b, "%s  loads groups ", node);
+        sb_names(b, field(ev, "groups"));
+        sb_printf(b, " and %lld offsets from %s", num(ev, "offsets", 0), str(ev, "tp", "?"));
+    } else if (strcmp(kind, "groups_unloaded") == 0) {
+        sb_printf(b, "%s  unloads %lld group(s) of %s", node, num(ev, "groups", 0),
+                  str(ev, "tp", "?"));
+    } else if (strncmp(kind, "partitions_", 11) == 0) {
+        sb_printf(b, "%s  group %s generation %lld: %s ", node, g, num(ev, "generation", -1),
+                  kind + 11);
+        sb_tps(b, field(ev, "partitions"));
+        if (str(ev, "reason", NULL))
+            sb_printf(b, " (%s)", str(ev, "reason", "?"));
+    } else if (strcmp(kind, "poll_timeout") == 0) {
+        sb_printf(b, "%s  group %s: no poll() for %lld ms > max.poll.interval.ms %lld: it leaves "
+                  "the group", node, g, num(ev, "since_poll_ms", 0),
+                  num(ev, "max_poll_interval_ms", 0));
+    } else if (strcmp(kind, "member_reset") == 0) {
+        sb_printf(b, "%s  group %s: membership reset (%s)", node, g, str(ev, "reason", "?"));
+    } else if (strcmp(kind, "commit_failed") == 0) {
+        sb_printf(b, "%s  group %s: commit refused: %s", node, g, str(ev, "error", "?"));
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void fmt_partition(sb_t *b, const cJSON *ev)
 {
     sb_printf(b, "network partition %lld: ", num(ev, "partition", 0));
@@ -726,6 +818,8 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
     } else if (strcmp(kind, "offset_reset") == 0) {
         sb_printf(&b, "%s  position %s -> %lld (auto.offset.reset / seek to %s)", node,
                   str(ev, "tp", "?"), num(ev, "offset", -1), str(ev, "reason", "?"));
+    } else if (fmt_group(&b, ev, node, kind)) {
+        /* written */
     } else if (strcmp(kind, "metadata_timeout") == 0) {
         sb_printf(&b, "%s  topic %s not present in metadata after %lld ms", node,
                   str(ev, "topic", "?"), num(ev, "max_block_ms", 0));

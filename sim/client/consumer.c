@@ -8,60 +8,8 @@
 #include "../core/net.h"
 #include "../kafka/api.h"
 #include "../kafka/protocol.h"
-#include "inflight.h"
-#include "metadata.h"
-
-enum reset { RESET_NONE, RESET_EARLIEST, RESET_LATEST };
-
-typedef struct cpart {
-    const char *topic;   /* interned */
-    int32_t partition;
-    int64_t position;    /* next offset to return; -1 unknown */
-    int8_t reset;        /* a pending reset (seekToBeginning/End or auto.offset.reset) */
-    bool listing;        /* a ListOffsets for it is in flight */
-    int64_t fetch_end;   /* where the last fetched batch ends: the position once the
-                          * buffered records are returned (CompletedFetch); -1 */
-} cpart_t;
-
-/* A fetched record waiting for poll; key and value are owned. */
-typedef struct buffered {
-    int32_t part;        /* index in the assignment */
-    consumer_record_t rec;
-} buffered_t;
-
-/* What a Fetch (or ListOffsets) in flight asked for: an assigned partition and its
- * position then. */
-typedef struct fetch_pos {
-    int32_t part;
-    int64_t offset;
-} fetch_pos_t;
-
-struct consumer {
-    node_t *node;
-    world_t *w;
-    int8_t auto_reset;
-    int32_t fetch_min_bytes, fetch_max_wait_ms, fetch_max_bytes, partition_max_bytes;
-    int32_t max_poll_records;
-    int8_t isolation;
-    int64_t request_timeout, backoff;
-    client_meta_t meta;
-    cpart_t *parts;
-    int32_t n_parts;
-    buffered_t *buf;
-    size_t buf_head, n_buf, cap_buf;
-    inflight_table_t inflight; /* data: the Fetch's fetch_pos_t[n] */
-    int32_t next_corr;
-    bool polling;
-    ev_handle_t poll_timer;
-    consumer_poll_fn poll_fn;
-    void *poll_ctx;
-    int16_t poll_error;
-    char poll_what[256];
-    bool closed;
-    ev_handle_t retry_timer;
-    int64_t retry_at;
-    int64_t reconnect_backoff, reconnect_backoff_max;
-};
+#include "consumer_internal.h"
+#include "coordinator.h"
 
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
@@ -92,6 +40,13 @@ consumer_t *consumer_create(world_t *w, const char *name, const config_t *cfg,
     c->backoff = config_duration_us(cfg, "retry.backoff.ms");
     c->reconnect_backoff = config_duration_us(cfg, "reconnect.backoff.ms");
     c->reconnect_backoff_max = config_duration_us(cfg, "reconnect.backoff.max.ms");
+    if (config_str(cfg, "group.id")) {
+        c->co = coord_new(c, name, cfg, err, errlen);
+        if (!c->co) {
+            free(c);
+            return NULL;
+        }
+    }
     meta_init(&c->meta, bootstrap, n_bootstrap);
     c->node = world_add_node(w, name, ROLE_CONSUMER, &consumer_ops, c);
     return c;
@@ -119,6 +74,23 @@ static void clear_inflight(consumer_t *c)
         c->parts[i].listing = false;
 }
 
+/* Fetches and offset lookups in flight are for the old assignment: their answers are
+ * dropped (the group's own requests go on). */
+static void clear_fetches(consumer_t *c)
+{
+    world_cancel(c->w, c->retry_timer);
+    c->retry_timer = 0;
+    for (int32_t i = c->inflight.n - 1; i >= 0; i--) {
+        int16_t api = c->inflight.e[i].api;
+        if (api != API_FETCH && api != API_LIST_OFFSETS)
+            continue;
+        inflight_t f = inflight_take(&c->inflight, c->w, i);
+        free(f.data);
+    }
+    for (int32_t i = 0; i < c->n_parts; i++)
+        c->parts[i].listing = false;
+}
+
 void consumer_free(consumer_t *c)
 {
     if (!c)
@@ -129,6 +101,7 @@ void consumer_free(consumer_t *c)
     inflight_free(&c->inflight, c->w);
     free(c->parts);
     meta_free(&c->meta);
+    coord_free(c->co);
     free(c);
 }
 
@@ -168,7 +141,9 @@ static void drop_buffered_except(consumer_t *c, const cpart_t *old)
     c->n_buf = kept;
 }
 
-void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
+/* The new assignment: partitions kept keep their position; new ones start from the
+ * committed offset (group) or the reset policy. */
+static void assign_parts(consumer_t *c, const topic_partition_t *tps, size_t n, bool group)
 {
     cpart_t *old = c->parts;
     int32_t n_old = c->n_parts;
@@ -177,18 +152,36 @@ void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *topic = world_intern(c->w, tps[i].topic);
         cpart_t *p = &c->parts[i];
-        *p = (cpart_t){ topic, tps[i].partition, -1, c->auto_reset, false, -1 };
+        /* With a group.id, a partition starts from the group's committed offset. */
+        bool committed = group || c->co;
+        *p = (cpart_t){ .topic = topic, .partition = tps[i].partition, .position = -1,
+                        .reset = committed ? RESET_NONE : c->auto_reset,
+                        .need_committed = committed, .fetch_end = -1 };
         for (int32_t k = 0; k < n_old; k++)
             if (old[k].topic == topic && old[k].partition == tps[i].partition) {
                 p->position = old[k].position;
                 p->reset = old[k].reset;
+                p->need_committed = old[k].need_committed;
                 p->fetch_end = old[k].fetch_end;
             }
         meta_want(&c->meta, topic);
     }
     drop_buffered_except(c, old);
-    clear_inflight(c);
+    if (group)
+        clear_fetches(c);
+    else
+        clear_inflight(c);
     free(old);
+}
+
+void consumer_assign_group(consumer_t *c, const topic_partition_t *tps, size_t n)
+{
+    assign_parts(c, tps, n, true);
+}
+
+void consumer_assign(consumer_t *c, const topic_partition_t *tps, size_t n)
+{
+    assign_parts(c, tps, n, false);
     cJSON *ev = world_trace(c->w, c->node, "assign");
     if (ev) {
         cJSON *parts = cJSON_AddArrayToObject(ev, "partitions");
@@ -312,6 +305,8 @@ static void try_deliver(consumer_t *c)
         finish_poll(c, NULL, 0);
         return;
     }
+    if (c->co && coord_listening(c->co))
+        return;
     size_t avail = c->n_buf - c->buf_head;
     if (avail == 0)
         return;
@@ -363,6 +358,8 @@ void consumer_poll(consumer_t *c, int64_t timeout_us, consumer_poll_fn fn, void 
     c->polling = true;
     c->poll_fn = fn;
     c->poll_ctx = ctx;
+    if (c->co)
+        coord_polled(c->co);
     c->poll_timer = node_timer(c->node, timeout_us > 0 ? timeout_us : 0, poll_expired, c, NULL, 0);
     send_requests(c);
     try_deliver(c);
@@ -370,6 +367,8 @@ void consumer_poll(consumer_t *c, int64_t timeout_us, consumer_poll_fn fn, void 
 
 void consumer_close(consumer_t *c)
 {
+    if (c->co)
+        coord_close(c->co);
     c->closed = true;
     clear_buffer(c);
     clear_inflight(c);
@@ -515,11 +514,13 @@ static void send_requests(consumer_t *c)
 {
     if (!c->node->up || c->closed)
         return;
+    if (c->co)
+        coord_step(c->co);
     for (int32_t i = 0; i < c->n_parts; i++) {
         const cpart_t *p = &c->parts[i];
         if (meta_leader_node(&c->meta, p->topic, p->partition) < 0)
             c->meta.update_needed = true;
-        if (p->position < 0 && p->reset == RESET_NONE && c->polling)
+        if (p->position < 0 && p->reset == RESET_NONE && !p->need_committed && c->polling)
             report_no_offset(c, p);
     }
     send_metadata(c);
@@ -557,7 +558,7 @@ static void buffer_record(consumer_t *c, int32_t part, const char *topic, int32_
                 r->producer_id, r->producer_epoch, r->sequence } };
 }
 
-static void trace_reset(consumer_t *c, const cpart_t *p, const char *why)
+void consumer_trace_reset(consumer_t *c, const cpart_t *p, const char *why)
 {
     cJSON *ev = world_trace(c->w, c->node, "offset_reset");
     if (!ev)
@@ -630,7 +631,7 @@ static void handle_list_offsets(consumer_t *c, const list_offsets_t *resp)
         if (p->position >= 0 || p->reset == RESET_NONE)
             continue;
         p->position = pr->offset;
-        trace_reset(c, p, p->reset == RESET_EARLIEST ? "earliest" : "latest");
+        consumer_trace_reset(c, p, p->reset == RESET_EARLIEST ? "earliest" : "latest");
         p->reset = RESET_NONE;
     }
 }
@@ -649,6 +650,8 @@ static void on_message(node_t *n, msg_t *m)
         handle_fetch(c, &f, m->body);
     else if (m->api == API_LIST_OFFSETS)
         handle_list_offsets(c, m->body);
+    else if (c->co && coord_owns_api(m->api))
+        coord_response(c->co, &f, m);
     free(f.data);
     if (c->polling)
         send_requests(c);
@@ -663,6 +666,8 @@ static void forget(consumer_t *c, inflight_t *f)
         for (int32_t k = 0; k < f->n; k++)
             if (asked[k].part < c->n_parts)
                 c->parts[asked[k].part].listing = false;
+    if (c->co && coord_owns_api(f->api))
+        coord_response(c->co, f, NULL);
     free(f->data);
 }
 
@@ -717,11 +722,103 @@ static void on_crash(node_t *n)
     for (int32_t i = 0; i < c->n_parts; i++) {
         meta_want(&c->meta, c->parts[i].topic);
         c->parts[i].position = -1;
-        c->parts[i].reset = c->auto_reset;
+        c->parts[i].reset = c->co ? RESET_NONE : c->auto_reset;
+        c->parts[i].need_committed = c->co != NULL;
     }
+    if (c->co)
+        coord_crash(c->co);
     if (c->polling) {
         c->poll_error = KERR_CLIENT_CRASHED;
         snprintf(c->poll_what, sizeof c->poll_what, "consumer '%s': its process crashed", n->name);
         finish_poll(c, NULL, 0);
     }
+}
+
+/* ---- for coordinator.c ---- */
+
+void consumer_send(consumer_t *c, int32_t node, msg_t *m, int64_t timeout, void *data, int32_t n)
+{
+    m->corr = ++c->next_corr;
+    inflight_t *f = inflight_add(&c->inflight, c->node, m, node,
+                                 timeout > c->request_timeout ? timeout : c->request_timeout,
+                                 request_timed_out, c);
+    f->data = data;
+    f->n = n;
+    net_send(c->w, c->node, node, m);
+}
+
+int32_t consumer_least_loaded(consumer_t *c)
+{
+    return meta_pick_node(&c->meta, &c->node->rng, node_load, c);
+}
+
+void consumer_retry_at(consumer_t *c, int64_t at)
+{
+    retry_later(c, at);
+}
+
+bool consumer_node_blocked(consumer_t *c, int32_t node)
+{
+    return blocked(c, node);
+}
+
+void consumer_fail_poll(consumer_t *c, int16_t error, const char *what)
+{
+    c->poll_error = error;
+    snprintf(c->poll_what, sizeof c->poll_what, "%s", what);
+}
+
+int8_t consumer_auto_reset(const consumer_t *c)
+{
+    return c->auto_reset;
+}
+
+/* ---- consumer groups ---- */
+
+void consumer_listener_done(consumer_t *c)
+{
+    if (c->co)
+        coord_listener_done(c->co);
+}
+
+bool consumer_subscribe(consumer_t *c, const char *const *topics, size_t n,
+                        consumer_listener_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (!c->co) {
+        snprintf(err, errlen, "consumer '%s': To use the group management or offset commit "
+                 "APIs, you must provide a valid group.id in the consumer configuration.",
+                 c->node->name);
+        return false;
+    }
+    coord_subscribe(c->co, topics, n, fn, ctx);
+    if (c->polling)
+        send_requests(c);
+    return true;
+}
+
+bool consumer_assigned(const consumer_t *c, const char *topic, int32_t partition)
+{
+    return find_part(c, topic, partition) >= 0;
+}
+
+bool consumer_subscribed(const consumer_t *c)
+{
+    return c->co && coord_subscribed(c->co);
+}
+
+void consumer_commit(consumer_t *c, bool sync, consumer_commit_fn fn, void *ctx)
+{
+    if (!c->co) {
+        fn(ctx, c, KERR_INVALID_REQUEST, "To use the group management or offset commit APIs, "
+           "you must provide a valid group.id in the consumer configuration.");
+        return;
+    }
+    coord_commit(c->co, sync, fn, ctx);
+}
+
+size_t consumer_assignment(const consumer_t *c, topic_partition_t *out, size_t cap)
+{
+    for (int32_t i = 0; i < c->n_parts && (size_t)i < cap; i++)
+        out[i] = (topic_partition_t){ c->parts[i].topic, c->parts[i].partition };
+    return (size_t)c->n_parts;
 }

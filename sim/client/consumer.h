@@ -1,7 +1,7 @@
-/* consumer: Kafka's consumer client for manually assigned partitions. It owns the
- * assignment, the fetch positions (seek, auto.offset.reset through ListOffsets), the
- * fetcher (one Fetch in flight per broker, fetch.min.bytes, fetch.max.wait.ms) and
- * the buffer that poll drains (max.poll.records). */
+/* consumer: Kafka's consumer client. It owns the assignment (given by assign, or by the
+ * group through subscribe: coordinator.h), the fetch positions (seek, committed offsets,
+ * auto.offset.reset through ListOffsets), the fetcher (one Fetch in flight per broker,
+ * fetch.min.bytes, fetch.max.wait.ms) and the buffer that poll drains (max.poll.records). */
 #ifndef KSIM_CONSUMER_H
 #define KSIM_CONSUMER_H
 
@@ -58,5 +58,35 @@ int64_t consumer_position(const consumer_t *c, const char *topic, int32_t partit
 void consumer_poll(consumer_t *c, int64_t timeout_us, consumer_poll_fn fn, void *ctx);
 bool consumer_polling(const consumer_t *c);
 void consumer_close(consumer_t *c);
+
+/* ---- consumer groups (group.id) ---- */
+typedef enum consumer_rebalance {
+    CONSUMER_REVOKED,  /* onPartitionsRevoked */
+    CONSUMER_ASSIGNED, /* onPartitionsAssigned */
+    CONSUMER_LOST,     /* onPartitionsLost */
+} consumer_rebalance_t;
+/* Kafka's ConsumerRebalanceListener; the partitions are valid during the call only.
+ * Returns true when the application's callback runs later (a Lua listener runs as its own
+ * event): until consumer_listener_done the member keeps its assignment and state, as
+ * during Kafka's synchronous call, and sends no JoinGroup. */
+typedef bool (*consumer_listener_fn)(void *ctx, consumer_t *c, consumer_rebalance_t what,
+                                     const topic_partition_t *tps, size_t n);
+/* The deferred listener call has run. */
+void consumer_listener_done(consumer_t *c);
+/* error: KERR_NONE, or why the commit failed (message in `what`). */
+typedef void (*consumer_commit_fn)(void *ctx, consumer_t *c, int16_t error, const char *what);
+
+/* Java's subscribe(topics, listener): the group assigns the partitions from the next
+ * poll on. False with err without a group.id. */
+bool consumer_subscribe(consumer_t *c, const char *const *topics, size_t n,
+                        consumer_listener_fn fn, void *ctx, char *err, size_t errlen);
+/* commitSync / commitAsync of the positions of every assigned partition; fn is called
+ * once, when the commit is done or failed (commitSync retries until
+ * default.api.timeout.ms). */
+void consumer_commit(consumer_t *c, bool sync, consumer_commit_fn fn, void *ctx);
+bool consumer_subscribed(const consumer_t *c);
+bool consumer_assigned(const consumer_t *c, const char *topic, int32_t partition);
+/* The partitions assigned now (Java's assignment()): fills up to cap, returns how many. */
+size_t consumer_assignment(const consumer_t *c, topic_partition_t *out, size_t cap);
 
 #endif

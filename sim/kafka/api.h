@@ -48,9 +48,16 @@ typedef enum kerr {
     KERR_MESSAGE_TOO_LARGE = 10,
     KERR_NETWORK_EXCEPTION = 13,
     KERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
+    KERR_COORDINATOR_NOT_AVAILABLE = 15,
+    KERR_NOT_COORDINATOR = 16,
     KERR_NOT_ENOUGH_REPLICAS = 19,
     KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
     KERR_INVALID_REQUIRED_ACKS = 21,
+    KERR_ILLEGAL_GENERATION = 22,
+    KERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    KERR_UNKNOWN_MEMBER_ID = 25,
+    KERR_INVALID_SESSION_TIMEOUT = 26,
+    KERR_REBALANCE_IN_PROGRESS = 27,
     KERR_NOT_CONTROLLER = 41,
     KERR_INVALID_REQUEST = 42,
     KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
@@ -62,6 +69,8 @@ typedef enum kerr {
     KERR_UNKNOWN_LEADER_EPOCH = 75,
     KERR_STALE_BROKER_EPOCH = 77,
     KERR_OFFSET_NOT_AVAILABLE = 78,
+    KERR_MEMBER_ID_REQUIRED = 79,
+    KERR_FENCED_INSTANCE_ID = 82,
     KERR_PRODUCER_FENCED = 90,
     KERR_INVALID_UPDATE_VERSION = 95,
     KERR_DUPLICATE_BROKER_REGISTRATION = 101,
@@ -72,6 +81,9 @@ typedef enum kerr {
     KERR_CLIENT_RECORD_TOO_LARGE = -1002,  /* RecordTooLargeException (max.request.size) */
     KERR_CLIENT_CRASHED = -1003,           /* the client's process crashed with it pending */
     KERR_CLIENT_NO_OFFSET = -1004,         /* NoOffsetForPartitionException */
+    /* The consumer group's client-side failures. */
+    KERR_CLIENT_COMMIT_FAILED = -1020,     /* CommitFailedException */
+    KERR_CLIENT_REBALANCING = -1021,       /* RebalanceInProgressException */
 } kerr_t;
 
 /* Kafka's name: "NOT_LEADER_OR_FOLLOWER", or "TimeoutException" for client-side ones. */

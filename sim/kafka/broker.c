@@ -8,6 +8,7 @@
 #include "api.h"
 #include "broker_internal.h"
 #include "controller_api.h"
+#include "group_coordinator.h"
 #include "protocol.h"
 
 static void on_message(node_t *n, msg_t *m);
@@ -50,6 +51,7 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->pid_expiration_check = config_duration_us(cfg, "producer.id.expiration.check.interval.ms");
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
+    b->gc = gcoord_new(b, cfg);
     return b;
 }
 
@@ -74,6 +76,7 @@ void broker_free(broker_t *b)
     free(b->fetchers);
     free(b->peers);
     md_image_free(&b->img);
+    gcoord_free(b->gc);
     logmgr_free(b);
     free(b);
 }
@@ -90,6 +93,11 @@ int32_t broker_id(const broker_t *b)
 const broker_counters_t *broker_counters(const broker_t *b)
 {
     return &b->m;
+}
+
+const struct gcoord *broker_group_coordinator(const broker_t *b)
+{
+    return b->gc;
 }
 
 void request_time_add(request_time_t *t, int64_t us)
@@ -225,10 +233,14 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
     }
     bool new_epoch = !was_known || reg->leader_epoch != old.leader_epoch;
     if (reg->leader == b->id) {
-        if (new_epoch || !part->leading)
+        if (new_epoch || !part->leading) {
             part_become_leader(b, part);
+            gcoord_elected(b->gc, part);
+        }
         part_alter_settled(b, part);
     } else if (new_epoch || part->leading || part->fetch_from != reg->leader) {
+        if (part->leading)
+            gcoord_resigned(b->gc, part);
         part_become_follower(b, part);
     }
 }
@@ -579,6 +591,15 @@ static void on_message(node_t *n, msg_t *m)
     case API_METADATA:
         handle_metadata(b, m);
         break;
+    case API_FIND_COORDINATOR:
+    case API_JOIN_GROUP:
+    case API_SYNC_GROUP:
+    case API_HEARTBEAT:
+    case API_LEAVE_GROUP:
+    case API_OFFSET_COMMIT:
+    case API_OFFSET_FETCH:
+        gcoord_handle(b->gc, m);
+        break;
     case API_INIT_PRODUCER_ID:
         pids_handle_init(b, m);
         break;
@@ -608,6 +629,7 @@ static void on_crash(node_t *n)
     pids_reset(b);
     b->state = BROKER_STARTING;
     b->md_fetching = false;
+    gcoord_crash(b->gc);
 }
 
 static void on_restart(node_t *n)

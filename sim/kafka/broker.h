@@ -41,5 +41,7 @@ typedef struct broker_counters {
     request_time_t produce, fetch_consumer, fetch_follower;
 } broker_counters_t;
 const broker_counters_t *broker_counters(const broker_t *b);
+/* The broker's group coordinator, for read-only inspection (group_coordinator.h). */
+const struct gcoord *broker_group_coordinator(const broker_t *b);
 
 #endif

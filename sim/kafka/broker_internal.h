@@ -115,6 +115,7 @@ struct broker {
     bool completing_fetches, fetches_again;
     fetcher_t *fetchers;     /* by leader broker id - 1 */
     broker_counters_t m;
+    struct gcoord *gc;       /* the group coordinator (group_coordinator.h) */
     pid_manager_t pids;
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;

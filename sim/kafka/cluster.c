@@ -10,6 +10,8 @@
 #include "../../util/utf8.h"
 #include "broker.h"
 #include "controller.h"
+#include "group_coordinator.h"
+#include "group_store.h"
 #include "protocol.h"
 
 struct cluster {
@@ -198,6 +200,35 @@ static bool topics_collide(const char *a, const char *b)
     return *a == *b;
 }
 
+/* The "topic" event: a topic was created, with its leaders and replicas. */
+static void trace_topic(cluster_t *c, const char *name, int32_t parts, int32_t rf,
+                        int32_t min_isr, const log_config_t *log)
+{
+    const md_image_t *img = image(c);
+    cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
+    if (!ev)
+        return;
+    const md_topic_t *t = md_find_topic(img, name);
+    cJSON_AddStringToObject(ev, "cluster", c->name);
+    cJSON_AddStringToObject(ev, "topic", name);
+    trace_add_int(ev, "partitions", parts);
+    trace_add_int(ev, "replication_factor", rf);
+    trace_add_int(ev, "min_insync_replicas", min_isr);
+    if (log->compact)
+        cJSON_AddStringToObject(ev, "cleanup_policy", log_config_policy(log));
+    cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
+    cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
+    for (int32_t p = 0; p < parts; p++) {
+        const md_partition_t *mp = &t->parts[p];
+        cJSON_AddItemToArray(leaders, cJSON_CreateString(cluster_broker_name(c, mp->leader)));
+        cJSON *r = cJSON_CreateArray();
+        for (int32_t i = 0; i < mp->n_replicas; i++)
+            cJSON_AddItemToArray(r, cJSON_CreateString(cluster_broker_name(c, mp->replicas[i])));
+        cJSON_AddItemToArray(replicas, r);
+    }
+    world_emit(c->w, ev);
+}
+
 bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, char *err,
                           size_t errlen)
 {
@@ -244,30 +275,7 @@ bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, 
     if (!controller_create_topic(c->controller, name, parts, rf, min_isr, unclean, &log, err,
                                  errlen))
         return false;
-    cJSON *ev = world_trace(c->w, controller_node(c->controller), "topic");
-    if (ev) {
-        const md_topic_t *t = md_find_topic(img, name);
-        cJSON_AddStringToObject(ev, "cluster", c->name);
-        cJSON_AddStringToObject(ev, "topic", name);
-        trace_add_int(ev, "partitions", parts);
-        trace_add_int(ev, "replication_factor", rf);
-        trace_add_int(ev, "min_insync_replicas", min_isr);
-        if (log.compact)
-            cJSON_AddStringToObject(ev, "cleanup_policy", log_config_policy(&log));
-        cJSON *leaders = cJSON_AddArrayToObject(ev, "leaders");
-        cJSON *replicas = cJSON_AddArrayToObject(ev, "replicas");
-        for (int32_t p = 0; p < parts; p++) {
-            const md_partition_t *mp = &t->parts[p];
-            cJSON_AddItemToArray(leaders,
-                                 cJSON_CreateString(cluster_broker_name(c, mp->leader)));
-            cJSON *r = cJSON_CreateArray();
-            for (int32_t i = 0; i < mp->n_replicas; i++)
-                cJSON_AddItemToArray(r, cJSON_CreateString(
-                                            cluster_broker_name(c, mp->replicas[i])));
-            cJSON_AddItemToArray(replicas, r);
-        }
-        world_emit(c->w, ev);
-    }
+    trace_topic(c, name, parts, rf, min_isr, &log);
     catch_up_brokers(c);
     return true;
 }
@@ -397,10 +405,40 @@ producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg
     return p;
 }
 
+/* Kafka creates __consumer_offsets when the first FindCoordinator asks for it; ksim creates
+ * it, through the controller, when the first consumer with a group.id is made. Kafka
+ * would refuse offsets.topic.replication.factor above the brokers alive (the group waits
+ * with COORDINATOR_NOT_AVAILABLE); ksim caps it to the cluster's brokers. */
+static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
+{
+    if (md_find_topic(image(c), OFFSETS_TOPIC))
+        return true;
+    int32_t parts = config_int(&c->broker_cfg, "offsets.topic.num.partitions");
+    int32_t rf = config_int(&c->broker_cfg, "offsets.topic.replication.factor");
+    if (rf > c->n_brokers)
+        rf = c->n_brokers;
+    if (rf > MD_MAX_REPLICAS)
+        rf = MD_MAX_REPLICAS;
+    int32_t min_isr = config_int(&c->broker_cfg, "min.insync.replicas");
+    /* GroupMetadataManager's topic config: cleanup.policy=compact. */
+    log_config_t log = log_config_default();
+    log.compact = true;
+    log.delete = false;
+    const char *name = world_intern(c->w, OFFSETS_TOPIC);
+    if (!controller_create_topic(c->controller, name, parts, rf, min_isr, false, &log, err,
+                                 errlen))
+        return false;
+    trace_topic(c, name, parts, rf, min_isr, &log);
+    catch_up_brokers(c);
+    return true;
+}
+
 consumer_t *cluster_consumer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
     if (!can_add_node(c->w, name, err, errlen))
+        return NULL;
+    if (config_str(cfg, "group.id") && !ensure_offsets_topic(c, err, errlen))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     consumer_t *k = consumer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);
@@ -412,4 +450,101 @@ consumer_t *cluster_consumer(cluster_t *c, const char *name, const config_t *cfg
         abort();
     c->consumers[c->n_consumers++] = k;
     return k;
+}
+
+/* ---- consumer groups ---- */
+
+static cJSON *tp_item(const char *topic, int32_t partition)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "topic", topic);
+    cJSON_AddNumberToObject(o, "partition", partition);
+    return o;
+}
+
+static const char *owner_of(const group_t *g, const char *topic, int32_t partition)
+{
+    if (g->state != GROUP_STABLE)
+        return NULL;
+    for (int32_t i = 0; i < g->n_members; i++)
+        if (group_tps_has(&g->members[i]->assignment, topic, partition))
+            return g->members[i]->id;
+    return NULL;
+}
+
+/* One row of kafka-consumer-groups --describe: committed offset, log end, lag, owner. */
+static void describe_partition(const cluster_t *c, const group_t *g, cJSON *rows,
+                               const char *topic, int32_t partition)
+{
+    cJSON *o = tp_item(topic, partition);
+    int64_t committed = group_committed(g, topic, partition);
+    cluster_partition_t d;
+    char err[256];
+    int64_t end = cluster_describe(c, topic, partition, &d, err, sizeof err) ? d.hw : -1;
+    if (committed >= 0)
+        cJSON_AddNumberToObject(o, "committed", (double)committed);
+    if (end >= 0)
+        cJSON_AddNumberToObject(o, "log_end", (double)end);
+    if (committed >= 0 && end >= 0)
+        cJSON_AddNumberToObject(o, "lag", (double)(end - committed));
+    const char *owner = owner_of(g, topic, partition);
+    if (owner)
+        cJSON_AddStringToObject(o, "member", owner);
+    cJSON_AddItemToArray(rows, o);
+}
+
+static bool row_listed(const cJSON *rows, const char *topic, int32_t partition)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rows)
+        if (cJSON_GetObjectItem(r, "partition")->valueint == partition &&
+            strcmp(cJSON_GetObjectItem(r, "topic")->valuestring, topic) == 0)
+            return true;
+    return false;
+}
+
+cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, size_t errlen)
+{
+    const md_topic_t *t = md_find_topic(image(c), OFFSETS_TOPIC);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "group", group);
+    if (!t) {
+        cJSON_AddStringToObject(out, "state", "Dead");
+        return out;
+    }
+    const md_partition_t *p = &t->parts[gcoord_partition_for(group, t->n)];
+    if (p->leader == MD_NO_LEADER) {
+        snprintf(err, errlen, "group '%s': COORDINATOR_NOT_AVAILABLE (%s-%d has no leader)", group,
+                 OFFSETS_TOPIC, gcoord_partition_for(group, t->n));
+        cJSON_Delete(out);
+        return NULL;
+    }
+    const gcoord_t *gc = broker_group_coordinator(c->brokers[p->leader - 1]);
+    const group_t *g = gcoord_group(gc, group);
+    cJSON_AddStringToObject(out, "coordinator", cluster_broker_name(c, p->leader));
+    cJSON_AddStringToObject(out, "state", g ? group_state_name(g->state) : "Dead");
+    if (!g)
+        return out;
+    cJSON_AddStringToObject(out, "protocol_type", "consumer");
+    if (g->protocol)
+        cJSON_AddStringToObject(out, "protocol", g->protocol);
+    cJSON_AddNumberToObject(out, "generation", g->generation);
+    cJSON_AddNumberToObject(out, "unowned_ms", (double)gcoord_unowned_us(gc, group) / 1000.0);
+    cJSON *members = cJSON_AddArrayToObject(out, "members");
+    for (int32_t i = 0; i < g->n_members; i++)
+        cJSON_AddItemToArray(members, gstore_member_json(g->members[i]));
+    /* Rows: every partition of the subscribed topics, then any other with a commit. */
+    cJSON *rows = cJSON_AddArrayToObject(out, "partitions");
+    for (int32_t i = 0; i < g->n_members; i++)
+        for (int32_t k = 0; k < g->members[i]->sub.n_topics; k++) {
+            const char *topic = g->members[i]->sub.topics[k];
+            int32_t n = cluster_partition_count(c, topic);
+            for (int32_t q = 0; q < n; q++)
+                if (!row_listed(rows, topic, q))
+                    describe_partition(c, g, rows, topic, q);
+        }
+    for (int32_t i = 0; i < g->n_offsets; i++)
+        if (!row_listed(rows, g->offsets[i].topic, g->offsets[i].partition))
+            describe_partition(c, g, rows, g->offsets[i].topic, g->offsets[i].partition);
+    return out;
 }

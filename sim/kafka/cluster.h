@@ -64,6 +64,13 @@ typedef struct cluster_metrics {
 } cluster_metrics_t;
 void cluster_metrics(const cluster_t *c, cluster_metrics_t *m);
 
+/* What kafka-consumer-groups --describe shows of a group, as JSON (the caller frees it):
+ * state, protocol, generation, coordinator, members with their assignment, and per
+ * partition the committed offset, log end (HW), lag and owner; unowned_ms: the time its
+ * partitions went without an owner over all rebalances. NULL with err when the
+ * coordinator is unavailable. */
+cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, size_t errlen);
+
 /* Clients bootstrapped to this cluster. The cluster owns them. */
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen);

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "broker_internal.h"
 #include "controller_api.h"
+#include "group_coordinator.h"
 #include "protocol.h"
 
 /* Kafka starts a follower outside the ISR at lastCaughtUpTimeMs 0, long ago in wall-clock
@@ -115,6 +116,7 @@ bool part_maybe_advance_hw(broker_t *b, bpartition_t *part)
         return false;
     part->log.hw = hw;
     broker_trace_hw(b, part);
+    gcoord_hw_advanced(b->gc, part);
     return true;
 }
 
