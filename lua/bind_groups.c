@@ -108,12 +108,13 @@ static int listener_done_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    consumer_listener_done(lua_touserdata(L, lua_upvalueindex(3)));
+    consumer_listener_done(lua_touserdata(L, lua_upvalueindex(3)),
+                           (uint32_t)lua_tointeger(L, lua_upvalueindex(4)));
     return 0;
 }
 
-/* The body of a listener task (upvalues: the method, its partitions, the consumer): the
- * call, then the member goes on. */
+/* The body of a listener task (upvalues: the method, its partitions, the consumer, the
+ * incarnation of its process): the call, then the member goes on. */
 static int listener_task(lua_State *L)
 {
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -148,7 +149,8 @@ static bool on_rebalance(void *ctx, consumer_t *c, consumer_rebalance_t what,
     lua_pop(L, 2);
     push_tps(L, tps, n);
     lua_pushlightuserdata(L, c);
-    lua_pushcclosure(L, listener_task, 3);
+    lua_pushinteger(L, consumer_node(c)->inc);
+    lua_pushcclosure(L, listener_task, 4);
     char name[300];
     snprintf(name, sizeof name, "%s %s", consumer_name(c), listener_names[what]);
     task_spawn(L, rt, name, -1, rt->w->now);

@@ -775,9 +775,9 @@ int8_t consumer_auto_reset(const consumer_t *c)
 
 /* ---- consumer groups ---- */
 
-void consumer_listener_done(consumer_t *c)
+void consumer_listener_done(consumer_t *c, uint32_t incarnation)
 {
-    if (c->co)
+    if (c->co && incarnation == c->node->inc)
         coord_listener_done(c->co);
 }
 

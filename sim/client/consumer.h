@@ -71,8 +71,9 @@ typedef enum consumer_rebalance {
  * during Kafka's synchronous call, and sends no JoinGroup. */
 typedef bool (*consumer_listener_fn)(void *ctx, consumer_t *c, consumer_rebalance_t what,
                                      const topic_partition_t *tps, size_t n);
-/* The deferred listener call has run. */
-void consumer_listener_done(consumer_t *c);
+/* The deferred listener call, made while the consumer's process had this incarnation
+ * (consumer_node(c)->inc), has run; a call from a process that crashed since is ignored. */
+void consumer_listener_done(consumer_t *c, uint32_t incarnation);
 /* error: KERR_NONE, or why the commit failed (message in `what`). */
 typedef void (*consumer_commit_fn)(void *ctx, consumer_t *c, int16_t error, const char *what);
 
