@@ -301,7 +301,8 @@ static void heartbeat_tick(void *a, void *b, int64_t epoch)
     if (co->c->closed || (co->state != M_STABLE && co->state != M_COMPLETING))
         return;
     int64_t now = coord_world(co)->now;
-    if (co->c->polling)
+    /* A listener runs inside Kafka's poll(): the poll interval runs on meanwhile. */
+    if (co->c->polling && !co->listening)
         co->last_poll = now;
     if (co->coord_node >= 0 && now >= co->session_at) {
         /* Heartbeat.sessionTimeoutExpired: no heartbeat answer for session.timeout.ms;
@@ -561,7 +562,8 @@ static bool metadata_ready(const coordinator_t *co)
 
 void coord_polled(coordinator_t *co)
 {
-    co->last_poll = coord_world(co)->now;
+    if (!co->listening)
+        co->last_poll = coord_world(co)->now;
 }
 
 static bool needs_committed(const coordinator_t *co)
@@ -606,7 +608,8 @@ void coord_step(coordinator_t *co)
     }
     if (consumer_node_blocked(c, co->coord_node))
         return;
-    co->last_poll = coord_world(co)->now;
+    if (!co->listening)
+        co->last_poll = coord_world(co)->now;
     if ((co->has_pending || co->completing) && !co->syncing && !co->joining)
         coord_join_complete(co);
     if (co->listening)

@@ -671,10 +671,8 @@ int16_t group_check_commit(group_t *g, const char *member_id, const char *instan
                            int32_t generation, int64_t now)
 {
     assert(g->state != GROUP_DEAD);
-    /* A commit outside group management (manual assignment, admin tools). */
-    if (generation < 0 && g->state == GROUP_EMPTY)
-        return KERR_NONE;
-    /* validateOffsetCommit: the member and its generation first, then the state. */
+    /* validateOffsetCommit: the member and its generation first, then the state. A commit
+     * outside group management (no member, no generation) is taken by an Empty group. */
     if (generation >= 0 || (member_id && *member_id) || instance) {
         int16_t err = check_member(g, member_id, instance);
         if (err != KERR_NONE)

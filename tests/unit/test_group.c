@@ -288,6 +288,17 @@ static void test_heartbeat_and_commit_checks(void)
     group_free(g);
 }
 
+static void test_commit_to_empty_group(void)
+{
+    group_t *g = group_new("g", 0);
+    is_int(group_check_commit(g, "", NULL, -1, 0), KERR_NONE,
+           "an Empty group takes a commit without member or generation (offsets storage only)");
+    is_int(group_check_commit(g, "ghost", NULL, -1, 0), KERR_UNKNOWN_MEMBER_ID,
+           "but a commit naming a member it does not have is UNKNOWN_MEMBER_ID, generation -1 "
+           "or not (validateOffsetCommit runs for it)");
+    group_free(g);
+}
+
 static void test_timeouts(void)
 {
     char m1[128], m2[128];
@@ -559,6 +570,7 @@ int main(void)
     test_join_and_sync();
     test_protocol_vote();
     test_heartbeat_and_commit_checks();
+    test_commit_to_empty_group();
     test_timeouts();
     test_static_member();
     test_static_not_rejoined();
