@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/core/net.h"
+#include "sim/kafka/api.h"
 #include "sim/kafka/cluster.h"
 #include "sim/trace.h"
 
@@ -105,10 +107,13 @@ static inline const plog_t *fixture_log(const fixture_t *f, int32_t p)
 
 /* ---- faults, as world_schedule callbacks (a: the world, b: the node) ---- */
 
+/* Crashes the node unless it is already down. */
 static inline void fixture_crash_cb(void *a, void *b, int64_t arg)
 {
+    node_t *n = b;
     (void)arg;
-    world_crash(a, b, "random crash");
+    if (n->up)
+        world_crash(a, n, "random crash");
 }
 
 /* Restarts the node unless it is already up. */
@@ -118,6 +123,31 @@ static inline void fixture_restart_cb(void *a, void *b, int64_t arg)
     (void)arg;
     if (!n->up)
         world_restart(a, n);
+}
+
+/* Loses Produce messages going `dir`: at most `count` (0: no limit), each with
+ * `probability`. Returns the rule's id. */
+static inline int fixture_drop_produce(fixture_t *f, fault_dir_t dir, int64_t count,
+                                       double probability)
+{
+    fault_spec_t s;
+    fault_spec_init(&s, FAULT_DROP);
+    s.dir = dir;
+    s.api = API_PRODUCE;
+    s.count = count;
+    s.probability = probability;
+    return net_add_fault(f->w->net, &s);
+}
+
+/* Cuts the node off from every other node, both ways; returns the partition's id. */
+static inline int fixture_isolate(world_t *w, int32_t node)
+{
+    int32_t others[WORLD_MAX_NODES];
+    size_t n = 0;
+    for (int32_t i = 0; i < w->n_nodes; i++)
+        if (i != node)
+            others[n++] = i;
+    return net_partition(w->net, &node, 1, others, n, false);
 }
 
 /* ---- reading the kept trace ---- */

@@ -188,21 +188,6 @@ static void send_cb(void *a, void *b, int64_t i)
     producer_send(r->p, TOPIC, (int32_t)(i % PARTITIONS), str("k"), str("v"), -1, err, sizeof err);
 }
 
-static void crash_cb(void *a, void *b, int64_t arg)
-{
-    world_t *w = a;
-    node_t *n = b;
-    if (n->up)
-        world_crash(w, n, "random crash");
-}
-
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    node_t *n = b;
-    if (!n->up)
-        world_restart(a, n);
-}
-
 /* The broker coordinating the group now crashes for a while. */
 static void crash_coordinator_cb(void *a, void *b, int64_t len)
 {
@@ -213,7 +198,7 @@ static void crash_coordinator_cb(void *a, void *b, int64_t len)
     if (!n || !n->up)
         return;
     world_crash(r->f.w, n, "the coordinator crashes");
-    world_schedule(r->f.w, r->f.w->now + len, restart_cb, r->f.w, n, 0);
+    world_schedule(r->f.w, r->f.w->now + len, fixture_restart_cb, r->f.w, n, 0);
 }
 
 static void plan_fault(run_t *r)
@@ -227,8 +212,8 @@ static void plan_fault(run_t *r)
         world_schedule(w, at, start_cb, a, NULL, 0);
         break;
     case 1: /* a member crashes and comes back */
-        world_schedule(w, at, crash_cb, w, consumer_node(a->k), 0);
-        world_schedule(w, at + len, restart_cb, w, consumer_node(a->k), 0);
+        world_schedule(w, at, fixture_crash_cb, w, consumer_node(a->k), 0);
+        world_schedule(w, at + len, fixture_restart_cb, w, consumer_node(a->k), 0);
         break;
     case 2: /* the coordinator moves */
         world_schedule(w, at, crash_coordinator_cb, r, NULL, len);

@@ -68,16 +68,6 @@ static void run_to(env_t *e, int64_t t)
     world_run(e->f.w, t, NULL, NULL);
 }
 
-static int drop(env_t *e, int16_t api, fault_dir_t dir, int64_t count)
-{
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = dir;
-    f.api = api;
-    f.count = count;
-    return net_add_fault(e->f.w->net, &f);
-}
-
 /* The nth (1-based) event of `kind`, or NULL. */
 static const cJSON *nth(const env_t *e, const char *kind, int n)
 {
@@ -201,7 +191,7 @@ static void test_lost_ack(void)
 {
     const char *kv[] = { "request.timeout.ms", "5000", NULL };
     env_t *e = env_new(1, kv);
-    drop(e, API_PRODUCE, DIR_RESPONSE, 1);
+    fixture_drop_produce(&e->f, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_value(e, 0, "pay");
     run_idle(e);
     is_int(fixture_log(&e->f, 0)->n, 1, "with idempotence the retry after a lost ACK is not appended again");
@@ -220,7 +210,7 @@ static void order_run(const char *idempotence, char order[5])
     env_t *e = env_new(1, kv);
     send_value(e, 0, "W");
     run_idle(e);
-    drop(e, API_PRODUCE, DIR_REQUEST, 1);
+    fixture_drop_produce(&e->f, DIR_REQUEST, 1, 1.0);
     const char *vals[] = { "A", "B", "C", "D" };
     for (int i = 0; i < 4; i++) {
         send_value(e, 0, vals[i]);
@@ -254,7 +244,7 @@ static void test_epoch_bump(void)
     env_t *e = env_new(1, kv);
     send_value(e, 0, "W");
     run_idle(e);
-    int rule = drop(e, API_PRODUCE, DIR_RESPONSE, 0);
+    int rule = fixture_drop_produce(&e->f, DIR_RESPONSE, 0, 1.0);
     int64_t lost = send_value(e, 0, "X");
     run_idle(e);
     ok(result(e, lost)->error == KERR_CLIENT_TIMEOUT,
@@ -282,11 +272,6 @@ static void test_epoch_bump(void)
     env_free(e);
 }
 
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    world_restart(a, b);
-}
-
 static void test_restart_new_id(void)
 {
     env_t *e = env_new(1, NULL);
@@ -312,12 +297,12 @@ static void test_restart_new_id(void)
      * loaded again from the log, still knows the batch. */
     const char *kv[] = { "request.timeout.ms", "5000", NULL };
     e = env_new(1, kv);
-    drop(e, API_PRODUCE, DIR_RESPONSE, 1);
+    fixture_drop_produce(&e->f, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_value(e, 0, "pay");
     run_to(e, 1000 * US_PER_MS);
     node_t *broker = cluster_broker(e->f.c, 1);
     world_crash(e->f.w, broker, "test");
-    world_schedule(e->f.w, 2000 * US_PER_MS, restart_cb, e->f.w, broker, 0);
+    world_schedule(e->f.w, 2000 * US_PER_MS, fixture_restart_cb, e->f.w, broker, 0);
     run_idle(e);
     ok(result(e, h)->error == KERR_NONE && result(e, h)->offset == 0,
        "after the broker's restart the retry is answered with the original offset");

@@ -59,42 +59,14 @@ static void send_one(void *a, void *b, int64_t i)
                                  sizeof err);
 }
 
-static void crash_cb(void *a, void *b, int64_t arg)
-{
-    world_crash(a, b, "random crash");
-}
-
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    world_restart(a, b);
-}
-
 static void isolate_cb(void *a, void *b, int64_t arg)
 {
-    run_t *r = a;
-    /* The broker against everyone else: followers, controller and producer alike. */
-    int32_t side[1] = { ((node_t *)b)->id }, rest[16];
-    size_t n_rest = 0;
-    for (int32_t i = 0; i < r->f.w->n_nodes && n_rest < 16; i++)
-        if (i != side[0])
-            rest[n_rest++] = i;
-    net_partition(r->f.w->net, side, 1, rest, n_rest, false);
+    fixture_isolate(a, ((node_t *)b)->id);
 }
 
 static void heal_cb(void *a, void *b, int64_t arg)
 {
-    run_t *r = a;
-    net_heal(r->f.w->net, 0);
-}
-
-static void drop_produce(run_t *r, fault_dir_t dir, double p)
-{
-    fault_spec_t s;
-    fault_spec_init(&s, FAULT_DROP);
-    s.dir = dir;
-    s.api = API_PRODUCE;
-    s.probability = p;
-    net_add_fault(r->f.w->net, &s);
+    net_heal(((world_t *)a)->net, 0);
 }
 
 static void setup(run_t *r, uint64_t seed)
@@ -125,8 +97,8 @@ static void setup(run_t *r, uint64_t seed)
     config_free(&pc);
     if (!r->p)
         abort();
-    drop_produce(r, DIR_REQUEST, 0.15 * rng_unit(&r->rng));
-    drop_produce(r, DIR_RESPONSE, 0.15 * rng_unit(&r->rng));
+    fixture_drop_produce(&r->f, DIR_REQUEST, 0, 0.15 * rng_unit(&r->rng));
+    fixture_drop_produce(&r->f, DIR_RESPONSE, 0, 0.15 * rng_unit(&r->rng));
     int64_t t = 300 * US_PER_MS; /* sends in handle order, at random gaps */
     for (int i = 0; i < RECORDS; i++) {
         r->part[i] = (int32_t)rng_range(&r->rng, 0, PARTITIONS - 1);
@@ -138,8 +110,8 @@ static void setup(run_t *r, uint64_t seed)
     int64_t at = rng_range(&r->rng, 300, 2500) * US_PER_MS;
     int64_t back = at + rng_range(&r->rng, 1000, 15000) * US_PER_MS;
     bool isolate = rng_range(&r->rng, 0, 2) == 0;
-    world_schedule(w, at, isolate ? isolate_cb : crash_cb, isolate ? (void *)r : w, victim, 0);
-    world_schedule(w, back, isolate ? heal_cb : restart_cb, isolate ? (void *)r : w, victim, 0);
+    world_schedule(w, at, isolate ? isolate_cb : fixture_crash_cb, w, victim, 0);
+    world_schedule(w, back, isolate ? heal_cb : fixture_restart_cb, w, victim, 0);
 }
 
 static int value_index(bytes_t v)

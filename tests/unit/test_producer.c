@@ -146,24 +146,13 @@ static int produce_records(const cJSON *ev)
 
 /* Drops Produce requests or responses: at most `count` of them (0: no limit), each with
  * `probability`. Returns the rule's id. */
-static int drop_produce(env_t *e, fault_dir_t dir, int64_t count, double probability)
-{
-    fault_spec_t f;
-    fault_spec_init(&f, FAULT_DROP);
-    f.dir = dir;
-    f.api = API_PRODUCE;
-    f.count = count;
-    f.probability = probability;
-    return net_add_fault(e->f.w->net, &f);
-}
-
 /* ---- (a), (b): the lost ACK ---- */
 
 static void test_lost_ack(void)
 {
     const char *kv[] = { "acks", "1", "request.timeout.ms", "5000", NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    int id = drop_produce(e, DIR_RESPONSE, 1, 1.0);
+    int id = fixture_drop_produce(&e->f, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_rec(e, -1, "k1", "v1");
     run_idle(e);
 
@@ -417,7 +406,7 @@ static void reorder_run(const char *max_in_flight, char order[5], int64_t *a_off
     const char *kv[] = { "acks", "1", "linger.ms", "0", "request.timeout.ms", "1000",
                          "max.in.flight.requests.per.connection", max_in_flight, NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    drop_produce(e, DIR_REQUEST, 1, 1.0); /* the first Produce request */
+    fixture_drop_produce(&e->f, DIR_REQUEST, 1, 1.0); /* the first Produce request */
     int64_t a = send_rec(e, -1, NULL, "A");
     run_to(e, 5 * US_PER_MS);
     send_rec(e, -1, NULL, "B");
@@ -477,7 +466,7 @@ static void test_retries0(void)
 {
     const char *kv[] = { "acks", "1", "retries", "0", "request.timeout.ms", "1000", NULL };
     env_t *e = env_new(1, 1, 1, kv);
-    drop_produce(e, DIR_RESPONSE, 1, 1.0);
+    fixture_drop_produce(&e->f, DIR_RESPONSE, 1, 1.0);
     int64_t h = send_rec(e, -1, "k", "v");
     run_idle(e);
     const send_result_t *r = result(e, h);
@@ -803,7 +792,7 @@ static uint64_t lossy_run(uint64_t seed, double probability, int64_t *hits)
 {
     const char *kv[] = { "acks", "1", "request.timeout.ms", "1000", NULL };
     env_t *e = env_new(seed, 1, 1, kv);
-    int id = drop_produce(e, DIR_RESPONSE, 0, probability);
+    int id = fixture_drop_produce(&e->f, DIR_RESPONSE, 0, probability);
     char value[16];
     for (int i = 0; i < 20; i++) {
         snprintf(value, sizeof value, "v%d", i);

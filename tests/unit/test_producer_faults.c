@@ -38,16 +38,6 @@ static void send_one(void *a, void *b, int64_t i)
     r->sent++;
 }
 
-static void restart_cb(void *a, void *b, int64_t arg)
-{
-    world_restart(a, b);
-}
-
-static void crash_cb(void *a, void *b, int64_t arg)
-{
-    world_crash(a, b, "random crash");
-}
-
 static void add_fault(run_t *r, fault_action_t action, fault_dir_t dir, int16_t api, double p,
                       int64_t delay)
 {
@@ -93,8 +83,9 @@ static void setup(run_t *r, uint64_t seed)
         world_schedule(w, rng_range(&r->rng, 0, 2000) * US_PER_MS, send_one, r, NULL, i);
     node_t *victim = cluster_broker(r->f.c, (int)rng_range(&r->rng, 1, 2));
     int64_t at = rng_range(&r->rng, 0, 1500) * US_PER_MS;
-    world_schedule(w, at, crash_cb, w, victim, 0);
-    world_schedule(w, at + rng_range(&r->rng, 1, 3000) * US_PER_MS, restart_cb, w, victim, 0);
+    world_schedule(w, at, fixture_crash_cb, w, victim, 0);
+    world_schedule(w, at + rng_range(&r->rng, 1, 3000) * US_PER_MS, fixture_restart_cb, w,
+                   victim, 0);
 }
 
 static const log_record_t *at_offset(const plog_t *l, int64_t offset)

@@ -108,12 +108,7 @@ static void cut_cb(void *a, void *b, int64_t arg)
 {
     cut_t *c = a;
     world_t *w = c->r->f.w;
-    int32_t others[WORLD_MAX_NODES];
-    size_t n = 0;
-    for (int32_t i = 0; i < w->n_nodes; i++)
-        if (i != c->node)
-            others[n++] = i;
-    int id = net_partition(w->net, &c->node, 1, others, n, false);
+    int id = fixture_isolate(w, c->node);
     world_schedule(w, w->now + c->duration, heal_cb, w->net, NULL, id);
 }
 
