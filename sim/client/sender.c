@@ -79,6 +79,19 @@ static int32_t node_load(void *ctx, int32_t node)
     return node_blocked(p, node) ? -1 : inflight_count(&p->inflight, node, -1);
 }
 
+/* NetworkClient.leastLoadedNode for a request that may go to any broker; -1 while every
+ * broker is backing off after a reset (then *next says when the chosen one may). */
+static int32_t least_loaded_ready(producer_t *p, int64_t *next)
+{
+    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
+    if (!node_blocked(p, node))
+        return node;
+    int64_t at = inflight_ready_at(&p->inflight, node);
+    if (at < *next)
+        *next = at;
+    return -1;
+}
+
 /* Tracks a request and arms its request.timeout.ms. */
 static inflight_t *track(producer_t *p, const msg_t *m, int32_t node)
 {
@@ -96,14 +109,9 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
             *next = at;
         return;
     }
-    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
-    if (node_blocked(p, node)) {
-        /* Every broker is backing off after a reset: try again when this one may. */
-        at = inflight_ready_at(&p->inflight, node);
-        if (at < *next)
-            *next = at;
+    int32_t node = least_loaded_ready(p, next);
+    if (node < 0)
         return;
-    }
     msg_t *m = meta_request(&p->meta, p->w);
     m->corr = ++p->next_corr;
     track(p, m, node);
@@ -175,13 +183,9 @@ static bool maybe_send_init_pid(producer_t *p, int64_t *next)
             *next = tm->init_not_before;
         return false;
     }
-    int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
-    if (node_blocked(p, node)) {
-        int64_t at = inflight_ready_at(&p->inflight, node);
-        if (at < *next)
-            *next = at;
+    int32_t node = least_loaded_ready(p, next);
+    if (node < 0)
         return false;
-    }
     init_pid_t *req = proto_calloc(1, sizeof *req);
     *req = (init_pid_t){ .transactional_id = NULL, .txn_timeout_ms = INT32_MAX,
                          .producer_id = TM_NO_PID, .producer_epoch = TM_NO_EPOCH };
