@@ -9,7 +9,9 @@
 #include "broker_internal.h"
 #include "controller_api.h"
 #include "group_coordinator.h"
+#include "group_protocol.h"
 #include "protocol.h"
+#include "txn_coordinator.h"
 
 static void on_message(node_t *n, msg_t *m);
 static void on_crash(node_t *n);
@@ -52,6 +54,7 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->node = world_add_node(w, name, ROLE_BROKER, &broker_ops, b);
     b->incarnation = 1;
     b->gc = gcoord_new(b, cfg);
+    b->tc = tcoord_new(b, cfg);
     return b;
 }
 
@@ -77,6 +80,7 @@ void broker_free(broker_t *b)
     free(b->peers);
     md_image_free(&b->img);
     gcoord_free(b->gc);
+    tcoord_free(b->tc);
     logmgr_free(b);
     free(b);
 }
@@ -236,11 +240,14 @@ static void apply_role(broker_t *b, bpartition_t *part, const md_partition_t *re
         if (new_epoch || !part->leading) {
             part_become_leader(b, part);
             gcoord_elected(b->gc, part);
+            tcoord_elected(b->tc, part);
         }
         part_alter_settled(b, part);
     } else if (new_epoch || part->leading || part->fetch_from != reg->leader) {
-        if (part->leading)
+        if (part->leading) {
             gcoord_resigned(b->gc, part);
+            tcoord_resigned(b->tc, part);
+        }
         part_become_follower(b, part);
     }
 }
@@ -566,6 +573,9 @@ static void on_response(broker_t *b, msg_t *m)
     case API_ALLOCATE_PRODUCER_IDS:
         pids_alloc_response(b, m);
         break;
+    case API_WRITE_TXN_MARKERS:
+        tcoord_response(b->tc, m);
+        break;
     default:
         break;
     }
@@ -592,16 +602,33 @@ static void on_message(node_t *n, msg_t *m)
         handle_metadata(b, m);
         break;
     case API_FIND_COORDINATOR:
+        if (((const find_coord_t *)m->body)->key_type == COORD_KEY_TRANSACTION)
+            tcoord_handle(b->tc, m);
+        else
+            gcoord_handle(b->gc, m);
+        break;
     case API_JOIN_GROUP:
     case API_SYNC_GROUP:
     case API_HEARTBEAT:
     case API_LEAVE_GROUP:
     case API_OFFSET_COMMIT:
     case API_OFFSET_FETCH:
+    case API_TXN_OFFSET_COMMIT:
         gcoord_handle(b->gc, m);
         break;
     case API_INIT_PRODUCER_ID:
-        pids_handle_init(b, m);
+        if (((const init_pid_t *)m->body)->transactional_id)
+            tcoord_handle(b->tc, m);
+        else
+            pids_handle_init(b, m);
+        break;
+    case API_ADD_PARTITIONS_TO_TXN:
+    case API_ADD_OFFSETS_TO_TXN:
+    case API_END_TXN:
+        tcoord_handle(b->tc, m);
+        break;
+    case API_WRITE_TXN_MARKERS:
+        markers_handle(b, m);
         break;
     default:
         break;
@@ -630,6 +657,7 @@ static void on_crash(node_t *n)
     b->state = BROKER_STARTING;
     b->md_fetching = false;
     gcoord_crash(b->gc);
+    tcoord_crash(b->tc);
 }
 
 static void on_restart(node_t *n)
@@ -656,6 +684,7 @@ static void on_disconnect(node_t *n, int32_t peer, uint32_t conn)
         else
             i++;
     }
+    tcoord_disconnect(b->tc, peer, conn);
     if (peer == b->controller) {
         b->md_fetching = false;
         node_timer_bg(b->node, b->fetch_backoff, md_fetch_retry, b, NULL, 0);

@@ -116,6 +116,7 @@ struct broker {
     fetcher_t *fetchers;     /* by leader broker id - 1 */
     broker_counters_t m;
     struct gcoord *gc;       /* the group coordinator (group_coordinator.h) */
+    struct tcoord *tc;       /* the transaction coordinator (txn_coordinator.h) */
     pid_manager_t pids;
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
@@ -180,10 +181,18 @@ void logmgr_start(broker_t *b);
 int16_t logmgr_check_append(broker_t *b, const bpartition_t *part, const log_input_t *recs,
                             int32_t n);
 /* producer_ids.c */
+/* A producer id from the current block (RPCProducerIdManager.generateProducerId); -1 with
+ * *err = COORDINATOR_LOAD_IN_PROGRESS while no block has arrived yet. */
+int64_t pids_generate(broker_t *b, int16_t *err);
 void pids_handle_init(broker_t *b, msg_t *m);
 void pids_alloc_response(broker_t *b, const msg_t *m);
 void pids_reset(broker_t *b);
 void pids_controller_lost(broker_t *b);
+
+/* broker_markers.c: WriteTxnMarkers as a partition leader handles it: a control batch per
+ * partition, answered when it is replicated (acks=all); a marker on a __consumer_offsets
+ * partition completes the group coordinator's pending transactional offsets. */
+void markers_handle(broker_t *b, msg_t *m);
 
 /* broker_fetch.c */
 void fetch_handle(broker_t *b, msg_t *m);

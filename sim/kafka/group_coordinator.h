@@ -7,6 +7,7 @@
 #ifndef KSIM_GROUP_COORDINATOR_H
 #define KSIM_GROUP_COORDINATOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../core/net.h"
@@ -40,6 +41,10 @@ void gcoord_crash(gcoord_t *gc);
 /* The HW of a partition this broker leads moved: OffsetCommits waiting for their records
  * to be replicated (offsets.commit.required.acks = -1) may be answered. */
 void gcoord_hw_advanced(gcoord_t *gc, const bpartition_t *part);
+/* A transaction marker on a __consumer_offsets partition this broker leads was written and
+ * replicated: the producer's pending transactional offsets become committed (commit) or
+ * are dropped (abort) (GroupMetadataManager.handleTxnCompletion). */
+void gcoord_txn_completed(gcoord_t *gc, int32_t partition, int64_t producer_id, bool commit);
 const group_t *gcoord_group(const gcoord_t *gc, const char *group);
 int64_t gcoord_unowned_us(const gcoord_t *gc, const char *group);
 

@@ -135,7 +135,10 @@ static void find_coord_free(void *body)
 
 static void find_coord_req_describe(const void *body, cJSON *ev)
 {
-    add_str(ev, "key", ((const find_coord_t *)body)->key);
+    const find_coord_t *f = body;
+    add_str(ev, "key", f->key);
+    if (f->key_type == COORD_KEY_TRANSACTION)
+        cJSON_AddStringToObject(ev, "key_type", "transaction");
 }
 
 static void find_coord_resp_describe(const void *body, cJSON *ev)
@@ -323,6 +326,8 @@ static void offsets_describe(const offsets_msg_t *r, cJSON *ev, bool request, bo
         add_str(ev, "member_id", r->member_id);
         trace_add_int(ev, "generation", r->generation);
     }
+    if (request && !commit && r->require_stable)
+        cJSON_AddTrueToObject(ev, "require_stable");
     if (!request && r->error != KERR_NONE)
         add_error(ev, r->error);
     cJSON *parts = cJSON_AddArrayToObject(ev, "parts");

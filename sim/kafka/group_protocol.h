@@ -29,9 +29,14 @@ typedef struct group_subscription {
     int32_t generation;  /* -1: none */
 } group_subscription_t;
 
-/* FindCoordinator (key type GROUP); the response fills error, broker_id and node. */
+#define COORD_KEY_GROUP 0
+#define COORD_KEY_TRANSACTION 1
+
+/* FindCoordinator (key type GROUP or TRANSACTION); the response fills error, broker_id and
+ * node. */
 typedef struct find_coord {
     char *key;
+    int8_t key_type;     /* COORD_KEY_* */
     int16_t error;
     int32_t broker_id;
     int32_t node;
@@ -97,6 +102,8 @@ typedef struct offset_part {
 typedef struct offsets_msg {
     char *group, *member_id, *instance_id;
     int32_t generation;
+    bool require_stable; /* OffsetFetch (KIP-447): UNSTABLE_OFFSET_COMMIT while a transaction
+                          * has offsets pending for a partition asked for */
     int16_t error;
     int32_t n;
     offset_part_t *parts;

@@ -590,3 +590,36 @@ void plog_check(const plog_t *l)
     assert(r == l->n);
     assert(l->n_batches == 0 || l->batches[l->n_batches - 1].last_offset < l->leo);
 }
+
+void control_marker_key(int16_t type, char *out)
+{
+    out[0] = out[1] = 0;
+    out[2] = (char)((uint16_t)type >> 8);
+    out[3] = (char)(type & 0xff);
+}
+
+void control_marker_value(int32_t coordinator_epoch, char *out)
+{
+    uint32_t e = (uint32_t)coordinator_epoch;
+    out[0] = out[1] = 0;
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = (char)(e >> (24 - 8 * i));
+}
+
+int control_marker_type(bytes_t key)
+{
+    if (key.len != CONTROL_KEY_SIZE || !key.p || key.p[0] || key.p[1])
+        return -1;
+    int type = ((unsigned char)key.p[2] << 8) | (unsigned char)key.p[3];
+    return type == CONTROL_ABORT || type == CONTROL_COMMIT ? type : -1;
+}
+
+int32_t control_marker_epoch(bytes_t value)
+{
+    if (value.len != CONTROL_VALUE_SIZE || !value.p)
+        return -1;
+    uint32_t e = 0;
+    for (int i = 0; i < 4; i++)
+        e = (e << 8) | (unsigned char)value.p[2 + i];
+    return (int32_t)e;
+}

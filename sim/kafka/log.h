@@ -47,6 +47,23 @@ typedef struct log_batch {
     uint8_t flags;          /* LOG_REC_* */
 } log_batch_t;
 
+/* A control batch (flags LOG_REC_CONTROL | LOG_REC_TRANSACTIONAL) holds one record, a
+ * transaction marker, in Kafka's format: the key is the ControlRecordType key (int16
+ * version 0, int16 type), the value the EndTransactionMarker (int16 version 0, int32
+ * coordinator epoch), both big-endian. */
+#define CONTROL_ABORT 0
+#define CONTROL_COMMIT 1
+#define CONTROL_KEY_SIZE 4
+#define CONTROL_VALUE_SIZE 6
+
+/* Fills out[CONTROL_KEY_SIZE] and out[CONTROL_VALUE_SIZE]. */
+void control_marker_key(int16_t type, char *out);
+void control_marker_value(int32_t coordinator_epoch, char *out);
+/* The marker's type (CONTROL_ABORT, CONTROL_COMMIT) from its key, -1 when not a marker. */
+int control_marker_type(bytes_t key);
+/* The coordinator epoch from a marker's value, -1 when malformed. */
+int32_t control_marker_epoch(bytes_t value);
+
 /* A record as a producer hands it to the log. */
 typedef struct log_input {
     int64_t timestamp;

@@ -9,6 +9,7 @@
 #include "controller_api.h"
 #include "group_coordinator.h"
 #include "protocol.h"
+#include "txn_coordinator.h"
 
 /* Kafka starts a follower outside the ISR at lastCaughtUpTimeMs 0, long ago in wall-clock
  * time; virtual time starts at 0, so "never" needs its own value. */
@@ -117,6 +118,7 @@ bool part_maybe_advance_hw(broker_t *b, bpartition_t *part)
     part->log.hw = hw;
     broker_trace_hw(b, part);
     gcoord_hw_advanced(b->gc, part);
+    tcoord_hw_advanced(b->tc, part);
     return true;
 }
 

@@ -43,7 +43,7 @@ static void maybe_request_next_block(broker_t *b)
 
 /* generateProducerId: the next id of the current block, moving to the prefetched block
  * when it is used up; with none there yet, COORDINATOR_LOAD_IN_PROGRESS (retriable). */
-static int64_t generate(broker_t *b, int16_t *err)
+int64_t pids_generate(broker_t *b, int16_t *err)
 {
     pid_manager_t *pm = &b->pids;
     for (int iteration = 0; iteration < PID_ITERATION_LIMIT; iteration++) {
@@ -78,7 +78,7 @@ void pids_handle_init(broker_t *b, msg_t *m)
         resp->producer_id = -1;
         resp->error = KERR_INVALID_REQUEST;
     } else {
-        resp->producer_id = generate(b, &resp->error);
+        resp->producer_id = pids_generate(b, &resp->error);
         if (resp->error == KERR_NONE)
             resp->producer_epoch = 0;
     }

@@ -208,9 +208,12 @@ void fetch_part_resp_clear(fetch_part_resp_t *p)
     free(p->recs);
     free(p->data);
     free(p->batches);
+    free(p->aborted);
     p->recs = NULL;
     p->data = NULL;
     p->batches = NULL;
+    p->aborted = NULL;
+    p->n_aborted = 0;
 }
 
 static void fetch_resp_free(void *body)

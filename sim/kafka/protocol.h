@@ -86,6 +86,13 @@ typedef struct fetch_req {
     fetch_part_t *parts;
 } fetch_req_t;
 
+/* FetchResponse.AbortedTransaction: a producer's aborted transaction that starts at
+ * first_offset (read_committed fetches list those overlapping the records returned). */
+typedef struct fetch_aborted {
+    int64_t producer_id;
+    int64_t first_offset;
+} fetch_aborted_t;
+
 typedef struct fetch_part_resp {
     const char *topic;
     int32_t partition;
@@ -100,6 +107,8 @@ typedef struct fetch_part_resp {
     char *data;
     int32_t n_batches;   /* the batches of recs, `first` indexing into recs */
     log_batch_t *batches;
+    int32_t n_aborted;   /* read_committed: by first offset */
+    fetch_aborted_t *aborted;
 } fetch_part_resp_t;
 
 typedef struct fetch_resp {
@@ -124,6 +133,7 @@ typedef struct list_offsets_part {
 } list_offsets_part_t;
 
 typedef struct list_offsets {
+    int8_t isolation;    /* 0 read_uncommitted (latest = HW), 1 read_committed (the LSO) */
     int32_t n;
     list_offsets_part_t *parts;
 } list_offsets_t;
@@ -132,7 +142,7 @@ extern const msg_body_ops_t list_offsets_req_ops, list_offsets_resp_ops;
 
 /* ---- InitProducerId (request and response share the body) ---- */
 typedef struct init_pid {
-    const char *transactional_id; /* NULL: an idempotent producer */
+    const char *transactional_id; /* interned; NULL: an idempotent producer */
     int32_t txn_timeout_ms;
     int64_t producer_id;          /* request: -1, or the current id and epoch (KIP-360) */
     int16_t producer_epoch;
