@@ -4,18 +4,23 @@
  * HW passes its marker); interleaved producers; the aborted-transaction index and what a
  * fetch collects from it; the marker checks (older producer epoch, older coordinator
  * epoch); non-transactional writes inside a transaction; the state rebuilt after a
- * truncation; expiry and the log start. */
+ * truncation; expiry and the log start; the cleaner with transactions (aborted records
+ * neither mapped nor kept, markers kept while their transaction has batches and then until
+ * their delete horizon, the cleanable range stopping at an open transaction). */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sim/kafka/api.h"
+#include "sim/kafka/cleaner.h"
 #include "sim/kafka/log.h"
 #include "sim/kafka/producer_state.h"
 #include "tests/unit/tap.h"
 
 #define P1 1000
 #define P2 2000
+#define P3 3000
 
 typedef struct part {
     plog_t l;
@@ -49,6 +54,23 @@ static void set_hw(part_t *p, int64_t hw)
     lso(p);
 }
 
+/* One record key=value of producer `pid` (-1: none), transactional or not. */
+static int64_t kv(part_t *p, int64_t pid, const char *key, const char *value, bool txn)
+{
+    log_input_t rec = { 1000, { key, (int32_t)strlen(key) }, { value, (int32_t)strlen(value) } };
+    log_append_t m = { .producer_id = pid, .producer_epoch = pid >= 0 ? 0 : -1,
+                       .base_sequence = pid >= 0 ? (int32_t)p->l.leo : -1,
+                       .flags = txn ? LOG_REC_TRANSACTIONAL : 0,
+                       .size = RECORD_BATCH_OVERHEAD +
+                               record_size_in_batch(0, 0, rec.key, rec.value) };
+    int64_t base = plog_append(&p->l, &rec, 1, &m);
+    if (pid >= 0)
+        pstate_update(&p->ps, &p->l.batches[p->l.n_batches - 1]);
+    p->l.hw = p->l.leo;
+    lso(p);
+    return base;
+}
+
 /* `n` records of producer `pid` (transactional or not); returns the base offset. */
 static int64_t data(part_t *p, int64_t pid, int16_t epoch, int32_t seq, int32_t n, bool txn)
 {
@@ -72,7 +94,9 @@ static int64_t marker(part_t *p, int64_t pid, int16_t epoch, bool commit, int32_
     control_marker_value(coord, value);
     log_input_t rec = { 2000, { key, CONTROL_KEY_SIZE }, { value, CONTROL_VALUE_SIZE } };
     log_append_t m = { .producer_id = pid, .producer_epoch = epoch, .base_sequence = -1,
-                       .flags = LOG_REC_CONTROL | LOG_REC_TRANSACTIONAL, .size = 80 };
+                       .flags = LOG_REC_CONTROL | LOG_REC_TRANSACTIONAL,
+                       .size = RECORD_BATCH_OVERHEAD +
+                               record_size_in_batch(0, 0, rec.key, rec.value) };
     int64_t off = plog_append(&p->l, &rec, 1, &m);
     pstate_update_marker(&p->ps, &p->l.batches[p->l.n_batches - 1], type, coord);
     lso(p);
@@ -257,6 +281,91 @@ static void test_expiry_and_log_start(void)
     part_free(&p);
 }
 
+/* The offsets left in the log, as "0 3 4 ..." */
+static const char *offsets(const plog_t *l)
+{
+    static char buf[1024];
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < l->n && n < sizeof buf - 24; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%lld", i ? " " : "",
+                              (long long)l->recs[i].offset);
+    return buf;
+}
+
+static void fillers(part_t *p, int n)
+{
+    static const char *const keys[] = { "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7",
+                                        "x8", "x9", "y0", "y1", "y2", "y3", "y4", "y5" };
+    for (int i = 0; i < n; i++)
+        kv(p, -1, keys[p->l.leo % 16], "f", false);
+}
+
+/* A cleaning pass whatever the dirty ratio (the tests choose when). */
+static bool clean(part_t *p, offset_map_t *m, int64_t now)
+{
+    clean_range_t r;
+    clean_result_t res;
+    lso(p);
+    cleaner_range(&p->l, now, &r);
+    bool done = cleaner_clean(&p->l, m, &r, &p->ps, now, &res);
+    clean_result_free(&res);
+    return done;
+}
+
+static void test_cleaner(void)
+{
+    part_t p;
+    part_init(&p);
+    log_config_t cfg = log_config_default();
+    cfg.compact = true;
+    cfg.delete = false;
+    cfg.segment_bytes = 220; /* three single-record batches a segment */
+    cfg.delete_retention_us = 1000 * 1000;
+    plog_configure(&p.l, &cfg);
+    kv(&p, P1, "a", "1", true);  /* 0 */
+    kv(&p, P2, "a", "2", true);  /* 1 */
+    kv(&p, P2, "c", "3", true);  /* 2 */
+    marker(&p, P2, 0, false, 0); /* 3 */
+    kv(&p, P1, "b", "4", true);  /* 4 */
+    marker(&p, P1, 0, true, 0);  /* 5 */
+    fillers(&p, 8);              /* 6..13 */
+    kv(&p, P2, "z", "9", true);  /* 14 */
+    marker(&p, P2, 0, true, 0);  /* 15 */
+    fillers(&p, 6);              /* 16..21 */
+    p.l.hw = p.l.leo;
+    offset_map_t *m = omap_new(1000);
+    ok(clean(&p, m, 1000), "the first pass cleans");
+    is_str(offsets(&p.l), "0 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21",
+           "the aborted records (1, 2) are gone, a=1 at 0 stays: the aborted a=2 was not mapped");
+    is_int(p.ps.n_aborted, 1, "the ABORT marker (3) had its batches in this pass: it stays indexed");
+    fillers(&p, 3);
+    p.l.hw = p.l.leo;
+    ok(clean(&p, m, 2000), "a second pass");
+    ok(strncmp(offsets(&p.l), "0 3 4 5", 7) == 0,
+       "the ABORT marker stays: its delete horizon starts now");
+    is_int(p.ps.n_aborted, 0, "but no batch of its transaction is left: the index forgets it");
+    ok(p.l.batches[plog_find_batch(&p.l, 3)].delete_horizon == 2000 + 1000 * 1000,
+       "its horizon is delete.retention.ms after this pass");
+    fillers(&p, 3);
+    p.l.hw = p.l.leo;
+    ok(clean(&p, m, 2000 + 1000 * 1000), "a pass at the horizon");
+    ok(strncmp(offsets(&p.l), "0 4 5", 5) == 0,
+       "the ABORT marker is gone; the COMMIT (5) stays while a=1 and b=4 of its transaction do");
+    omap_free(m);
+
+    /* An open transaction bounds the cleanable range. */
+    kv(&p, P3, "o", "1", true);
+    fillers(&p, 9);
+    p.l.hw = p.l.leo;
+    int64_t open_at = p.ps.ongoing[0].first_offset;
+    clean_range_t r;
+    cleaner_range(&p.l, 10000000, &r);
+    ok(plog_lso(&p.l) == open_at && r.first_uncleanable <= open_at,
+       "the first uncleanable offset is at or below the open transaction's first offset");
+    part_free(&p);
+}
+
 int main(void)
 {
     test_open_and_commit();
@@ -265,5 +374,6 @@ int main(void)
     test_txn_state();
     test_rebuild();
     test_expiry_and_log_start();
+    test_cleaner();
     return tap_done();
 }
