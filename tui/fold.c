@@ -8,7 +8,8 @@
  *                                  the leader was elected uncleanly, the replicas, the
  *                                  cluster
  *   log       "NODE TOPIC-P"       one replica: its records (st_log_*; a follower's are
- *                                  copies of its leader's), HW, role, leader epoch
+ *                                  copies of its leader's; markers are control records),
+ *                                  HW, the leader's LSO, role, leader epoch
  *   producer, consumer, client     requests in flight, counters, producer id and epoch,
  *                                  positions and assignment
  *   topic, network, fault, run     what the world set up and how it ended */
@@ -209,7 +210,32 @@ void fold_append(model_t *m, uint32_t i, const cJSON *ev)
 
 void fold_hw(model_t *m, uint32_t i, const cJSON *ev)
 {
-    st_set_int(&m->st, log_entity(m, ev, i), "HW", i, trace_int(ev, "hw", -1));
+    uint32_t e = log_entity(m, ev, i);
+    int64_t hw = trace_int(ev, "hw", -1);
+    /* The LSO moves with the HW while they are equal (an lso event says otherwise). */
+    int64_t lso = st_field_int(&m->st, e, "LSO", ST_NEVER, -1);
+    if (lso >= 0 && lso == st_field_int(&m->st, e, "HW", ST_NEVER, -1))
+        st_set_int(&m->st, e, "LSO", i, hw);
+    st_set_int(&m->st, e, "HW", i, hw);
+}
+
+void fold_lso(model_t *m, uint32_t i, const cJSON *ev)
+{
+    st_set_int(&m->st, log_entity(m, ev, i), "LSO", i, trace_int(ev, "lso", -1));
+}
+
+/* A leader appended a COMMIT or ABORT marker: a control record; an ABORT marks the
+ * producer's records since its previous marker as aborted. */
+void fold_txn_marker(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t e = log_entity(m, ev, i);
+    int64_t pid = trace_int(ev, "producer_id", -1);
+    const char *result = trace_str(ev, "result");
+    bool abort = result && strcmp(result, "abort") == 0;
+    uint32_t flags = ST_REC_TXN | ST_REC_CONTROL | (abort ? ST_REC_ABORT : 0);
+    st_rec_t rec = { trace_int(ev, "offset", -1), pid, i, ST_NEVER, ST_NEVER, 0, flags, i };
+    st_log_append(&m->st, e, &rec);
+    st_log_end_txn(&m->st, e, i, pid, abort);
 }
 
 /* ---- replication: the controller's view, and each replica's ---- */
@@ -320,6 +346,7 @@ void fold_role(model_t *m, uint32_t i, const cJSON *ev)
     uint32_t e = log_entity(m, ev, i);
     const char *role = trace_str(ev, "role"), *leader = trace_str(ev, "leader");
     st_set_str(&m->st, e, "role", i, role ? role : "?");
+    st_unset(&m->st, e, "LSO", i); /* a new leader traces its LSO afresh */
     st_set_int(&m->st, e, "leader epoch", i, trace_int(ev, "leader_epoch", -1));
     if (leader)
         st_set_str(&m->st, e, "leader", i, leader);

@@ -397,6 +397,8 @@ static void record_line(insp_t *I, const st_rec_t *r)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "value");
     const char *key = rec ? bytes_text(k, kb, sizeof kb) : "?";
     const char *val = rec ? bytes_text(v, vb, sizeof vb) : "?";
+    if (r->flags & ST_REC_CONTROL) /* a marker (txn_marker): its type says it all */
+        key = val = "";
     if (r->producer_id >= 0) {
         int64_t seq = trace_int(ev, "base_seq", -1);
         snprintf(prod, sizeof prod, "  pid %lld e%lld", (long long)r->producer_id,

@@ -35,6 +35,7 @@ static const kind_info_t table[] = {
     { "leader_elected", KS_LANE, 0, G_DOT, SS_STATE, label_leader, fold_leader_elected },
     { "log_clean", KS_LANE, 0, G_DOT, SS_STATE, label_log_clean, fold_log_clean },
     { "log_retention", KS_LANE, 0, G_DOT, SS_STATE, label_log_retention, fold_log_retention },
+    { "lso", KS_LANE, 0, G_HW, SS_STATE, NULL, fold_lso },
     { "member_joined", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
     { "member_removed", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
     { "member_reset", KS_LANE, 0, G_DOT, SS_ERROR, NULL, fold_member },
@@ -70,6 +71,8 @@ static const kind_info_t table[] = {
     { "subscribe", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_member },
     { "topic", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_topic },
     { "truncate", KS_LANE, 0, G_CROSS, SS_FAULT, label_truncate, fold_truncate },
+    { "txn_marker", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_txn_marker },
+    { "txn_marker_rejected", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
     { "unowned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
 };
 

@@ -75,6 +75,9 @@ void fold_heal(struct model *m, uint32_t i, const cJSON *ev);
 void fold_topic(struct model *m, uint32_t i, const cJSON *ev);
 void fold_append(struct model *m, uint32_t i, const cJSON *ev);
 void fold_hw(struct model *m, uint32_t i, const cJSON *ev);
+/* Transactions: a leader's last stable offset, and a marker appended to its log. */
+void fold_lso(struct model *m, uint32_t i, const cJSON *ev);
+void fold_txn_marker(struct model *m, uint32_t i, const cJSON *ev);
 void fold_send(struct model *m, uint32_t i, const cJSON *ev);
 void fold_deliver(struct model *m, uint32_t i, const cJSON *ev);
 void fold_drop(struct model *m, uint32_t i, const cJSON *ev);

@@ -480,6 +480,8 @@ static void fmt_append(sb_t *b, const cJSON *ev, const char *node)
     sb_printf(b, "%s  append %s offsets %lld..%lld", node, str(ev, "tp", "?"), base, last);
     if (has_num(ev, "producer_id"))
         sb_producer(b, ev, last - base + 1);
+    if (cJSON_IsTrue(field(ev, "transactional")))
+        sb_str(b, " transactional");
     const cJSON *recs = field(ev, "records");
     if (!cJSON_IsArray(recs))
         return;
@@ -493,6 +495,34 @@ static void fmt_append(sb_t *b, const cJSON *ev, const char *node)
         sb_str(b, " ");
         sb_kv(b, r);
     }
+}
+
+static void fmt_lso(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  last stable offset %s -> %lld (HW %lld", node, str(ev, "tp", "?"),
+              num(ev, "lso", -1), num(ev, "hw", -1));
+    if (has_num(ev, "producer_id"))
+        sb_printf(b, "; held by producer %lld's %s transaction", num(ev, "producer_id", -1),
+                  str(ev, "held_by", "open"));
+    sb_str(b, ")");
+}
+
+static void fmt_txn_marker(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  marker %s offset %lld: %s of producer %lld epoch %lld (coordinator "
+              "epoch %lld)", node, str(ev, "tp", "?"), num(ev, "offset", -1),
+              str(ev, "control", "?"), num(ev, "producer_id", -1), num(ev, "producer_epoch", -1),
+              num(ev, "coordinator_epoch", -1));
+}
+
+static void fmt_txn_marker_rejected(sb_t *b, const cJSON *ev, const char *node)
+{
+    sb_printf(b, "%s  refused the %s marker for %s of producer %lld epoch %lld (coordinator "
+              "epoch %lld): %s (%s; known epoch %lld, coordinator epoch %lld)", node,
+              str(ev, "result", "?"), str(ev, "tp", "?"), num(ev, "producer_id", -1),
+              num(ev, "producer_epoch", -1), num(ev, "coordinator_epoch", -1),
+              str(ev, "error", "?"), str(ev, "reason", "?"), num(ev, "current_epoch", -1),
+              num(ev, "current_coordinator_epoch", -1));
 }
 
 static void fmt_duplicate(sb_t *b, const cJSON *ev, const char *node)
@@ -864,6 +894,12 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   str(ev, "error", "?"), str(ev, "message", ""));
     } else if (strcmp(kind, "duplicate") == 0) {
         fmt_duplicate(&b, ev, node);
+    } else if (strcmp(kind, "lso") == 0) {
+        fmt_lso(&b, ev, node);
+    } else if (strcmp(kind, "txn_marker") == 0) {
+        fmt_txn_marker(&b, ev, node);
+    } else if (strcmp(kind, "txn_marker_rejected") == 0) {
+        fmt_txn_marker_rejected(&b, ev, node);
     } else if (strcmp(kind, "sequence_rejected") == 0) {
         fmt_sequence_rejected(&b, ev, node);
     } else if (strcmp(kind, "epoch_bump") == 0) {
