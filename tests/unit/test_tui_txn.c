@@ -84,7 +84,7 @@ static void test_fold(model_t *m)
        "the transaction's records k0 and k1 are marked aborted");
     ok(line_with(s, "k2", NULL) >= 0 && line_with(s, "k2", "aborted") < 0,
        "the plain record k2 is not");
-    int lso = line_with(s, "LSO 0", NULL), hw = line_with(s, "HW 3", NULL);
+    int lso = line_with(s, "LSO 0", NULL), hw = line_with(s, "▸ HW 3", NULL);
     ok(lso >= 0 && hw > lso && line_with(s, "0  k0", NULL) > lso,
        "the log draws the LSO mark before offset 0 and the HW mark below it");
 }
