@@ -181,13 +181,19 @@ static int c_log(lua_State *L)
         set_int(L, "leader_epoch", r->leader_epoch);
         lua_pushboolean(L, (r->flags & LOG_REC_TRANSACTIONAL) != 0);
         lua_setfield(L, -2, "transactional");
-        lua_pushboolean(L, (r->flags & LOG_REC_CONTROL) != 0);
+        /* A control record is a transaction marker: "COMMIT" or "ABORT" (else false). */
+        int marker = (r->flags & LOG_REC_CONTROL) ? control_marker_type(r->key) : -1;
+        if (marker >= 0)
+            lua_pushstring(L, marker == CONTROL_COMMIT ? "COMMIT" : "ABORT");
+        else
+            lua_pushboolean(L, (r->flags & LOG_REC_CONTROL) != 0);
         lua_setfield(L, -2, "control");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     set_int(L, "log_start_offset", log->log_start);
     set_int(L, "log_end_offset", log->leo);
     set_int(L, "high_watermark", log->hw);
+    set_int(L, "last_stable_offset", plog_lso(log));
     return 1;
 }
 
@@ -281,6 +287,7 @@ static int c_describe_topic(lua_State *L)
         if (d.hw >= 0) {
             set_int(L, "high_watermark", d.hw);
             set_int(L, "log_end_offset", d.leo);
+            set_int(L, "lso", d.lso);
         }
         lua_pushboolean(L, d.reg.n_isr < d.reg.n_replicas);
         lua_setfield(L, -2, "under_replicated");

@@ -343,11 +343,12 @@ bool cluster_describe(const cluster_t *c, const char *topic, int32_t partition,
         return false;
     memset(out, 0, sizeof *out);
     out->reg = *p;
-    out->hw = out->leo = -1;
+    out->hw = out->leo = out->lso = -1;
     if (p->leader != MD_NO_LEADER) {
         const plog_t *log = broker_log(c->brokers[p->leader - 1], topic, partition);
         out->hw = log->hw;
         out->leo = log->leo;
+        out->lso = plog_lso(log);
     }
     return true;
 }

@@ -45,10 +45,11 @@ const char *cluster_broker_name(const cluster_t *c, int32_t id);
 int cluster_broker_id(const cluster_t *c, const char *name); /* -1: none */
 
 /* What kafka-topics --describe shows of a partition: the controller's registration, and
- * the leader's high watermark and log end (-1 without a leader). */
+ * the leader's high watermark, log end and last stable offset (-1 without a leader). */
 typedef struct cluster_partition {
     md_partition_t reg;
     int64_t hw, leo;
+    int64_t lso;
 } cluster_partition_t;
 bool cluster_describe(const cluster_t *c, const char *topic, int32_t partition,
                       cluster_partition_t *out, char *err, size_t errlen);
