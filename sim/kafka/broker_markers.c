@@ -20,17 +20,27 @@ typedef struct marker_wait {
     bool *completed;    /* per entry: its partitions are all answered */
 } marker_wait_t;
 
-static void trace_rejected(broker_t *b, const bpartition_t *part, const txn_marker_entry_t *e,
-                           const pstate_check_t *c)
+/* A marker event with the entry's fields (NULL when the trace is off). */
+static cJSON *marker_event(broker_t *b, const char *kind, const bpartition_t *part,
+                           const txn_marker_entry_t *e)
 {
-    cJSON *ev = world_trace(b->w, b->node, "txn_marker_rejected");
+    cJSON *ev = world_trace(b->w, b->node, kind);
     if (!ev)
-        return;
+        return NULL;
     trace_add_tp(ev, part->topic, part->partition);
     trace_add_int(ev, "producer_id", e->producer_id);
     trace_add_int(ev, "producer_epoch", e->producer_epoch);
     cJSON_AddStringToObject(ev, "result", e->commit ? "commit" : "abort");
     trace_add_int(ev, "coordinator_epoch", e->coordinator_epoch);
+    return ev;
+}
+
+static void trace_rejected(broker_t *b, const bpartition_t *part, const txn_marker_entry_t *e,
+                           const pstate_check_t *c)
+{
+    cJSON *ev = marker_event(b, "txn_marker_rejected", part, e);
+    if (!ev)
+        return;
     cJSON_AddStringToObject(ev, "error", kerr_name(c->error));
     trace_add_int(ev, "current_epoch", c->current_epoch);
     trace_add_int(ev, "current_coordinator_epoch", c->coordinator_epoch);
@@ -41,16 +51,11 @@ static void trace_rejected(broker_t *b, const bpartition_t *part, const txn_mark
 static void trace_marker(broker_t *b, const bpartition_t *part, const txn_marker_entry_t *e,
                          int64_t offset)
 {
-    cJSON *ev = world_trace(b->w, b->node, "txn_marker");
+    cJSON *ev = marker_event(b, "txn_marker", part, e);
     if (!ev)
         return;
-    trace_add_tp(ev, part->topic, part->partition);
-    trace_add_int(ev, "producer_id", e->producer_id);
-    trace_add_int(ev, "producer_epoch", e->producer_epoch);
-    cJSON_AddStringToObject(ev, "result", e->commit ? "commit" : "abort");
     /* The control record's type, as kafka-dump-log names it. */
     cJSON_AddStringToObject(ev, "control", e->commit ? "COMMIT" : "ABORT");
-    trace_add_int(ev, "coordinator_epoch", e->coordinator_epoch);
     trace_add_int(ev, "offset", offset);
     trace_add_int(ev, "leader_epoch", part->reg.leader_epoch);
     world_emit(b->w, ev);

@@ -20,47 +20,12 @@
 
 static char row[8192];
 
-/* The event with this seq (the fixtures keep the run's numbers, with gaps). */
-static uint32_t ev_of_seq(model_t *m, int64_t seq)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const cJSON *ev = model_json(m, i);
-        if (ev && trace_int(ev, "seq", -1) == seq)
-            return i;
-    }
-    return MODEL_NONE;
-}
-
-/* The inspector right after the event with this seq, on an 80×70 region. */
-static scr_t *inspect_after(model_t *m, int64_t seq)
-{
-    static scr_t *s;
-    if (!s)
-        s = scr_new(80, 70, false);
-    scr_clear(s);
-    uint32_t e = ev_of_seq(m, seq);
-    insp_view_t v = { m, e == MODEL_NONE ? 0 : e + 1, 0 };
-    insp_draw(s, &v, 0, 0, s->w, s->h);
-    return s;
-}
-
-/* The row of the line that holds both a and b after row `from`, or -1. */
-static int line_with(const scr_t *s, int from, const char *a, const char *b)
-{
-    for (int y = from + 1; y < s->h; y++) {
-        const char *t = scr_row_text(s, y, row, sizeof row);
-        if (strstr(t, a) && (!b || strstr(t, b)))
-            return y;
-    }
-    return -1;
-}
-
 /* Whether broker's log (its "Partition logs" entry) lists `key` before the next log. */
 static bool log_has(const scr_t *s, const char *broker, const char *key)
 {
     char head[64];
     snprintf(head, sizeof head, "  %s payments-0  ", broker);
-    int y = line_with(s, scr_find_row(s, "Partition logs"), head, NULL);
+    int y = fixture_line_with(s, scr_find_row(s, "Partition logs"), head, NULL);
     for (y = y < 0 ? s->h : y + 1; y < s->h; y++) {
         const char *t = scr_row_text(s, y, row, sizeof row);
         if (strncmp(t, "    ", 4) != 0)
@@ -75,9 +40,9 @@ static bool log_has(const scr_t *s, const char *broker, const char *key)
 
 static void test_background_rows(model_t *m)
 {
-    uint32_t hb = ev_of_seq(m, 109), lost = ev_of_seq(m, 107);
+    uint32_t hb = fixture_ev_of_seq(m, 109), lost = fixture_ev_of_seq(m, 107);
     ok(m->ev[hb].flags & MF_BG, "a message marked bg is background traffic");
-    ok(!(m->ev[ev_of_seq(m, 38)].flags & MF_BG), "an append is not");
+    ok(!(m->ev[fixture_ev_of_seq(m, 38)].flags & MF_BG), "an append is not");
     rows_t r;
     rows_init(&r, m);
     ok(!rows_shows(&r, hb) && !rows_shows(&r, lost), "the diagram leaves background traffic out by default");
@@ -120,7 +85,7 @@ static void test_background_key(model_t *m)
     ok(differ == 0 && scr_contains(before, "Partitions"),
        "and the state it shows is the same: folds saw every event either way");
     scr_free(before);
-    int y = line_with(s, 0, "BrokerHeartbeat broker_id=1", NULL);
+    int y = fixture_line_with(s, 0, "BrokerHeartbeat broker_id=1", NULL);
     ok(y >= 0 && strstr(scr_row_text(s, y, row, sizeof row), "✗"),
        "a lost heartbeat ends in ✗ like any lost message");
     viewer_key(v, 'b');
@@ -137,32 +102,32 @@ static void test_background_key(model_t *m)
 
 static void test_election(model_t *m)
 {
-    scr_t *s = inspect_after(m, 71);
+    scr_t *s = fixture_inspect_after(m, 71);
     ok(scr_contains(s, "payments-0  leader broker-1 · epoch 0"), "at first broker-1 leads payments-0, epoch 0");
     ok(scr_contains(s, "ISR broker-1,broker-2,broker-3"), "with every replica in sync");
-    ok(line_with(s, -1, "broker-2", "follower  log end 3") >= 0,
+    ok(fixture_line_with(s, -1, "broker-2", "follower  log end 3") >= 0,
        "broker-2 follows with the three records it copied");
     ok(log_has(s, "broker-2", "k2") && log_has(s, "broker-3", "k3"),
        "the followers' logs list the leader's records");
-    s = inspect_after(m, 267);
+    s = fixture_inspect_after(m, 267);
     ok(scr_contains(s, "payments-0  leader broker-2 · epoch 1"), "after the election broker-2 leads, epoch 1");
-    s = inspect_after(m, 268);
+    s = fixture_inspect_after(m, 268);
     ok(scr_contains(s, "ISR broker-2,broker-3"), "the ISR shrinks to broker-2 and broker-3");
     ok(scr_contains(s, "was broker-1,broker-2,broker-3 (shrink)"), "and says what it was");
     int y = scr_find_row(s, "broker-1     broker");
     ok(y >= 0 && strstr(scr_row_text(s, y, row, sizeof row), "up      unfenced"),
        "broker-1 is unfenced until the controller says otherwise");
-    s = inspect_after(m, 269);
+    s = fixture_inspect_after(m, 269);
     y = scr_find_row(s, "broker-1     broker");
     ok(y >= 0 && strstr(scr_row_text(s, y, row, sizeof row), "up      fenced"),
        "then the controller's view says fenced");
     ok(y >= 0 && scr_cell(s, 2, y)->style == SS_FAULT, "in the colour of faults");
-    ok(line_with(s, -1, "broker-1", "leader    log end 5") >= 0,
+    ok(fixture_line_with(s, -1, "broker-1", "leader    log end 5") >= 0,
        "broker-1 still thinks it leads, with its two records more");
-    s = inspect_after(m, 568);
+    s = fixture_inspect_after(m, 568);
     y = scr_find_row(s, "broker-1     broker");
     ok(y >= 0 && strstr(scr_row_text(s, y, row, sizeof row), "unfenced"), "unfenced after it catches up");
-    s = inspect_after(m, 592);
+    s = fixture_inspect_after(m, 592);
     ok(scr_contains(s, "ISR broker-2,broker-3,broker-1") &&
            scr_contains(s, "was broker-2,broker-3 (expand)"),
        "and back in the ISR");
@@ -170,24 +135,24 @@ static void test_election(model_t *m)
 
 static void test_truncation(model_t *m)
 {
-    scr_t *s = inspect_after(m, 502);
+    scr_t *s = fixture_inspect_after(m, 502);
     ok(log_has(s, "broker-1", "lost4") && log_has(s, "broker-1", "lost5"),
        "before the truncation broker-1's log holds its divergent tail");
-    ok(line_with(s, -1, "broker-1", "follower  log end 5") >= 0, "log end 5, now as a follower");
+    ok(fixture_line_with(s, -1, "broker-1", "follower  log end 5") >= 0, "log end 5, now as a follower");
     ok(scr_contains(s, "broker-1 payments-0  follower of broker-2"), "of broker-2");
-    s = inspect_after(m, 509);
+    s = fixture_inspect_after(m, 509);
     ok(!log_has(s, "broker-1", "lost4") && !log_has(s, "broker-1", "lost5"),
        "after the truncation the tail is gone");
     ok(log_has(s, "broker-1", "k3"), "and the records below it stay");
-    ok(line_with(s, -1, "broker-1", "follower  log end 3") >= 0, "its log end is 3");
-    s = inspect_after(m, 502);
+    ok(fixture_line_with(s, -1, "broker-1", "follower  log end 3") >= 0, "its log end is 3");
+    s = fixture_inspect_after(m, 502);
     ok(log_has(s, "broker-1", "lost4") && log_has(s, "broker-1", "lost5"),
        "rewinding before the truncation shows the tail again");
-    s = inspect_after(m, 1459);
-    int y = line_with(s, scr_find_row(s, "broker-1 payments-0  "), "     3  k6", "6");
+    s = fixture_inspect_after(m, 1459);
+    int y = fixture_line_with(s, scr_find_row(s, "broker-1 payments-0  "), "     3  k6", "6");
     ok(y >= 0, "broker-1 then copies k6 from the new leader at offset 3");
     ok(!log_has(s, "broker-1", "lost4"), "where lost4 used to be");
-    ok(line_with(s, -1, "broker-1", "follower  log end 4") >= 0, "log end 4");
+    ok(fixture_line_with(s, -1, "broker-1", "follower  log end 4") >= 0, "log end 4");
 }
 
 static void test_viewer_rewind(model_t *m)
@@ -200,7 +165,7 @@ static void test_viewer_rewind(model_t *m)
         viewer_key(v, *p);
     viewer_key(v, VK_ENTER);
     viewer_draw(v, s);
-    is_int(viewer_selected(v), ev_of_seq(m, 509), "search finds the truncation");
+    is_int(viewer_selected(v), fixture_ev_of_seq(m, 509), "search finds the truncation");
     ok(scr_contains(s, "truncate 5→3 payments-0"), "labelled truncate 5→3 on broker-1's lane");
     ok(!scr_contains(s, "     3  lost4"), "the inspector shows broker-1's log without the tail");
     viewer_key(v, 'k');
@@ -233,14 +198,14 @@ static void test_labels(model_t *m)
     };
     char buf[256];
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        uint32_t e = ev_of_seq(m, want[k].seq);
+        uint32_t e = fixture_ev_of_seq(m, want[k].seq);
         export_label(m, e, buf, sizeof buf);
         is_str(buf, want[k].label, "seq %lld is labelled \"%s\"", (long long)want[k].seq, want[k].label);
     }
     scr_t *s = scr_new(120, 30, true);
     rows_t r;
     rows_init(&r, m);
-    tl_view_t tv = { m, &r, rows_pos_of_event(&r, ev_of_seq(m, 509)), -1, 0 };
+    tl_view_t tv = { m, &r, rows_pos_of_event(&r, fixture_ev_of_seq(m, 509)), -1, 0 };
     tl_draw(s, &tv, 0, 0, s->w, s->h);
     ok(scr_contains(s, "truncate 5>3 payments-0"), "--ascii draws the arrow as >");
     rows_free(&r);
@@ -253,7 +218,7 @@ static void test_unclean(void)
 {
     FILE *f;
     model_t *m = fixture_load(unclean_trace, &f);
-    scr_t *s = inspect_after(m, 11);
+    scr_t *s = fixture_inspect_after(m, 11);
     ok(scr_contains(s, "events-0 (a)  leader broker-1 · epoch 0"),
        "two clusters with the same topic: each partition names its cluster");
     ok(scr_contains(s, "events-0 (b-controller)  leader b-broker-1 · epoch 0"),
@@ -261,25 +226,25 @@ static void test_unclean(void)
     ok(scr_contains(s, "ISR broker-1,broker-2"), "the first ISR is every unfenced replica");
     ok(scr_contains(s, "ISR b-broker-1") && !scr_contains(s, "ISR b-broker-1,"),
        "a replica whose broker is not unfenced yet starts outside it");
-    s = inspect_after(m, 15);
+    s = fixture_inspect_after(m, 15);
     int y = scr_find_row(s, "events-0 (a)  OFFLINE (no leader) · epoch 1");
     ok(y >= 0, "no live replica in the ISR: OFFLINE");
     ok(y >= 0 && scr_cell(s, 2, y)->style == SS_DROP, "in red");
-    ok(line_with(s, -1, "broker-1", "down") >= 0, "its crashed replica is down");
+    ok(fixture_line_with(s, -1, "broker-1", "down") >= 0, "its crashed replica is down");
     y = scr_find_row(s, "UNCLEAN election");
     ok(y >= 0 && scr_find_row(s, "events-0 (b-controller)  leader b-broker-2 · epoch 1") == y - 1,
        "the other cluster elects b-broker-2 uncleanly, and says so under the leader");
     ok(y >= 0 && scr_cell(s, 4, y)->style == SS_DROP, "in red");
-    s = inspect_after(m, 17);
+    s = fixture_inspect_after(m, 17);
     ok(!scr_contains(s, "UNCLEAN") && scr_contains(s, "leader b-broker-1 · epoch 2"),
        "a clean election later ends the warning");
     char buf[256];
-    export_label(m, ev_of_seq(m, 14), buf, sizeof buf);
+    export_label(m, fixture_ev_of_seq(m, 14), buf, sizeof buf);
     is_str(buf, "OFFLINE e1 events-0", "the offline election's label");
-    export_label(m, ev_of_seq(m, 15), buf, sizeof buf);
+    export_label(m, fixture_ev_of_seq(m, 15), buf, sizeof buf);
     is_str(buf, "UNCLEAN leader b-broker-2 e1 events-0", "the unclean election's label");
-    ok(m->ev[ev_of_seq(m, 15)].flags & MF_ERROR, "an unclean election is marked as an error");
-    ok(!(m->ev[ev_of_seq(m, 17)].flags & MF_ERROR), "a clean one is not");
+    ok(m->ev[fixture_ev_of_seq(m, 15)].flags & MF_ERROR, "an unclean election is marked as an error");
+    ok(!(m->ev[fixture_ev_of_seq(m, 17)].flags & MF_ERROR), "a clean one is not");
     rows_t r;
     rows_init(&r, m);
     scr_t *t = scr_new(120, 24, false);

@@ -31,44 +31,10 @@ static const char *const txn_trace[] = {
     NULL,
 };
 
-static char row[8192];
-
-/* The model's event index of the line with this seq (the trace numbers them from 1). */
-static uint32_t ev_of_seq(model_t *m, int64_t seq)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const cJSON *ev = model_json(m, i);
-        if (ev && trace_int(ev, "seq", -1) == seq)
-            return i;
-    }
-    return MODEL_NONE;
-}
-
 static int64_t lso_after(model_t *m, int64_t seq)
 {
     uint32_t e = st_find(&m->st, "log", "broker-1 t-0");
-    return st_field_int(&m->st, e, "LSO", ev_of_seq(m, seq) + 1, -1);
-}
-
-static scr_t *inspect_after(model_t *m, int64_t seq)
-{
-    static scr_t *s;
-    if (!s)
-        s = scr_new(80, 60, false);
-    scr_clear(s);
-    insp_view_t v = { m, ev_of_seq(m, seq) + 1, 0 };
-    insp_draw(s, &v, 0, 0, s->w, s->h);
-    return s;
-}
-
-static int line_with(const scr_t *s, const char *a, const char *b)
-{
-    for (int y = 0; y < s->h; y++) {
-        const char *t = scr_row_text(s, y, row, sizeof row);
-        if (strstr(t, a) && (!b || strstr(t, b)))
-            return y;
-    }
-    return -1;
+    return st_field_int(&m->st, e, "LSO", fixture_ev_of_seq(m, seq) + 1, -1);
 }
 
 static void test_fold(model_t *m)
@@ -78,31 +44,31 @@ static void test_fold(model_t *m)
     is_int(lso_after(m, 9), 0, "a HW move does not take it along while it is held");
     is_int(lso_after(m, 10), 4, "the next lso event releases it to the HW");
     is_int(lso_after(m, 12), 5, "then it follows the HW (5) without events");
-    scr_t *s = inspect_after(m, 8);
-    ok(line_with(s, "3", "[ABORT]") >= 0, "the replica's log shows offset 3 as an ABORT marker");
-    ok(line_with(s, "k0", "aborted") >= 0 && line_with(s, "k1", "aborted") >= 0,
+    scr_t *s = fixture_inspect_after(m, 8);
+    ok(fixture_line_with(s, -1, "3", "[ABORT]") >= 0, "the replica's log shows offset 3 as an ABORT marker");
+    ok(fixture_line_with(s, -1, "k0", "aborted") >= 0 && fixture_line_with(s, -1, "k1", "aborted") >= 0,
        "the transaction's records k0 and k1 are marked aborted");
-    ok(line_with(s, "k2", NULL) >= 0 && line_with(s, "k2", "aborted") < 0,
+    ok(fixture_line_with(s, -1, "k2", NULL) >= 0 && fixture_line_with(s, -1, "k2", "aborted") < 0,
        "the plain record k2 is not");
-    int lso = line_with(s, "LSO 0", NULL), hw = line_with(s, "▸ HW 3", NULL);
-    ok(lso >= 0 && hw > lso && line_with(s, "0  k0", NULL) > lso,
+    int lso = fixture_line_with(s, -1, "LSO 0", NULL), hw = fixture_line_with(s, -1, "▸ HW 3", NULL);
+    ok(lso >= 0 && hw > lso && fixture_line_with(s, -1, "0  k0", NULL) > lso,
        "the log draws the LSO mark before offset 0 and the HW mark below it");
 }
 
 static void test_text(model_t *m)
 {
     char buf[512];
-    const char *t = text_format_body(model_json(m, ev_of_seq(m, 7)), buf, sizeof buf);
+    const char *t = text_format_body(model_json(m, fixture_ev_of_seq(m, 7)), buf, sizeof buf);
     is_str(t, "broker-1  last stable offset t-0 -> 0 (HW 3; held by producer 7's open transaction)",
            "the lso sentence says who holds it");
-    t = text_format_body(model_json(m, ev_of_seq(m, 8)), buf, sizeof buf);
+    t = text_format_body(model_json(m, fixture_ev_of_seq(m, 8)), buf, sizeof buf);
     is_str(t, "broker-1  marker t-0 offset 3: ABORT of producer 7 epoch 0 (coordinator epoch 0)",
            "the txn_marker sentence");
-    t = text_format_body(model_json(m, ev_of_seq(m, 13)), buf, sizeof buf);
+    t = text_format_body(model_json(m, fixture_ev_of_seq(m, 13)), buf, sizeof buf);
     ok(t && strstr(t, "refused the commit marker for t-0") &&
            strstr(t, "TRANSACTION_COORDINATOR_FENCED") && strstr(t, "coordinator epoch 5"),
        "the txn_marker_rejected sentence names the error and the known coordinator epoch");
-    t = text_format_body(model_json(m, ev_of_seq(m, 4)), buf, sizeof buf);
+    t = text_format_body(model_json(m, fixture_ev_of_seq(m, 4)), buf, sizeof buf);
     ok(t && strstr(t, "transactional"), "a transactional append says so");
 }
 

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/trace.h"
 #include "tui/export.h"
+#include "tui/inspector.h"
 #include "tui/model.h"
+#include "tui/screen.h"
 
 static const char *const lost_ack_trace[] = {
     "{\"format\":\"ksim-trace\",\"version\":1,\"seed\":\"7\",\"scenario\":\"lost-ack.lua\",\"time_unit\":\"us\"}",
@@ -194,6 +197,42 @@ static inline char *fixture_export(model_t *m, fixture_export_fn fn, const expor
     fn(m, o, out, err, sizeof err);
     fclose(out);
     return buf;
+}
+
+/* The event with this seq (the fixtures keep the run's numbers, with gaps). */
+static inline uint32_t fixture_ev_of_seq(model_t *m, int64_t seq)
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        const cJSON *ev = model_json(m, i);
+        if (ev && trace_int(ev, "seq", -1) == seq)
+            return i;
+    }
+    return MODEL_NONE;
+}
+
+/* The inspector right after the event with this seq, on an 80×70 region. */
+static inline scr_t *fixture_inspect_after(model_t *m, int64_t seq)
+{
+    static scr_t *s;
+    if (!s)
+        s = scr_new(80, 70, false);
+    scr_clear(s);
+    uint32_t e = fixture_ev_of_seq(m, seq);
+    insp_view_t v = { m, e == MODEL_NONE ? 0 : e + 1, 0 };
+    insp_draw(s, &v, 0, 0, s->w, s->h);
+    return s;
+}
+
+/* The row of the line that holds both a and b after row `from`, or -1. */
+static inline int fixture_line_with(const scr_t *s, int from, const char *a, const char *b)
+{
+    static char text[8192];
+    for (int y = from + 1; y < s->h; y++) {
+        const char *t = scr_row_text(s, y, text, sizeof text);
+        if (strstr(t, a) && (!b || strstr(t, b)))
+            return y;
+    }
+    return -1;
 }
 
 /* Wide characters need a UTF-8 locale, whatever the environment of the test run. */
