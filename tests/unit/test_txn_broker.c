@@ -152,18 +152,23 @@ static void test_checks(void)
     env_free(e);
 }
 
+/* The leader cut off from its followers: they leave the ISR after replica.lag.time.max.ms. */
+static int32_t cut_followers(env_t *e)
+{
+    int32_t leader = leader_node(e), followers[2], nf = 0;
+    for (int b = 1; b <= 3; b++)
+        if (cluster_broker(e->f.c, b)->id != leader)
+            followers[nf++] = cluster_broker(e->f.c, b)->id;
+    return net_partition(e->f.w->net, &leader, 1, followers, (size_t)nf, false);
+}
+
 static void test_timeout(void)
 {
     const char *bkv[] = { "request.timeout.ms", "5000", NULL };
     env_t *e = env_new(bkv);
     produce(e, P1, 0, 0, true, 0, 1);
-    int32_t leader = leader_node(e);
     /* Cut the leader from its followers only: the test node still reaches it. */
-    int32_t followers[2], nf = 0;
-    for (int b = 1; b <= 3; b++)
-        if (cluster_broker(e->f.c, b)->id != leader)
-            followers[nf++] = cluster_broker(e->f.c, b)->id;
-    net_partition(e->f.w->net, &leader, 1, followers, (size_t)nf, false);
+    cut_followers(e);
     int64_t sent = e->f.w->now;
     entry_spec_t c[] = { { P1, 0, true, 0, TOPIC } };
     markers(e, c, 1);
@@ -174,11 +179,43 @@ static void test_timeout(void)
     env_free(e);
 }
 
+static void nothing(void *a, void *b, int64_t arg)
+{
+}
+
+/* Lets `us` pass (background timers alone would not keep the world running). */
+static void run_for(env_t *e, int64_t us)
+{
+    world_schedule(e->f.w, e->f.w->now + us, nothing, NULL, NULL, 0);
+    world_run(e->f.w, e->f.w->now + us, NULL, NULL);
+}
+
+static void test_min_isr(void)
+{
+    const char *tkv[] = { "min.insync.replicas", "2", NULL };
+    env_t *e = env_new_with(1, NULL, tkv);
+    produce(e, P1, 0, 0, true, 0, 1);
+    cut_followers(e);
+    /* An idle follower stays in sync: a record the followers cannot fetch makes them lag. */
+    is_int(produce(e, -1, -1, -1, false, 1, 1), KERR_REQUEST_TIMED_OUT,
+           "a plain record the followers cannot fetch times out (acks=all)");
+    run_for(e, 60000 * US_PER_MS);
+    ok(fixture_count(&e->f, "isr_changed") > 0,
+       "cut off from its followers, the leader shrank the ISR");
+    entry_spec_t c[] = { { P1, 0, true, 0, TOPIC } };
+    markers(e, c, 1);
+    is_int(e->errors[0], KERR_NOT_ENOUGH_REPLICAS,
+           "a marker with the ISR below min.insync.replicas: NOT_ENOUGH_REPLICAS, nothing written");
+    is_int(fixture_count(&e->f, "txn_marker"), 0, "no txn_marker event");
+    env_free(e);
+}
+
 int main(void)
 {
     test_commit_and_abort();
     test_list_offsets();
     test_checks();
     test_timeout();
+    test_min_isr();
     return tap_done();
 }

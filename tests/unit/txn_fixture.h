@@ -55,17 +55,26 @@ static inline void tx_message(node_t *n, msg_t *m)
 
 static const node_ops_t tx_ops = { .on_message = tx_message };
 
-/* Three brokers and topic "t" (one partition, three replicas), settled for a second. */
-static inline env_t *env_new_seeded(uint64_t seed, const char *const *broker_kv)
+/* Three brokers and topic "t" (one partition, three replicas, then `topic_kv`), settled
+ * for a second. */
+static inline env_t *env_new_with(uint64_t seed, const char *const *broker_kv,
+                                  const char *const *topic_kv)
 {
     env_t *e = calloc(1, sizeof *e);
     if (!e)
         abort();
-    const char *tkv[] = { "partitions", "1", "replication.factor", "3", NULL };
+    const char *tkv[16] = { "partitions", "1", "replication.factor", "3" };
+    for (size_t i = 0; topic_kv && topic_kv[i] && i < 10; i++)
+        tkv[4 + i] = topic_kv[i];
     fixture_init_with(&e->f, seed, 3, broker_kv, tkv);
     e->tx = world_add_node(e->f.w, "tx", ROLE_APP, &tx_ops, e);
     world_run(e->f.w, 1000 * US_PER_MS, NULL, NULL); /* let the brokers settle */
     return e;
+}
+
+static inline env_t *env_new_seeded(uint64_t seed, const char *const *broker_kv)
+{
+    return env_new_with(seed, broker_kv, NULL);
 }
 
 static inline env_t *env_new(const char *const *broker_kv)
