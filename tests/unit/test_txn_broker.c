@@ -5,7 +5,8 @@
  * ones stop at the LSO and never return a record of an aborted transaction; ListOffsets
  * answers the LSO to read_committed; the marker checks (older coordinator epoch, older
  * producer epoch), a non-transactional batch inside a transaction, partitions not led, and
- * a marker that cannot be replicated in time. */
+ * a marker that cannot be replicated in time, the ISR below min.insync.replicas, and
+ * leadership lost while a marker waits. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -210,6 +211,34 @@ static void test_min_isr(void)
     env_free(e);
 }
 
+static void heal(void *a, void *b, int64_t id)
+{
+    net_heal(((env_t *)a)->f.w->net, (int)id);
+}
+
+static void test_leadership_lost(void)
+{
+    env_t *e = env_new(NULL);
+    produce(e, P1, 0, 0, true, 0, 1);
+    int32_t leader = leader_node(e), others[3], n = 0;
+    others[n++] = cluster_controller(e->f.c)->id;
+    for (int b = 1; b <= 3; b++)
+        if (cluster_broker(e->f.c, b)->id != leader)
+            others[n++] = cluster_broker(e->f.c, b)->id;
+    int cut = net_partition(e->f.w->net, &leader, 1, others, (size_t)n, false);
+    world_schedule(e->f.w, e->f.w->now + 15000 * US_PER_MS, heal, e, NULL, cut);
+    int64_t sent = e->f.w->now;
+    entry_spec_t c[] = { { P1, 0, true, 0, TOPIC } };
+    markers_to(e, leader, c, 1);
+    is_int(e->errors[0], KERR_NOT_LEADER_OR_FOLLOWER,
+           "the leader, cut off while its marker waits, learns of a new leader after the heal: "
+           "NOT_LEADER_OR_FOLLOWER");
+    ok(e->answered_at - sent > 15000 * US_PER_MS && e->answered_at - sent < 30000 * US_PER_MS,
+       "answered when it learnt it (after the heal at 15 s), before request.timeout.ms");
+    ok(leader_node(e) != leader, "another broker leads now");
+    env_free(e);
+}
+
 int main(void)
 {
     test_commit_and_abort();
@@ -217,5 +246,6 @@ int main(void)
     test_checks();
     test_timeout();
     test_min_isr();
+    test_leadership_lost();
     return tap_done();
 }
