@@ -1,8 +1,8 @@
 /* broker_internal: the state one broker node keeps, shared by its parts: broker.c
  * (lifecycle, metadata, dispatch), partition.c (the leader's view of its followers: HW,
- * ISR), fetcher.c (the follower's replica fetcher), broker_produce.c and broker_fetch.c
- * (the request handlers and their purgatories), producer_ids.c (InitProducerId). Not for
- * use outside sim/kafka/broker*. */
+ * ISR, LSO), fetcher.c (the follower's replica fetcher), broker_produce.c, broker_fetch.c
+ * and broker_markers.c (the request handlers and their purgatories), producer_ids.c
+ * (InitProducerId). Not for use outside sim/kafka/broker*. */
 #ifndef KSIM_BROKER_INTERNAL_H
 #define KSIM_BROKER_INTERNAL_H
 
