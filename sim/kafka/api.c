@@ -112,6 +112,10 @@ static const struct {
     { KERR_CLIENT_NO_OFFSET, "NoOffsetForPartitionException", 0 },
     { KERR_CLIENT_COMMIT_FAILED, "CommitFailedException", 0 },
     { KERR_CLIENT_REBALANCING, "RebalanceInProgressException", 0 },
+    { KERR_CLIENT_TXN_ABORTED, "TransactionAbortedException", 0 },
+    { KERR_CLIENT_ILLEGAL_STATE, "IllegalStateException", 0 },
+    { KERR_CLIENT_KAFKA, "KafkaException", 0 },
+    { KERR_CLIENT_ILLEGAL_ARGUMENT, "IllegalArgumentException", 0 },
 };
 
 #define N_ERRORS (sizeof errors / sizeof errors[0])

@@ -51,8 +51,8 @@ static const cfg_def_t producer_defs[] = {
     LONG_MIN_("retry.backoff.max.ms", "1000", 0),
     LONG_MIN_("retry.backoff.ms", "100", 0),
     UNMODELLED("security.protocol", CFG_STRING, "PLAINTEXT"),
-    UNMODELLED("transaction.timeout.ms", CFG_INT, "60000"),
-    UNMODELLED("transactional.id", CFG_STRING, NULL),
+    INT_MIN_("transaction.timeout.ms", "60000", 1),
+    STR_("transactional.id", NULL),
     UNMODELLED("value.serializer", CFG_STRING, NULL),
 };
 
