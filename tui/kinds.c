@@ -71,6 +71,8 @@ static const kind_info_t table[] = {
     { "topic", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_topic },
     { "truncate", KS_LANE, 0, G_CROSS, SS_FAULT, label_truncate, fold_truncate },
     { "unowned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
+    { "txn_call", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, NULL },
+    { "txn_client", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
 };
 
 /* A kind this viewer does not know yet: most new kinds are state changes on a node. */

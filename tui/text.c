@@ -868,6 +868,18 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
         fmt_sequence_rejected(&b, ev, node);
     } else if (strcmp(kind, "epoch_bump") == 0) {
         fmt_epoch_bump(&b, ev, node);
+    } else if (strcmp(kind, "txn_client") == 0) {
+        sb_printf(&b, "%s  transaction state %s -> %s", node, str(ev, "from", "?"),
+                  str(ev, "to", "?"));
+        if (field(ev, "error"))
+            sb_printf(&b, " (%s: %s)", str(ev, "error", "?"), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "txn_call") == 0) {
+        sb_printf(&b, "%s  %s %s after ", node, str(ev, "call", "?"),
+                  field(ev, "error") ? "failed" : "done");
+        sb_json(&b, field(ev, "waited_ms"));
+        sb_str(&b, " ms");
+        if (field(ev, "error"))
+            sb_printf(&b, ": %s: %s", str(ev, "error", "?"), str(ev, "reason", "?"));
     } else if (strcmp(kind, "producer_id") == 0) {
         sb_printf(&b, "%s  producer id %lld, epoch %lld", node, num(ev, "producer_id", -1),
                   num(ev, "producer_epoch", -1));
