@@ -13,6 +13,7 @@
 #include "group_coordinator.h"
 #include "group_store.h"
 #include "protocol.h"
+#include "txn_coordinator.h"
 
 struct cluster {
     world_t *w;
@@ -388,10 +389,14 @@ static int32_t *bootstrap_nodes(const cluster_t *c)
     return ids;
 }
 
+static bool ensure_txn_topic(cluster_t *c, char *err, size_t errlen);
+
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
     if (!can_add_node(c->w, name, err, errlen))
+        return NULL;
+    if (config_str(cfg, "transactional.id") && !ensure_txn_topic(c, err, errlen))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     producer_t *p = producer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);
@@ -409,28 +414,49 @@ producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg
  * it, through the controller, when the first consumer with a group.id is made. Kafka
  * would refuse offsets.topic.replication.factor above the brokers alive (the group waits
  * with COORDINATOR_NOT_AVAILABLE); ksim caps it to the cluster's brokers. */
-static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
+static bool create_internal_topic(cluster_t *c, const char *topic, int32_t parts, int32_t rf,
+                                  int32_t min_isr, char *err, size_t errlen)
 {
-    if (md_find_topic(image(c), OFFSETS_TOPIC))
-        return true;
-    int32_t parts = config_int(&c->broker_cfg, "offsets.topic.num.partitions");
-    int32_t rf = config_int(&c->broker_cfg, "offsets.topic.replication.factor");
     if (rf > c->n_brokers)
         rf = c->n_brokers;
     if (rf > MD_MAX_REPLICAS)
         rf = MD_MAX_REPLICAS;
-    int32_t min_isr = config_int(&c->broker_cfg, "min.insync.replicas");
-    /* GroupMetadataManager's topic config: cleanup.policy=compact. */
+    /* The coordinators' topic config (GroupMetadataManager, TransactionLog):
+     * cleanup.policy=compact. */
     log_config_t log = log_config_default();
     log.compact = true;
     log.delete = false;
-    const char *name = world_intern(c->w, OFFSETS_TOPIC);
+    const char *name = world_intern(c->w, topic);
     if (!controller_create_topic(c->controller, name, parts, rf, min_isr, false, &log, err,
                                  errlen))
         return false;
     trace_topic(c, name, parts, rf, min_isr, &log);
     catch_up_brokers(c);
     return true;
+}
+
+static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
+{
+    if (md_find_topic(image(c), OFFSETS_TOPIC))
+        return true;
+    return create_internal_topic(c, OFFSETS_TOPIC,
+                                 config_int(&c->broker_cfg, "offsets.topic.num.partitions"),
+                                 config_int(&c->broker_cfg, "offsets.topic.replication.factor"),
+                                 config_int(&c->broker_cfg, "min.insync.replicas"), err, errlen);
+}
+
+/* __transaction_state, made like __consumer_offsets when the first producer with a
+ * transactional.id is made (Kafka: at the first FindCoordinator(TRANSACTION)), with
+ * transaction.state.log.{num.partitions,replication.factor,min.isr}. */
+static bool ensure_txn_topic(cluster_t *c, char *err, size_t errlen)
+{
+    if (md_find_topic(image(c), TXN_STATE_TOPIC))
+        return true;
+    const config_t *bc = &c->broker_cfg;
+    return create_internal_topic(c, TXN_STATE_TOPIC,
+                                 config_int(bc, "transaction.state.log.num.partitions"),
+                                 config_int(bc, "transaction.state.log.replication.factor"),
+                                 config_int(bc, "transaction.state.log.min.isr"), err, errlen);
 }
 
 consumer_t *cluster_consumer(cluster_t *c, const char *name, const config_t *cfg, char *err,

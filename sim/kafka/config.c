@@ -139,7 +139,13 @@ static const cfg_def_t broker_defs[] = {
     INT_MIN_("replica.fetch.wait.max.ms", "500", 0),
     LONG_MIN_("replica.lag.time.max.ms", "30000", 1),
     INT_MIN_("replica.socket.timeout.ms", "30000", 1),
-    UNMODELLED("transaction.state.log.num.partitions", CFG_INT, "50"),
+    INT_MIN_("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", 1),
+    INT_MIN_("transaction.max.timeout.ms", "900000", 1),
+    INT_MIN_("transaction.state.log.min.isr", "2", 1),
+    INT_RANGE_("transaction.state.log.num.partitions", "50", 1, 100000),
+    /* Capped to the cluster's brokers, as offsets.topic.replication.factor is. */
+    INT_RANGE_("transaction.state.log.replication.factor", "3", 1, 32767),
+    UNMODELLED("transactional.id.expiration.ms", CFG_INT, "604800000"),
     BOOL_("unclean.leader.election.enable", "false"),
 };
 
