@@ -72,6 +72,7 @@ static const kind_info_t table[] = {
     { "truncate", KS_LANE, 0, G_CROSS, SS_FAULT, label_truncate, fold_truncate },
     { "unowned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
     { "txn_call", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, NULL },
+    { "txn_coordinator_found", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
     { "txn_client", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
 };
 

@@ -873,6 +873,9 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   str(ev, "to", "?"));
         if (field(ev, "error"))
             sb_printf(&b, " (%s: %s)", str(ev, "error", "?"), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "txn_coordinator_found") == 0) {
+        sb_printf(&b, "%s  the %s coordinator for %s is %s", node, str(ev, "key_type", "?"),
+                  str(ev, "key", "?"), str(ev, "coordinator", "?"));
     } else if (strcmp(kind, "txn_call") == 0) {
         sb_printf(&b, "%s  %s %s after ", node, str(ev, "call", "?"),
                   field(ev, "error") ? "failed" : "done");

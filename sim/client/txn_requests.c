@@ -291,11 +291,11 @@ static tm_req_t *on_find_coordinator(producer_t *p, tm_req_t *req, const find_co
         else
             p->tm.txn_coord = f->node;
         tm_result_done(req->result);
-        cJSON *ev = world_trace(p->w, p->node, "coordinator_found");
+        cJSON *ev = world_trace(p->w, p->node, "txn_coordinator_found");
         if (ev) {
-            cJSON_AddStringToObject(ev, req->key_type == COORD_KEY_GROUP ? "group"
-                                                                        : "transactional_id",
-                                    req->key);
+            cJSON_AddStringToObject(ev, "key_type",
+                                    req->key_type == COORD_KEY_GROUP ? "group" : "transaction");
+            cJSON_AddStringToObject(ev, "key", req->key);
             cJSON_AddStringToObject(ev, "coordinator", world_node(p->w, f->node)->name);
             world_emit(p->w, ev);
         }
