@@ -179,6 +179,8 @@ typedef struct fake_coord {
     int32_t move_to;          /* after a NOT_COORDINATOR the coordinator is this node */
     int64_t silent_until;     /* InitProducerId unanswered before this time */
     int32_t bad_generation;   /* TxnOffsetCommit with it: ILLEGAL_GENERATION */
+    int16_t end_error_once;   /* the next EndTxn's answer */
+    int16_t init_bump_epoch;  /* the epoch the last InitProducerId named (-1: none) */
     int64_t add_parts_at[8];  /* when each AddPartitionsToTxn arrived */
     int n_add_parts;
     int n_find, n_end;
@@ -228,6 +230,7 @@ static void fake_on_message(node_t *n, msg_t *m)
             return;
         init_pid_t *r = proto_calloc(1, sizeof *r);
         *r = *(init_pid_t *)m->body;
+        fk.init_bump_epoch = r->producer_epoch;
         r->error = coord_err;
         if (!coord_err) {
             if (fk.pid < 0)
@@ -259,6 +262,10 @@ static void fake_on_message(node_t *n, msg_t *m)
         txn_req_t *r = txn_req_copy(m->body);
         r->error = coord_err ? coord_err
                    : fenced_epoch(r->producer_epoch) ? KERR_PRODUCER_FENCED : KERR_NONE;
+        if (m->api == API_END_TXN && !r->error && fk.end_error_once) {
+            r->error = fk.end_error_once;
+            fk.end_error_once = KERR_NONE;
+        }
         if (m->api == API_END_TXN && !r->error) {
             fk.n_end++;
             fk.last_commit = r->commit;
@@ -586,6 +593,40 @@ static void test_send_offsets(void)
     env_free(e);
 }
 
+static void test_abortable_with_epoch_bump(void)
+{
+    env_t *e = env_new(1, NULL);
+    char err[400];
+    call(e, e->p, producer_init_transactions);
+    producer_begin_transaction(e->p, err, sizeof err);
+    send_value(e, e->p, 0, "a", err, sizeof err);
+    fk.end_error_once = KERR_UNKNOWN_PRODUCER_ID;
+    outcome_t o = call(e, e->p, producer_commit_transaction);
+    is_str(producer_exception(o.error), "UnknownProducerIdException",
+           "EndTxn refused with UNKNOWN_PRODUCER_ID fails the commit");
+    is_str(producer_txn_state(e->p), "ABORTABLE_ERROR", "the error is abortable");
+    ok(send_value(e, e->p, 0, "b", err, sizeof err) < 0 &&
+       strstr(err, "KafkaException: Cannot perform send because at least one previous "
+                   "transactional or idempotent request has failed with errors.") != NULL,
+       "send is refused in ABORTABLE_ERROR");
+    o = call(e, e->p, producer_abort_transaction);
+    ok(o.error == KERR_NONE, "abort_transaction completes");
+    int64_t id;
+    int16_t epoch;
+    ok(producer_id(e->p, &id, &epoch) && epoch == 1 && fk.init_bump_epoch == 0,
+       "after an InitProducerId that named the current epoch and got the next (KIP-360)");
+    is_str(producer_txn_state(e->p), "READY", "READY again");
+    ok(count_kind(e, "txn_client", "INITIALIZING") == 2,
+       "the abort went ABORTING_TRANSACTION -> INITIALIZING -> READY");
+    producer_begin_transaction(e->p, err, sizeof err);
+    int64_t h = send_value(e, e->p, 0, "c", err, sizeof err);
+    o = call(e, e->p, producer_commit_transaction);
+    const send_result_t *r = producer_result(e->p, (uint32_t)h);
+    ok(o.error == KERR_NONE && r->done && r->error == KERR_NONE,
+       "the next transaction commits, its sequences restarted under the new epoch");
+    env_free(e);
+}
+
 static void test_config(void)
 {
     fixture_t f;
@@ -619,6 +660,7 @@ int main(void)
     test_fencing();
     test_timeout_and_resume();
     test_send_offsets();
+    test_abortable_with_epoch_bump();
     test_config();
     return tap_done();
 }
