@@ -7,7 +7,8 @@
  * error, the results the blocking API calls wait for, and the priority queue of
  * transactional requests (what each request is; txn_requests.c sends them and handles the
  * answers). Used by the accumulator (sequences and send gating at drain time), the sender
- * and producer.c (the API). Nothing outside sim/client/ includes it. */
+ * and producer.c (the API). txn_manager.c implements the idempotent part, txn_client.c the
+ * transactional one. Nothing outside sim/client/ includes it. */
 #ifndef KSIM_TXN_MANAGER_H
 #define KSIM_TXN_MANAGER_H
 
