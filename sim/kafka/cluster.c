@@ -389,14 +389,12 @@ static int32_t *bootstrap_nodes(const cluster_t *c)
     return ids;
 }
 
-static bool ensure_txn_topic(cluster_t *c, char *err, size_t errlen);
-
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
     if (!can_add_node(c->w, name, err, errlen))
         return NULL;
-    if (config_str(cfg, "transactional.id") && !ensure_txn_topic(c, err, errlen))
+    if (config_str(cfg, "transactional.id") && !cluster_ensure_txn_topic(c, err, errlen))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     producer_t *p = producer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);
@@ -448,7 +446,7 @@ static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
 /* __transaction_state, made like __consumer_offsets when the first producer with a
  * transactional.id is made (Kafka: at the first FindCoordinator(TRANSACTION)), with
  * transaction.state.log.{num.partitions,replication.factor,min.isr}. */
-static bool ensure_txn_topic(cluster_t *c, char *err, size_t errlen)
+bool cluster_ensure_txn_topic(cluster_t *c, char *err, size_t errlen)
 {
     if (md_find_topic(image(c), TXN_STATE_TOPIC))
         return true;

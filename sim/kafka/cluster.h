@@ -30,6 +30,9 @@ node_t *cluster_broker(const cluster_t *c, int broker_id); /* 1-based, NULL if n
 /* Creates a topic from a topic config ("partitions", "replication.factor", …). */
 bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, char *err,
                           size_t errlen);
+/* Creates __transaction_state (transaction.state.log.*) unless it exists; a producer with
+ * a transactional.id does it when it is made. */
+bool cluster_ensure_txn_topic(cluster_t *c, char *err, size_t errlen);
 /* Partition count, or -1 when the topic does not exist. */
 int32_t cluster_partition_count(const cluster_t *c, const char *topic);
 /* The leader's log of one partition (what kafka-dump-log shows), or NULL with err. */
