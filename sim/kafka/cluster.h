@@ -73,6 +73,13 @@ void cluster_metrics(const cluster_t *c, cluster_metrics_t *m);
  * partitions went without an owner over all rebalances. NULL with err when the
  * coordinator is unavailable. */
 cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, size_t errlen);
+/* kafka-transactions.sh describe --transactional-id id, as JSON (the caller frees it):
+ * coordinator, transactional_id, producer_id, producer_epoch, state, timeout_ms, start_ms
+ * and duration_ms (when a transaction started), partitions ["t-0", ...]. With id NULL,
+ * kafka-transactions.sh list: [{transactional_id, coordinator, producer_id, state}] sorted
+ * by id. NULL with err when the coordinator is unavailable or does not know the id. */
+cJSON *cluster_describe_transactions(const cluster_t *c, const char *id, char *err,
+                                     size_t errlen);
 
 /* Clients bootstrapped to this cluster. The cluster owns them. */
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,

@@ -16,6 +16,7 @@
 #include "sim/kafka/txn_coordinator.h"
 #include "sim/kafka/txn_protocol.h"
 #include "sim/kafka/txn_state.h"
+#include "tui/text.h"
 
 #define SEC 1000000LL
 
@@ -211,6 +212,18 @@ static int markers_sent(app_t *a, size_t from, const char *result, int *epoch)
     return n;
 }
 
+/* The timeline's line for the first event of `kind` since event `from` ("" if none). */
+static const char *text_of(app_t *a, size_t from, const char *kind, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (size_t i = from; i < a->f.n_ev; i++)
+        if (str_is(a->f.ev[i], "kind", kind)) {
+            const char *t = text_format_body(a->f.ev[i], buf, n);
+            return t ? t : "";
+        }
+    return buf;
+}
+
 static int count_since(app_t *a, size_t from, const char *kind)
 {
     int n = 0;
@@ -262,6 +275,34 @@ static void test_init_and_commit(void)
     log_states(&a, id, states, sizeof states, &epoch, &parts);
     is_int(parts, 3, "the transaction holds t-0, t-1 and my-group's __consumer_offsets partition");
 
+    char err[256];
+    cJSON *d = cluster_describe_transactions(a.f.c, id, err, sizeof err);
+    char *text = d ? cJSON_PrintUnformatted(d) : NULL;
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"coordinator\":\"broker-%d\",\"transactional_id\":\"%s\",\"producer_id\":%lld,"
+             "\"producer_epoch\":1,\"state\":\"Ongoing\",\"timeout_ms\":60000,"
+             "\"start_ms\":%lld,\"duration_ms\":%lld,\"partitions\":[\"__consumer_offsets-%d\","
+             "\"t-0\",\"t-1\"]}",
+             co, id, (long long)pid, d ? (long long)trace_int(d, "start_ms", -1) : -1,
+             d ? (long long)trace_int(d, "duration_ms", -1) : -1,
+             gcoord_partition_for("my-group", 50));
+    is_str(text, want, "describe_transactions(id) shows the coordinator, producer, state, "
+                       "timeout, start and the partitions sorted");
+    free(text);
+    cJSON_Delete(d);
+    d = cluster_describe_transactions(a.f.c, NULL, err, sizeof err);
+    text = d ? cJSON_PrintUnformatted(d) : NULL;
+    snprintf(want, sizeof want,
+             "[{\"transactional_id\":\"%s\",\"coordinator\":\"broker-%d\",\"producer_id\":%lld,"
+             "\"state\":\"Ongoing\"}]", id, co, (long long)pid);
+    is_str(text, want, "describe_transactions() lists the ids");
+    free(text);
+    cJSON_Delete(d);
+    ok(!cluster_describe_transactions(a.f.c, "nobody", err, sizeof err) &&
+           strstr(err, "TRANSACTIONAL_ID_NOT_FOUND"),
+       "an unknown id: TRANSACTIONAL_ID_NOT_FOUND");
+
     size_t mark = a.f.n_ev;
     is_int(end_txn(&a, co, id, pid, 1, true), KERR_NONE, "EndTxn(commit): NONE");
     world_run(a.f.w, a.f.w->now + 2 * SEC, NULL, NULL);
@@ -276,6 +317,13 @@ static void test_init_and_commit(void)
     char traced[256];
     trace_states(&a, id, 0, traced, sizeof traced);
     is_str(traced, states, "and each is traced (txn_state) when it takes effect");
+    char line[512], want_line[512];
+    snprintf(want_line, sizeof want_line,
+             "broker-%d  transaction %s (producer %lld epoch 1): Ongoing -> PrepareCommit "
+             "[__consumer_offsets-%d,t-0,t-1] (EndTxn(commit))",
+             co, id, (long long)pid, gcoord_partition_for("my-group", 50));
+    is_str(text_of(&a, mark, "txn_state", line, sizeof line), want_line,
+           "the timeline's line for a transition");
     ok(parts == 0 && epoch == 1, "CompleteCommit: no partitions, epoch 1");
 
     is_int(end_txn(&a, co, id, pid, 1, true), KERR_NONE,
@@ -306,6 +354,11 @@ static void test_fencing(void)
     is_int(r ? r->error : -1, KERR_CONCURRENT_TRANSACTIONS,
            "InitProducerId while a transaction is open: CONCURRENT_TRANSACTIONS");
     is_int(count_since(&a, mark, "txn_fenced"), 1, "the old epoch is fenced (txn_fenced)");
+    char line[512], want_line[512];
+    snprintf(want_line, sizeof want_line, "broker-%d  transaction %s: producer %lld fenced, "
+             "epoch 0 -> 1 (InitProducerId by a new instance)", co, id, (long long)pid);
+    is_str(text_of(&a, mark, "txn_fenced", line, sizeof line), want_line,
+           "the timeline's line for a fence");
     world_run(a.f.w, a.f.w->now + 2 * SEC, NULL, NULL);
     is_int(markers_sent(&a, mark, "abort", NULL), 3,
            "the open transaction is aborted: ABORT markers to its partitions' leaders");
@@ -348,6 +401,11 @@ static void test_timeout(void)
     is_int(count_since(&a, mark, "txn_timeout"), 1,
            "the cleanup task (every 10 s) aborts the transaction past its 3 s timeout");
     is_int(count_since(&a, mark, "txn_fenced"), 1, "fencing the producer's epoch");
+    char line[512];
+    ok(strstr(text_of(&a, mark, "txn_timeout", line, sizeof line),
+              "transaction txn-A open ") != NULL &&
+           strstr(line, " ms > transaction.timeout.ms 3000: aborted") != NULL,
+       "the timeline's line for a timeout");
     is_int(markers_sent(&a, mark, "abort", NULL), 1, "ABORT markers are written");
     char states[256];
     int epoch = -1;
@@ -391,6 +449,11 @@ static void test_failover(void)
         loaded += str_is(a.f.ev[i], "kind", "txn_loaded") &&
                   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a.f.ev[i], "completing")) == 1;
     is_int(loaded, 1, "the new coordinator loads the id and finds its PrepareCommit (txn_loaded)");
+    char line[512];
+    ok(strstr(text_of(&a, mark, "txn_loaded", line, sizeof line),
+              "loads transactional ids my-transactional-id from __transaction_state-") &&
+           strstr(line, "; completing my-transactional-id"),
+       "the timeline's line for a load");
     int cepoch = -1;
     ok(markers_sent(&a, mark, "commit", &cepoch) >= 1, "the new coordinator sends the COMMIT markers");
     ok(cepoch > 0, "stamped with the new coordinator epoch (the partition's leader epoch)");
