@@ -282,13 +282,6 @@ int16_t txn_prepare_complete(txn_meta_t *m, int64_t now_ms, txn_transit_t *out)
                    &none, m->start_ms, now_ms, out);
 }
 
-int16_t txn_prepare_dead(txn_meta_t *m, int64_t now_ms, txn_transit_t *out)
-{
-    txn_tps_t none = { 0 };
-    return prepare(m, TXN_DEAD, m->producer_id, m->producer_epoch, m->last_epoch, m->timeout_ms,
-                   &none, m->start_ms, now_ms, out);
-}
-
 static bool same_producer(const txn_meta_t *m, const txn_transit_t *t)
 {
     return t->producer_id == m->producer_id && t->producer_epoch == m->producer_epoch;

@@ -508,6 +508,63 @@ static void test_markers_wait_for_leader(void)
     app_free(&a);
 }
 
+/* A lost WriteTxnMarkers request: after request.timeout.ms the coordinator closes the
+ * connection and sends the markers again. */
+static void test_markers_resent(void)
+{
+    app_t a;
+    app_init(&a, 6);
+    const char *id = "payments-app-1";
+    int32_t co = coordinator(&a, id);
+    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
+    int64_t pid = r ? r->producer_id : -1;
+    add_parts(&a, co, id, pid, 0, TOPIC, 1, NULL);
+    fault_spec_t s;
+    fault_spec_init(&s, FAULT_DROP);
+    s.api = API_WRITE_TXN_MARKERS;
+    s.dir = DIR_REQUEST;
+    s.count = 1;
+    net_add_fault(a.f.w->net, &s);
+    size_t mark = a.f.n_ev;
+    is_int(end_txn(&a, co, id, pid, 0, false), KERR_NONE, "EndTxn(abort): NONE");
+    world_run(a.f.w, a.f.w->now + 29 * SEC, NULL, NULL);
+    char states[256];
+    log_states(&a, id, states, sizeof states, NULL, NULL);
+    is_str(states, "Empty Ongoing PrepareAbort", "the marker was lost: the abort waits");
+    is_int(markers_sent(&a, mark, "abort", NULL), 1, "one marker request so far");
+    world_run(a.f.w, a.f.w->now + 3 * SEC, NULL, NULL);
+    is_int(markers_sent(&a, mark, "abort", NULL), 2,
+           "after the 30 s request timeout the marker is sent again");
+    log_states(&a, id, states, sizeof states, NULL, NULL);
+    is_str(states, "Empty Ongoing PrepareAbort CompleteAbort", "and the abort completes");
+    app_free(&a);
+}
+
+/* Below transaction.state.log.min.isr (2) nothing is written: COORDINATOR_NOT_AVAILABLE. */
+static void test_not_enough_replicas(void)
+{
+    app_t a;
+    app_init(&a, 7);
+    const char *id = "txn-A";
+    int32_t co = coordinator(&a, id);
+    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
+    int64_t pid = r ? r->producer_id : -1;
+    for (int b = 1; b <= 3; b++)
+        if (b != co)
+            world_crash(a.f.w, cluster_broker(a.f.c, b), "test");
+    world_run(a.f.w, a.f.w->now + 15 * SEC, NULL, NULL);
+    is_int(add_parts(&a, co, id, pid, 0, TOPIC, 1, NULL), KERR_COORDINATOR_NOT_AVAILABLE,
+           "AddPartitionsToTxn with the ISR below transaction.state.log.min.isr: "
+           "COORDINATOR_NOT_AVAILABLE (NOT_ENOUGH_REPLICAS as the coordinator maps it)");
+    char states[256];
+    log_states(&a, id, states, sizeof states, NULL, NULL);
+    is_str(states, "Empty", "nothing was written");
+    r = init_pid(&a, co, id, 60000, -1, -1);
+    is_int(r ? r->error : -1, KERR_COORDINATOR_NOT_AVAILABLE,
+           "and the id is not left pending: InitProducerId gets the same answer");
+    app_free(&a);
+}
+
 int main(void)
 {
     test_init_and_commit();
@@ -515,5 +572,7 @@ int main(void)
     test_timeout();
     test_failover();
     test_markers_wait_for_leader();
+    test_markers_resent();
+    test_not_enough_replicas();
     return tap_done();
 }

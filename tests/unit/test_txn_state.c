@@ -154,7 +154,7 @@ static void test_transaction_lifecycle(void)
     txn_transit_free(&t);
     is_int(txn_prepare_end(m, true, 500, &t), KERR_INVALID_TXN_STATE,
            "CompleteAbort -> PrepareCommit is refused");
-    is_int(txn_prepare_dead(m, 500, &t), KERR_NONE, "an idle id may be prepared Dead");
+    is_int(txn_prepare_to(m, TXN_DEAD, &t), KERR_NONE, "an idle id may be prepared Dead");
     is_int(txn_complete(m, &t), KERR_INVALID_TXN_STATE,
            "but Dead never completes as a state (the id is removed instead)");
     txn_transit_free(&t);
