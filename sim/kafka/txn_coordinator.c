@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/hash.h"
+#include "../core/sorted.h"
 #include "../trace.h"
 #include "api.h"
 #include "group_coordinator.h"
@@ -113,23 +114,21 @@ int32_t tcoord_partition_for(const char *transactional_id, int32_t partitions)
 
 /* ---- the ids in memory ---- */
 
+typedef struct id_key {
+    const tcoord_t *tc;
+    const char *id;
+} id_key_t;
+
+static int id_at(const void *ctx, int32_t i)
+{
+    const id_key_t *k = ctx;
+    return strcmp(k->tc->ids[i]->m->id, k->id);
+}
+
 static int32_t find_index(const tcoord_t *tc, const char *id, bool *found)
 {
-    int32_t lo = 0, hi = tc->n_ids;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(tc->ids[mid]->m->id, id);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    id_key_t k = { tc, id };
+    return sorted_find(tc->n_ids, id_at, &k, found);
 }
 
 tentry_t *tcoord_entry(const tcoord_t *tc, const char *id)

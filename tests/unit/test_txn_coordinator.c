@@ -113,6 +113,14 @@ static const init_pid_t *init_pid(app_t *a, int32_t broker, const char *id, int3
     }
 }
 
+/* The id's coordinator (*co) and, from InitProducerId, its producer id at epoch 0. */
+static int64_t start_producer(app_t *a, const char *id, int32_t timeout_ms, int32_t *co)
+{
+    *co = coordinator(a, id);
+    const init_pid_t *r = init_pid(a, *co, id, timeout_ms, -1, -1);
+    return r && r->error == KERR_NONE ? r->producer_id : -1;
+}
+
 /* AddPartitionsToTxn for partitions 0..n-1 of `topic`; the first partition's error. */
 static int16_t add_parts(app_t *a, int32_t broker, const char *id, int64_t pid, int16_t epoch,
                          const char *topic, int32_t n, int16_t *second)
@@ -345,12 +353,11 @@ static void test_fencing(void)
     app_t a;
     app_init(&a, 2);
     const char *id = "order-processor";
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
     add_parts(&a, co, id, pid, 0, TOPIC, 3, NULL);
     size_t mark = a.f.n_ev;
-    r = init_pid(&a, co, id, 60000, -1, -1);
+    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
     is_int(r ? r->error : -1, KERR_CONCURRENT_TRANSACTIONS,
            "InitProducerId while a transaction is open: CONCURRENT_TRANSACTIONS");
     is_int(count_since(&a, mark, "txn_fenced"), 1, "the old epoch is fenced (txn_fenced)");
@@ -390,9 +397,8 @@ static void test_timeout(void)
     app_t a;
     app_init(&a, 3);
     const char *id = "txn-A";
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 3000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 3000, &co);
     add_parts(&a, co, id, pid, 0, TOPIC, 1, NULL);
     size_t mark = a.f.n_ev;
     world_run(a.f.w, a.f.w->now + 2 * SEC, NULL, NULL);
@@ -423,9 +429,8 @@ static void test_failover(void)
     app_init(&a, 4);
     const char *id = "my-transactional-id";
     int32_t p = state_partition(id);
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
     add_parts(&a, co, id, pid, 0, TOPIC, 3, NULL);
     fault_spec_t s;
     fault_spec_init(&s, FAULT_DROP);
@@ -484,9 +489,8 @@ static void test_markers_wait_for_leader(void)
         if (cluster_leader(a.f.c, TXN_STATE_TOPIC, state_partition(id)) != solo)
             break;
     }
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
     add_parts(&a, co, id, pid, 0, "solo", 1, NULL);
     world_crash(a.f.w, cluster_broker(a.f.c, solo), "test");
     world_run(a.f.w, a.f.w->now + 15 * SEC, NULL, NULL);
@@ -515,9 +519,8 @@ static void test_markers_resent(void)
     app_t a;
     app_init(&a, 6);
     const char *id = "payments-app-1";
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
     add_parts(&a, co, id, pid, 0, TOPIC, 1, NULL);
     fault_spec_t s;
     fault_spec_init(&s, FAULT_DROP);
@@ -546,9 +549,8 @@ static void test_not_enough_replicas(void)
     app_t a;
     app_init(&a, 7);
     const char *id = "txn-A";
-    int32_t co = coordinator(&a, id);
-    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
-    int64_t pid = r ? r->producer_id : -1;
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
     for (int b = 1; b <= 3; b++)
         if (b != co)
             world_crash(a.f.w, cluster_broker(a.f.c, b), "test");
@@ -559,7 +561,7 @@ static void test_not_enough_replicas(void)
     char states[256];
     log_states(&a, id, states, sizeof states, NULL, NULL);
     is_str(states, "Empty", "nothing was written");
-    r = init_pid(&a, co, id, 60000, -1, -1);
+    const init_pid_t *r = init_pid(&a, co, id, 60000, -1, -1);
     is_int(r ? r->error : -1, KERR_COORDINATOR_NOT_AVAILABLE,
            "and the id is not left pending: InitProducerId gets the same answer");
     app_free(&a);
