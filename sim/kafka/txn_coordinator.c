@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/hash.h"
+#include "../core/sorted.h"
 #include "../trace.h"
 #include "api.h"
 #include "group_coordinator.h"
@@ -113,23 +114,21 @@ int32_t tcoord_partition_for(const char *transactional_id, int32_t partitions)
 
 /* ---- the ids in memory ---- */
 
+typedef struct id_key {
+    const tcoord_t *tc;
+    const char *id;
+} id_key_t;
+
+static int id_at(const void *ctx, int32_t i)
+{
+    const id_key_t *k = ctx;
+    return strcmp(k->tc->ids[i]->m->id, k->id);
+}
+
 static int32_t find_index(const tcoord_t *tc, const char *id, bool *found)
 {
-    int32_t lo = 0, hi = tc->n_ids;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(tc->ids[mid]->m->id, id);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    id_key_t k = { tc, id };
+    return sorted_find(tc->n_ids, id_at, &k, found);
 }
 
 tentry_t *tcoord_entry(const tcoord_t *tc, const char *id)
@@ -203,17 +202,16 @@ static cJSON *tps_json(const txn_tps_t *s)
     return a;
 }
 
-/* A change took effect. The partitions are the transaction's (those a completion
- * leaves behind are the ones the markers went to). */
+/* A change took effect, with the transaction's partitions after it (none once complete). */
 static void trace_state(tcoord_t *tc, const txn_meta_t *m, txn_state_t from,
-                        const txn_tps_t *parts, const char *reason)
+                        const char *reason)
 {
     cJSON *ev = trace_id(tc, "txn_state", m);
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "from", txn_state_name(from));
     cJSON_AddStringToObject(ev, "to", txn_state_name(m->state));
-    cJSON_AddItemToObject(ev, "partitions", tps_json(parts));
+    cJSON_AddItemToObject(ev, "partitions", tps_json(&m->parts));
     cJSON_AddStringToObject(ev, "reason", reason);
     world_emit(tc->b->w, ev);
 }
@@ -382,8 +380,7 @@ static void append_done(tcoord_t *tc, tappend_t *a, int16_t err)
         int16_t ok = txn_complete(e->m, &a->t);
         assert(ok == KERR_NONE);
         (void)ok;
-        trace_state(tc, e->m, from, a->kind == TAP_COMPLETE ? &e->complete.parts : &a->t.parts,
-                    a->reason);
+        trace_state(tc, e->m, from, a->reason);
     } else if (current && !(a->kind == TAP_COMPLETE && err == KERR_COORDINATOR_NOT_AVAILABLE)) {
         e->m->pending = TXN_NO_PENDING; /* a completion is retried: it stays pending */
     }

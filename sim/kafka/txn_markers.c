@@ -206,7 +206,11 @@ void tmark_response(tcoord_t *tc, const msg_t *m)
         case KERR_NOT_ENOUGH_REPLICAS:
         case KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
         case KERR_REQUEST_TIMED_OUT:
+            retry_later(tc, e, p, 1);
+            break;
         default:
+            /* Kafka throws IllegalStateException: no leader answers a marker so. */
+            assert(!"unexpected WriteTxnMarkers error");
             retry_later(tc, e, p, 1);
             break;
         }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/sorted.h"
 #include "../trace.h"
 #include "api.h"
 #include "group_protocol.h"
@@ -56,24 +57,23 @@ static int tp_cmp(const char *ta, int32_t pa, const char *tb, int32_t pb)
     return c ? c : (pa > pb) - (pa < pb);
 }
 
+typedef struct tp_key {
+    const txn_tps_t *s;
+    const char *topic;
+    int32_t partition;
+} tp_key_t;
+
+static int tp_at(const void *ctx, int32_t i)
+{
+    const tp_key_t *k = ctx;
+    return tp_cmp(k->s->v[i].topic, k->s->v[i].partition, k->topic, k->partition);
+}
+
 /* The index of (topic, partition), or where it would go. */
 static int32_t tps_find(const txn_tps_t *s, const char *topic, int32_t partition, bool *found)
 {
-    int32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        int c = tp_cmp(s->v[mid].topic, s->v[mid].partition, topic, partition);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    tp_key_t k = { s, topic, partition };
+    return sorted_find(s->n, tp_at, &k, found);
 }
 
 void txn_tps_add(txn_tps_t *s, const char *topic, int32_t partition)
@@ -279,13 +279,6 @@ int16_t txn_prepare_complete(txn_meta_t *m, int64_t now_ms, txn_transit_t *out)
     txn_state_t to = m->state == TXN_PREPARE_COMMIT ? TXN_COMPLETE_COMMIT : TXN_COMPLETE_ABORT;
     txn_tps_t none = { 0 };
     return prepare(m, to, m->producer_id, m->producer_epoch, m->last_epoch, m->timeout_ms,
-                   &none, m->start_ms, now_ms, out);
-}
-
-int16_t txn_prepare_dead(txn_meta_t *m, int64_t now_ms, txn_transit_t *out)
-{
-    txn_tps_t none = { 0 };
-    return prepare(m, TXN_DEAD, m->producer_id, m->producer_epoch, m->last_epoch, m->timeout_ms,
                    &none, m->start_ms, now_ms, out);
 }
 

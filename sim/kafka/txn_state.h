@@ -111,8 +111,6 @@ int16_t txn_prepare_add_partitions(txn_meta_t *m, const txn_tps_t *add, int64_t 
 int16_t txn_prepare_end(txn_meta_t *m, bool commit, int64_t now_ms, txn_transit_t *out);
 /* prepareComplete: CompleteCommit/CompleteAbort, no partitions. */
 int16_t txn_prepare_complete(txn_meta_t *m, int64_t now_ms, txn_transit_t *out);
-/* prepareDead. */
-int16_t txn_prepare_dead(txn_meta_t *m, int64_t now_ms, txn_transit_t *out);
 /* completeTransitionTo: the write of `t` is durable; checks it is the pending change and
  * consistent with the current metadata (KERR_INVALID_TXN_STATE otherwise, nothing
  * changed), then takes it. */
