@@ -258,6 +258,177 @@ static int p_flush(lua_State *L)
     return rt_block(L, "p:flush()", waiter_ready, wt, INT64_MAX, flush_k, (lua_KContext)wt);
 }
 
+/* ---- transactions ---- */
+
+/* A transactional call's outcome: the waiter keeps the whole error message. */
+static void txn_done(void *ctx, producer_t *p, int16_t error, const char *message)
+{
+    waiter_t *wt = ctx;
+    wt->done = true;
+    wt->error = error;
+    if (error != KERR_NONE) {
+        char buf[600];
+        snprintf(buf, sizeof buf, "producer '%s': %s: %s", producer_name(p),
+                 producer_exception(error), message);
+        size_t n = strlen(buf) + 1;
+        free(wt->what);
+        wt->what = malloc(n);
+        if (!wt->what)
+            abort();
+        memcpy(wt->what, buf, n);
+    }
+    tasks_poke(wt->rt);
+}
+
+static int txn_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    waiter_t *wt = (waiter_t *)ctx;
+    if (wt->error == KERR_NONE) {
+        waiter_free(wt);
+        return 0;
+    }
+    lua_pushstring(L, wt->what);
+    waiter_free(wt);
+    return lua_error(L);
+}
+
+typedef void (*txn_call_fn)(producer_t *p, producer_txn_fn fn, void *ctx);
+
+/* The blocking calls: like p:flush, the task waits for the outcome. */
+static int txn_block(lua_State *L, const char *method, const char *what, txn_call_fn call)
+{
+    lprod_t *lp = check_prod(L, method);
+    rt_t *rt = rt_get(L);
+    const char *why = rt_cannot_block(L, rt);
+    if (why)
+        return luaL_error(L, "%s %s", what, why);
+    waiter_t *wt = waiter_new(rt);
+    call(lp->p, txn_done, wt);
+    return rt_block(L, what, waiter_ready, wt, INT64_MAX, txn_k, (lua_KContext)wt);
+}
+
+static int p_init_transactions(lua_State *L)
+{
+    return txn_block(L, "init_transactions", "p:init_transactions()",
+                     producer_init_transactions);
+}
+
+static int p_commit_transaction(lua_State *L)
+{
+    return txn_block(L, "commit_transaction", "p:commit_transaction()",
+                     producer_commit_transaction);
+}
+
+static int p_abort_transaction(lua_State *L)
+{
+    return txn_block(L, "abort_transaction", "p:abort_transaction()",
+                     producer_abort_transaction);
+}
+
+static int p_begin_transaction(lua_State *L)
+{
+    lprod_t *lp = check_prod(L, "begin_transaction");
+    char msg[400];
+    int16_t err = producer_begin_transaction(lp->p, msg, sizeof msg);
+    if (err != KERR_NONE)
+        return luaL_error(L, "producer '%s': %s: %s", producer_name(lp->p),
+                          producer_exception(err), msg);
+    return 0;
+}
+
+/* The offsets { {topic=, partition=, offset=}, ... } at `idx`, in a userdata pushed on the
+ * stack (collected with it). */
+static producer_offset_t *check_offsets(lua_State *L, int idx, int32_t *n)
+{
+    const char *what = "p:send_offsets_to_transaction(offsets, group_metadata)";
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: offsets must be a list like { { topic = \"in\", partition = 0, "
+                   "offset = 42 } }, got %s", what, luaL_typename(L, idx));
+    lua_Integer len = luaL_len(L, idx);
+    producer_offset_t *v = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *v, 0);
+    static const char *const keys[] = { "offset", "partition", "topic", NULL };
+    for (lua_Integer i = 1; i <= len; i++) {
+        lua_rawgeti(L, idx, i);
+        int e = lua_gettop(L);
+        if (!lua_istable(L, e))
+            luaL_error(L, "%s: offsets[%d] must be a table", what, (int)i);
+        rt_check_keys(L, e, "p:send_offsets_to_transaction: offset", keys);
+        lua_getfield(L, e, "topic");
+        lua_getfield(L, e, "partition");
+        lua_getfield(L, e, "offset");
+        lua_Integer part, off;
+        if (lua_type(L, e + 1) != LUA_TSTRING || !rt_tointeger(L, e + 2, &part) || part < 0 ||
+            part > INT32_MAX || !rt_tointeger(L, e + 3, &off) || off < 0)
+            luaL_error(L, "%s: offsets[%d] needs topic (a string), partition and offset "
+                       "(whole numbers >= 0)", what, (int)i);
+        v[i - 1] = (producer_offset_t){ world_intern(rt_world(L), lua_tostring(L, e + 1)),
+                                        (int32_t)part, off };
+        lua_settop(L, e - 1);
+    }
+    *n = (int32_t)len;
+    return v;
+}
+
+/* group_metadata at `idx`: a plain group id, or k:group_metadata()'s table. Strings stay
+ * on the Lua stack (the table is there). */
+static producer_group_meta_t check_group_meta(lua_State *L, int idx)
+{
+    const char *what = "p:send_offsets_to_transaction(offsets, group_metadata)";
+    if (lua_type(L, idx) == LUA_TSTRING)
+        return (producer_group_meta_t){ lua_tostring(L, idx), "", NULL, -1 };
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: group_metadata must be a group id or a table { group_id = , "
+                   "generation_id = , member_id = , group_instance_id = }, got %s", what,
+                   luaL_typename(L, idx));
+    static const char *const keys[] = { "generation_id", "group_id", "group_instance_id",
+                                        "member_id", NULL };
+    rt_check_keys(L, idx, "p:send_offsets_to_transaction: group_metadata", keys);
+    producer_group_meta_t gm = { NULL, "", NULL, -1 };
+    if (lua_getfield(L, idx, "group_id") != LUA_TSTRING)
+        luaL_error(L, "%s: group_metadata.group_id must be a string", what);
+    gm.group_id = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "member_id") == LUA_TSTRING)
+        gm.member_id = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "group_instance_id") == LUA_TSTRING)
+        gm.instance_id = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "generation_id") != LUA_TNIL) {
+        lua_Integer g;
+        if (!rt_tointeger(L, -1, &g) || g < -1 || g > INT32_MAX)
+            luaL_error(L, "%s: group_metadata.generation_id must be a whole number", what);
+        gm.generation = (int32_t)g;
+    }
+    lua_pop(L, 1);
+    return gm;
+}
+
+static int p_send_offsets_to_transaction(lua_State *L)
+{
+    lprod_t *lp = check_prod(L, "send_offsets_to_transaction");
+    const char *what = "p:send_offsets_to_transaction()";
+    rt_t *rt = rt_get(L);
+    const char *why = rt_cannot_block(L, rt);
+    if (why)
+        return luaL_error(L, "%s %s", what, why);
+    lua_settop(L, 3);
+    producer_group_meta_t gm = check_group_meta(L, 3);
+    int32_t n;
+    producer_offset_t *offsets = check_offsets(L, 2, &n);
+    waiter_t *wt = waiter_new(rt);
+    producer_send_offsets_to_transaction(lp->p, offsets, n, &gm, txn_done, wt);
+    return rt_block(L, what, waiter_ready, wt, INT64_MAX, txn_k, (lua_KContext)wt);
+}
+
+/* p:transaction_state() -> "IN_TRANSACTION", ... (the client's TransactionManager). */
+static int p_transaction_state(lua_State *L)
+{
+    lua_pushstring(L, producer_txn_state(check_prod(L, "transaction_state")->p));
+    return 1;
+}
+
 static int p_close(lua_State *L)
 {
     producer_close(check_prod(L, "close")->p);
@@ -604,7 +775,14 @@ void bind_clients_open(lua_State *L)
     static const luaL_Reg prod[] = {
         { "send", p_send },   { "flush", p_flush },
         { "close", p_close }, { "name", p_name },
-        { "producer_id", p_producer_id }, { NULL, NULL },
+        { "producer_id", p_producer_id },
+        { "init_transactions", p_init_transactions },
+        { "begin_transaction", p_begin_transaction },
+        { "send_offsets_to_transaction", p_send_offsets_to_transaction },
+        { "commit_transaction", p_commit_transaction },
+        { "abort_transaction", p_abort_transaction },
+        { "transaction_state", p_transaction_state },
+        { NULL, NULL },
     };
     rt_new_class(L, RT_PRODUCER, prod, p_tostring);
     static const luaL_Reg fut[] = {

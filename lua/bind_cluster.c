@@ -396,6 +396,21 @@ static int c_name(lua_State *L)
     return 1;
 }
 
+/* cluster:describe_transactions([id]), like kafka-transactions.sh describe
+ * --transactional-id id; without an id, like kafka-transactions.sh list. */
+static int c_describe_transactions(lua_State *L)
+{
+    lcluster_t *lc = check_cluster(L, "describe_transactions");
+    const char *id = luaL_optstring(L, 2, NULL);
+    char err[512];
+    cJSON *d = cluster_describe_transactions(lc->c, id, err, sizeof err);
+    if (!d)
+        return luaL_error(L, "%s", err);
+    rt_push_json(L, d);
+    cJSON_Delete(d);
+    return 1;
+}
+
 static int c_tostring(lua_State *L)
 {
     lcluster_t *lc = luaL_checkudata(L, 1, RT_CLUSTER);
@@ -418,6 +433,7 @@ void bind_cluster_open(lua_State *L)
         { "metrics", c_metrics },
         { "controller", c_controller },
         { "name", c_name },
+        { "describe_transactions", c_describe_transactions },
         { NULL, NULL },
     };
     rt_new_class(L, RT_CLUSTER, methods, c_tostring);

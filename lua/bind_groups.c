@@ -322,38 +322,6 @@ static int k_assignment(lua_State *L)
     return 1;
 }
 
-/* A JSON value as a Lua value (objects as tables with their keys, arrays as lists). */
-static void push_json(lua_State *L, const cJSON *v)
-{
-    if (cJSON_IsString(v)) {
-        lua_pushstring(L, v->valuestring);
-    } else if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(lua_Integer)v->valuedouble)
-            lua_pushinteger(L, (lua_Integer)v->valuedouble);
-        else
-            lua_pushnumber(L, v->valuedouble);
-    } else if (cJSON_IsBool(v)) {
-        lua_pushboolean(L, cJSON_IsTrue(v));
-    } else if (cJSON_IsArray(v)) {
-        lua_createtable(L, cJSON_GetArraySize(v), 0);
-        const cJSON *e;
-        lua_Integer i = 1;
-        cJSON_ArrayForEach(e, v) {
-            push_json(L, e);
-            lua_rawseti(L, -2, i++);
-        }
-    } else if (cJSON_IsObject(v)) {
-        lua_newtable(L);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, v) {
-            push_json(L, e);
-            lua_setfield(L, -2, e->string);
-        }
-    } else {
-        lua_pushnil(L);
-    }
-}
-
 /* cluster:describe_group(id), like kafka-consumer-groups.sh --describe. */
 int bind_cluster_describe_group(lua_State *L)
 {
@@ -363,7 +331,7 @@ int bind_cluster_describe_group(lua_State *L)
     cJSON *d = cluster_describe_group(lc->c, id, err, sizeof err);
     if (!d)
         return luaL_error(L, "%s", err);
-    push_json(L, d);
+    rt_push_json(L, d);
     cJSON_Delete(d);
     return 1;
 }

@@ -151,6 +151,8 @@ int rt_error_from(lua_State *L, const char *who, const char *err);
 /* A key or value: nil -> null, string -> bytes (borrowed from the Lua string). */
 bytes_t rt_opt_bytes(lua_State *L, int idx, const char *what);
 void rt_push_bytes(lua_State *L, bytes_t b);
+/* A JSON value as a Lua value (objects as tables with their keys, arrays as lists). */
+void rt_push_json(lua_State *L, const cJSON *v);
 /* Userdata `self` of type tname, with a hint about ':' when it is missing. */
 void *rt_check_self(lua_State *L, const char *tname, const char *method);
 void rt_new_class(lua_State *L, const char *tname, const luaL_Reg *methods,

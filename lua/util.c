@@ -311,3 +311,35 @@ bool ksim_has_position(const char *msg)
         p++;
     return *p == ':' || *p == '\0';
 }
+
+/* A JSON value as a Lua value (objects as tables with their keys, arrays as lists). */
+void rt_push_json(lua_State *L, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        lua_pushstring(L, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        if (v->valuedouble == (double)(lua_Integer)v->valuedouble)
+            lua_pushinteger(L, (lua_Integer)v->valuedouble);
+        else
+            lua_pushnumber(L, v->valuedouble);
+    } else if (cJSON_IsBool(v)) {
+        lua_pushboolean(L, cJSON_IsTrue(v));
+    } else if (cJSON_IsArray(v)) {
+        lua_createtable(L, cJSON_GetArraySize(v), 0);
+        const cJSON *e;
+        lua_Integer i = 1;
+        cJSON_ArrayForEach(e, v) {
+            rt_push_json(L, e);
+            lua_rawseti(L, -2, i++);
+        }
+    } else if (cJSON_IsObject(v)) {
+        lua_newtable(L);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v) {
+            rt_push_json(L, e);
+            lua_setfield(L, -2, e->string);
+        }
+    } else {
+        lua_pushnil(L);
+    }
+}

@@ -71,9 +71,16 @@ static const kind_info_t table[] = {
     { "subscribe", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_member },
     { "topic", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_topic },
     { "truncate", KS_LANE, 0, G_CROSS, SS_FAULT, label_truncate, fold_truncate },
+    { "txn_fenced", KS_LANE, 0, G_DOT, SS_FAULT, NULL, NULL },
+    { "txn_loaded", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
     { "txn_marker", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_txn_marker },
     { "txn_marker_rejected", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
+    { "txn_state", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
+    { "txn_timeout", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
     { "unowned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
+    { "txn_call", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, NULL },
+    { "txn_coordinator_found", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
+    { "txn_client", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
 };
 
 /* A kind this viewer does not know yet: most new kinds are state changes on a node. */

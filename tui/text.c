@@ -762,6 +762,40 @@ static void fmt_broker_change(sb_t *b, const cJSON *ev, const char *node, const 
         sb_printf(b, ": %s", str(ev, "reason", ""));
 }
 
+/* ---- the transaction coordinator ---- */
+
+/* The sentence of a transaction coordinator event; false for other kinds. */
+static bool fmt_txn_coord(sb_t *b, const cJSON *ev, const char *node, const char *kind)
+{
+    const char *id = str(ev, "transactional_id", "?");
+    if (strcmp(kind, "txn_state") == 0) {
+        sb_printf(b, "%s  transaction %s (producer %lld epoch %lld): %s -> %s ", node, id,
+                  num(ev, "producer_id", -1), num(ev, "producer_epoch", -1),
+                  str(ev, "from", "?"), str(ev, "to", "?"));
+        sb_tps(b, field(ev, "partitions"));
+        sb_printf(b, " (%s)", str(ev, "reason", "?"));
+    } else if (strcmp(kind, "txn_fenced") == 0) {
+        sb_printf(b, "%s  transaction %s: producer %lld fenced, epoch %lld -> %lld (%s)", node, id,
+                  num(ev, "producer_id", -1), num(ev, "old_epoch", -1), num(ev, "new_epoch", -1),
+                  str(ev, "reason", "?"));
+    } else if (strcmp(kind, "txn_timeout") == 0) {
+        sb_printf(b, "%s  transaction %s open %lld ms > transaction.timeout.ms %lld: aborted",
+                  node, id, num(ev, "age_ms", -1), num(ev, "timeout_ms", -1));
+    } else if (strcmp(kind, "txn_loaded") == 0) {
+        sb_printf(b, "%s  loads transactional ids ", node);
+        sb_names(b, field(ev, "transactional_ids"));
+        sb_printf(b, " from %s (coordinator epoch %lld)", str(ev, "tp", "?"),
+                  num(ev, "coordinator_epoch", -1));
+        if (cJSON_GetArraySize(field(ev, "completing")) > 0) {
+            sb_str(b, "; completing ");
+            sb_names(b, field(ev, "completing"));
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static bool skip_none(const char *k)
 {
     return strcmp(k, "t") == 0 || strcmp(k, "seq") == 0 || strcmp(k, "node") == 0 ||
@@ -848,6 +882,8 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
     } else if (strcmp(kind, "offset_reset") == 0) {
         sb_printf(&b, "%s  position %s -> %lld (auto.offset.reset / seek to %s)", node,
                   str(ev, "tp", "?"), num(ev, "offset", -1), str(ev, "reason", "?"));
+    } else if (fmt_txn_coord(&b, ev, node, kind)) {
+        /* written */
     } else if (fmt_group(&b, ev, node, kind)) {
         /* written */
     } else if (strcmp(kind, "metadata_timeout") == 0) {
@@ -904,6 +940,21 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
         fmt_sequence_rejected(&b, ev, node);
     } else if (strcmp(kind, "epoch_bump") == 0) {
         fmt_epoch_bump(&b, ev, node);
+    } else if (strcmp(kind, "txn_client") == 0) {
+        sb_printf(&b, "%s  transaction state %s -> %s", node, str(ev, "from", "?"),
+                  str(ev, "to", "?"));
+        if (field(ev, "error"))
+            sb_printf(&b, " (%s: %s)", str(ev, "error", "?"), str(ev, "reason", "?"));
+    } else if (strcmp(kind, "txn_coordinator_found") == 0) {
+        sb_printf(&b, "%s  the %s coordinator for %s is %s", node, str(ev, "key_type", "?"),
+                  str(ev, "key", "?"), str(ev, "coordinator", "?"));
+    } else if (strcmp(kind, "txn_call") == 0) {
+        sb_printf(&b, "%s  %s %s after ", node, str(ev, "call", "?"),
+                  field(ev, "error") ? "failed" : "done");
+        sb_json(&b, field(ev, "waited_ms"));
+        sb_str(&b, " ms");
+        if (field(ev, "error"))
+            sb_printf(&b, ": %s: %s", str(ev, "error", "?"), str(ev, "reason", "?"));
     } else if (strcmp(kind, "producer_id") == 0) {
         sb_printf(&b, "%s  producer id %lld, epoch %lld", node, num(ev, "producer_id", -1),
                   num(ev, "producer_epoch", -1));

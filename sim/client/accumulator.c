@@ -64,6 +64,8 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
     ptopic_t *t = acc_topic(p, r->topic, mt->n);
     int32_t part = choose_partition(p, t, explicit_p, key);
     r->partition = part;
+    /* The sender adds the partition to the transaction before its batches may go. */
+    tm_maybe_add_partition(&p->tm, r->topic, part);
     pqueue_t *q = &t->qs[part];
     pbatch_t *pb = q->tail;
     bool new_batch = !pb || pb->drained ||
@@ -73,6 +75,8 @@ void acc_append(producer_t *p, uint32_t rec, int32_t explicit_p, bytes_t key,
             sender_wake(p); /* the previous batch is full */
         pb = proto_calloc(1, sizeof *pb);
         pb->b = batch_new(r->topic, part);
+        if (tm_is_transactional(&p->tm))
+            pb->b->flags |= LOG_REC_TRANSACTIONAL;
         pb->created = p->w->now;
         pb->pid = TM_NO_PID;
         pb->epoch = TM_NO_EPOCH;
@@ -228,7 +232,9 @@ bool acc_sendable(const producer_t *p, const pqueue_t *q, int64_t *next)
         return false;
     }
     bool full = pb->next != NULL || pb->b->size >= p->batch_size;
-    if (full || pb->drained || p->n_flushes > 0 || p->closed || now >= pb->created + p->linger)
+    /* A transaction being committed or aborted sends what it has at once. */
+    if (full || pb->drained || p->n_flushes > 0 || p->closed || now >= pb->created + p->linger ||
+        tm_is_completing(&p->tm))
         return true;
     if (pb->created + p->linger < *next)
         *next = pb->created + p->linger;

@@ -59,8 +59,15 @@ static bool check_idempotence(const config_t *cfg, const char *name, bool *idemp
     return true;
 }
 
-static bool check_config(const config_t *cfg, const char *name, char *err, size_t errlen)
+static bool check_config(const config_t *cfg, const char *name, bool idempotent, char *err,
+                         size_t errlen)
 {
+    /* ProducerConfig: a transactional producer is an idempotent one. */
+    if (config_str(cfg, "transactional.id") && !idempotent) {
+        snprintf(err, errlen, "producer '%s': Cannot set a transactional.id without also "
+                 "enabling idempotence.", name);
+        return false;
+    }
     int64_t linger = linger_ms(cfg);
     int64_t req = config_int(cfg, "request.timeout.ms");
     int64_t delivery = config_int(cfg, "delivery.timeout.ms");
@@ -88,6 +95,24 @@ static void trace_adjusted(producer_t *p, const char *key, cJSON *value, const c
     world_emit(p->w, ev);
 }
 
+/* Every client state change in the trace, with the error that caused it. */
+static void trace_transition(void *ctx, tm_state_t from, tm_state_t to, const tm_error_t *why)
+{
+    producer_t *p = ctx;
+    cJSON *ev = world_trace(p->w, p->node, "txn_client");
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "producer", p->node->name);
+    cJSON_AddStringToObject(ev, "transactional_id", p->tm.transactional_id);
+    cJSON_AddStringToObject(ev, "from", tm_state_name(from));
+    cJSON_AddStringToObject(ev, "to", tm_state_name(to));
+    if (why && why->code != KERR_NONE) {
+        cJSON_AddStringToObject(ev, "error", tm_exception_name(why->code));
+        cJSON_AddStringToObject(ev, "reason", why->msg);
+    }
+    world_emit(p->w, ev);
+}
+
 producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
                             const int32_t *bootstrap, int32_t n_bootstrap, char *err,
                             size_t errlen)
@@ -95,7 +120,7 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     bool idempotent;
     const char *no_idempotence;
     if (!check_idempotence(cfg, name, &idempotent, &no_idempotence, err, errlen) ||
-        !check_config(cfg, name, err, errlen))
+        !check_config(cfg, name, idempotent, err, errlen))
         return NULL;
     producer_t *p = proto_calloc(1, sizeof *p);
     p->idempotent = idempotent;
@@ -118,6 +143,14 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     p->max_request_size = config_int(cfg, "max.request.size");
     meta_init(&p->meta, bootstrap, n_bootstrap);
     p->node = world_add_node(w, name, ROLE_PRODUCER, &producer_ops, p);
+    const char *txn_id = config_str(cfg, "transactional.id");
+    if (txn_id) {
+        p->tm.transactional_id = world_intern(w, txn_id);
+        p->tm.txn_timeout_ms = config_int(cfg, "transaction.timeout.ms");
+        p->tm.retry_backoff = p->backoff;
+        p->tm.on_transition = trace_transition;
+        p->tm.transition_ctx = p;
+    }
     if (p->delivery_timeout < min_delivery * US_PER_MS) {
         /* Left at its default, Kafka raises it (with a warning) instead of refusing. */
         p->delivery_timeout = min_delivery * US_PER_MS;
@@ -170,6 +203,9 @@ void producer_free(producer_t *p)
     inflight_free(&p->inflight, p->w);
     free(p->drain);
     tm_free(&p->tm);
+    for (int32_t i = 0; i < p->n_txn_waiters; i++)
+        tm_result_unref(p->txn_waiters[i].result);
+    free(p->txn_waiters);
     free(p->waiting);
     free(p->results);
     free(p->flushes);
@@ -307,6 +343,7 @@ void prod_expire_batch(producer_t *p, pbatch_t *pb)
              pb->b->n, pb->b->topic, pb->b->partition,
              (long long)((p->w->now - pb->created) / US_PER_MS));
     if (p->idempotent) {
+        tm_batch_error(&p->tm, KERR_CLIENT_TIMEOUT, reason);
         tm_failed(&p->tm, pb, KERR_CLIENT_TIMEOUT, false);
         /* Sent and retried: whether the broker has it is unknown. */
         if (pb->retries > 0)
@@ -338,6 +375,11 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
     }
     if (!p->node->up) {
         snprintf(err, errlen, "producer '%s': its process has crashed", p->node->name);
+        return -1;
+    }
+    tm_error_t terr;
+    if (!tm_check_send(&p->tm, &terr)) {
+        snprintf(err, errlen, "%s: %s", tm_exception_name(terr.code), terr.msg);
         return -1;
     }
     if (partition < -1) {
@@ -391,6 +433,184 @@ void producer_close(producer_t *p)
     sender_wake(p);
 }
 
+/* ---- transactions ---- */
+
+const char *producer_exception(int16_t error)
+{
+    return tm_exception_name(error);
+}
+
+const char *producer_txn_state(const producer_t *p)
+{
+    return tm_state_name(p->tm.state);
+}
+
+static void trace_call(producer_t *p, const char *call, int16_t error, const char *msg,
+                       int64_t started)
+{
+    cJSON *ev = world_trace(p->w, p->node, "txn_call");
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "producer", p->node->name);
+    cJSON_AddStringToObject(ev, "call", call);
+    cJSON_AddNumberToObject(ev, "waited_ms", (double)(p->w->now - started) / 1000.0);
+    if (error != KERR_NONE) {
+        cJSON_AddStringToObject(ev, "error", tm_exception_name(error));
+        cJSON_AddStringToObject(ev, "reason", msg);
+    }
+    world_emit(p->w, ev);
+}
+
+static void remove_waiter(producer_t *p, int32_t i)
+{
+    memmove(&p->txn_waiters[i], &p->txn_waiters[i + 1],
+            (size_t)(p->n_txn_waiters - i - 1) * sizeof *p->txn_waiters);
+    p->n_txn_waiters--;
+}
+
+/* The call's outcome reaches its caller; the result is acknowledged (isAcked). */
+static void finish_waiter(producer_t *p, int32_t i, int16_t error, const char *msg)
+{
+    txn_waiter_t w = p->txn_waiters[i];
+    remove_waiter(p, i);
+    if (w.timer)
+        world_cancel(p->w, w.timer);
+    trace_call(p, w.result->operation, error, msg, w.started);
+    if (error != KERR_CLIENT_TIMEOUT)
+        tm_result_ack(&p->tm, w.result);
+    tm_result_unref(w.result);
+    w.fn(w.ctx, p, error, msg);
+}
+
+void prod_txn_poll(producer_t *p)
+{
+    for (int32_t i = 0; i < p->n_txn_waiters;) {
+        const tm_result_t *r = p->txn_waiters[i].result;
+        if (!r->completed) {
+            i++;
+            continue;
+        }
+        tm_error_t e = r->err;
+        finish_waiter(p, i, e.code, e.msg);
+        i = 0;
+    }
+}
+
+/* max.block.ms passed: TimeoutException; the result stays pending for the next call. */
+static void txn_block_timeout(void *a, void *b, int64_t arg)
+{
+    producer_t *p = a;
+    tm_result_t *r = b;
+    for (int32_t i = 0; i < p->n_txn_waiters; i++) {
+        if (p->txn_waiters[i].result != r)
+            continue;
+        p->txn_waiters[i].timer = 0;
+        char msg[160];
+        snprintf(msg, sizeof msg, "Timeout expired after %lldms while awaiting %s",
+                 (long long)(p->max_block / US_PER_MS), r->operation);
+        finish_waiter(p, i, KERR_CLIENT_TIMEOUT, msg);
+        return;
+    }
+}
+
+static void txn_fail_waiters(producer_t *p, int16_t code, const char *msg)
+{
+    while (p->n_txn_waiters)
+        finish_waiter(p, 0, code, msg);
+}
+
+/* Shared by the blocking calls: fails at once, or waits for r (max.block.ms). */
+static void txn_await(producer_t *p, tm_result_t *r, const tm_error_t *err, const char *call,
+                      producer_txn_fn fn, void *ctx)
+{
+    if (!r) {
+        trace_call(p, call, err->code, err->msg, p->w->now);
+        fn(ctx, p, err->code, err->msg);
+        return;
+    }
+    p->txn_waiters = realloc(p->txn_waiters,
+                             (size_t)(p->n_txn_waiters + 1) * sizeof *p->txn_waiters);
+    if (!p->txn_waiters)
+        abort();
+    ev_handle_t timer = node_timer(p->node, p->max_block, txn_block_timeout, p, r, 0);
+    p->txn_waiters[p->n_txn_waiters++] = (txn_waiter_t){ r, fn, ctx, timer, p->w->now };
+    sender_wake(p);
+    prod_txn_poll(p);
+}
+
+/* throwIfNoTransactionManager, throwIfProducerClosed. */
+static bool txn_usable(producer_t *p, tm_error_t *err)
+{
+    if (!tm_is_transactional(&p->tm)) {
+        tm_error_set(err, KERR_CLIENT_ILLEGAL_STATE, "Cannot use transactional methods without "
+                     "enabling transactions by setting the transactional.id configuration "
+                     "property");
+        return false;
+    }
+    if (p->closed) {
+        tm_error_set(err, KERR_CLIENT_ILLEGAL_STATE, "Cannot perform operation after producer "
+                     "has been closed");
+        return false;
+    }
+    if (!p->node->up) {
+        tm_error_set(err, KERR_CLIENT_CRASHED, "its process has crashed");
+        return false;
+    }
+    return true;
+}
+
+void producer_init_transactions(producer_t *p, producer_txn_fn fn, void *ctx)
+{
+    tm_error_t err;
+    tm_result_t *r = txn_usable(p, &err) ? tm_initialize_transactions(&p->tm, &err) : NULL;
+    txn_await(p, r, &err, "InitProducerId", fn, ctx);
+}
+
+int16_t producer_begin_transaction(producer_t *p, char *msg, size_t msglen)
+{
+    tm_error_t err;
+    if (txn_usable(p, &err) && tm_begin_transaction(&p->tm, &err))
+        return KERR_NONE;
+    snprintf(msg, msglen, "%s", err.msg);
+    return err.code;
+}
+
+void producer_send_offsets_to_transaction(producer_t *p, const producer_offset_t *offsets,
+                                          int32_t n, const producer_group_meta_t *gm,
+                                          producer_txn_fn fn, void *ctx)
+{
+    tm_error_t err;
+    tm_result_t *r = NULL;
+    if (!gm || !gm->group_id) {
+        tm_error_set(&err, KERR_CLIENT_ILLEGAL_ARGUMENT,
+                     "Consumer group metadata could not be null");
+    } else if (gm->generation > 0 && (!gm->member_id || !*gm->member_id)) {
+        tm_error_set(&err, KERR_CLIENT_ILLEGAL_ARGUMENT, "Passed in group metadata has "
+                     "generationId > 0 but member.id is empty");
+    } else if (txn_usable(p, &err)) {
+        if (n == 0) { /* Kafka sends nothing for no offsets */
+            fn(ctx, p, KERR_NONE, "");
+            return;
+        }
+        r = tm_send_offsets(&p->tm, offsets, n, gm, &err);
+    }
+    txn_await(p, r, &err, "AddOffsetsToTxn", fn, ctx);
+}
+
+void producer_commit_transaction(producer_t *p, producer_txn_fn fn, void *ctx)
+{
+    tm_error_t err;
+    tm_result_t *r = txn_usable(p, &err) ? tm_begin_commit(&p->tm, &err) : NULL;
+    txn_await(p, r, &err, "EndTxn", fn, ctx);
+}
+
+void producer_abort_transaction(producer_t *p, producer_txn_fn fn, void *ctx)
+{
+    tm_error_t err;
+    tm_result_t *r = txn_usable(p, &err) ? tm_begin_abort(&p->tm, &err) : NULL;
+    txn_await(p, r, &err, "EndTxn", fn, ctx);
+}
+
 /* The process died: what it held in memory is gone, and so is every pending send. */
 static void on_crash(node_t *n)
 {
@@ -415,6 +635,7 @@ static void on_crash(node_t *n)
     meta_reset(&p->meta);
     /* The producer id went with the process: the next one gets a new id. */
     tm_reset(&p->tm);
+    txn_fail_waiters(p, KERR_CLIENT_CRASHED, "the producer's process crashed");
     p->closed = false;
     p->run_scheduled = false;
     p->wakeup = 0;

@@ -24,7 +24,23 @@ typedef struct send_result {
     bool done;
 } send_result_t;
 
+/* A consumer's position to commit in a transaction (OffsetAndMetadata). */
+typedef struct producer_offset {
+    const char *topic; /* interned */
+    int32_t partition;
+    int64_t offset;
+} producer_offset_t;
+
+/* Java's ConsumerGroupMetadata: generation -1 and member_id "" for a plain group id. */
+typedef struct producer_group_meta {
+    const char *group_id, *member_id, *instance_id; /* instance_id: NULL */
+    int32_t generation;
+} producer_group_meta_t;
+
 typedef void (*producer_done_fn)(void *ctx, producer_t *p, uint32_t rec);
+/* A transactional call's outcome: KERR_NONE, or the error (see producer_exception) with
+ * Kafka's message. */
+typedef void (*producer_txn_fn)(void *ctx, producer_t *p, int16_t error, const char *message);
 typedef void (*producer_flush_fn)(void *ctx, producer_t *p);
 
 /* Made by cluster_producer: a producer node bootstrapped to the given broker nodes.
@@ -56,5 +72,22 @@ uint64_t producer_pending(const producer_t *p);
 bool producer_id(const producer_t *p, int64_t *id, int16_t *epoch);
 /* Java's close(): no more sends; pending records still complete. */
 void producer_close(producer_t *p);
+
+/* Transactions (transactional.id set), as Java's KafkaProducer. Each call reports through
+ * fn, possibly before it returns (a call in the wrong state fails at once). The blocking
+ * ones fail with TimeoutException after max.block.ms; calling the same method again then
+ * waits for the same result (a different method is an IllegalStateException). */
+void producer_init_transactions(producer_t *p, producer_txn_fn fn, void *ctx);
+/* Not blocking: KERR_NONE, or the error with Kafka's message in msg. */
+int16_t producer_begin_transaction(producer_t *p, char *msg, size_t msglen);
+void producer_send_offsets_to_transaction(producer_t *p, const producer_offset_t *offsets,
+                                          int32_t n, const producer_group_meta_t *gm,
+                                          producer_txn_fn fn, void *ctx);
+void producer_commit_transaction(producer_t *p, producer_txn_fn fn, void *ctx);
+void producer_abort_transaction(producer_t *p, producer_txn_fn fn, void *ctx);
+/* The Java exception an error code is raised as ("ProducerFencedException"). */
+const char *producer_exception(int16_t error);
+/* The client's transaction state, by Kafka's name ("IN_TRANSACTION"). */
+const char *producer_txn_state(const producer_t *p);
 
 #endif

@@ -51,6 +51,15 @@ typedef struct waiting_rec {
     int64_t since;
 } waiting_rec_t;
 
+/* A blocking transactional call waiting for its result (until max.block.ms). */
+typedef struct txn_waiter {
+    tm_result_t *result;
+    producer_txn_fn fn;
+    void *ctx;
+    ev_handle_t timer;
+    int64_t started;
+} txn_waiter_t;
+
 typedef struct flush_waiter {
     size_t upto;
     producer_flush_fn fn;
@@ -65,7 +74,9 @@ struct producer {
     int64_t reconnect_backoff, reconnect_backoff_max;
     int32_t batch_size, retries, max_in_flight, max_request_size;
     bool idempotent;     /* enable.idempotence, after Kafka's checks */
-    txn_manager_t tm;
+    txn_manager_t tm;    /* tm.transactional_id: transactional.id (NULL: none) */
+    txn_waiter_t *txn_waiters;
+    int32_t n_txn_waiters;
     client_meta_t meta;
     send_result_t *results;
     size_t n_results, cap_results, first_pending;
@@ -133,11 +144,30 @@ int32_t acc_drain(producer_t *p, int32_t node, pbatch_t ***out, int32_t *size);
 void acc_reenqueue(producer_t *p, pbatch_t *pb);
 void acc_free_batch(pbatch_t *pb);
 
+/* producer.c: the blocking transactional calls whose result is in. */
+void prod_txn_poll(producer_t *p);
+
 /* sender.c */
+/* NetworkClient.leastLoadedNode among brokers not backing off; -1 (and *next) if none. */
+int32_t sender_least_loaded(producer_t *p, int64_t *next);
+/* Tracks a request sent to `node` and arms its request.timeout.ms. */
+inflight_t *sender_track(producer_t *p, const msg_t *m, int32_t node);
 void sender_wake(producer_t *p);
 void sender_wake_at(producer_t *p, int64_t at);
 void sender_run(producer_t *p);
 void sender_on_message(node_t *n, msg_t *m);
 void sender_on_disconnect(node_t *n, int32_t peer, uint32_t conn);
+
+/* txn_requests.c */
+/* Sender.runOnce's transactional part; true while no data may be sent. */
+bool txn_step(producer_t *p, int64_t *next);
+/* Whether m answers the transactional request in flight, and handling it. */
+bool txn_owns(const producer_t *p, const msg_t *m);
+void txn_response(producer_t *p, const msg_t *m);
+/* The transactional request with this correlation id lost its connection. */
+void txn_request_lost(producer_t *p, int32_t corr);
+/* Fails the batches not yet drained (all of them, in flight too, with !undrained_only)
+ * and the records waiting for metadata with e. */
+void txn_abort_batches(producer_t *p, bool undrained_only, const tm_error_t *e);
 
 #endif

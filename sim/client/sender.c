@@ -81,7 +81,7 @@ static int32_t node_load(void *ctx, int32_t node)
 
 /* NetworkClient.leastLoadedNode for a request that may go to any broker; -1 while every
  * broker is backing off after a reset (then *next says when the chosen one may). */
-static int32_t least_loaded_ready(producer_t *p, int64_t *next)
+int32_t sender_least_loaded(producer_t *p, int64_t *next)
 {
     int32_t node = meta_pick_node(&p->meta, &p->node->rng, node_load, p);
     if (!node_blocked(p, node))
@@ -92,8 +92,7 @@ static int32_t least_loaded_ready(producer_t *p, int64_t *next)
     return -1;
 }
 
-/* Tracks a request and arms its request.timeout.ms. */
-static inflight_t *track(producer_t *p, const msg_t *m, int32_t node)
+inflight_t *sender_track(producer_t *p, const msg_t *m, int32_t node)
 {
     return inflight_add(&p->inflight, p->node, m, node, p->request_timeout, request_timed_out,
                         p);
@@ -109,12 +108,12 @@ static void maybe_request_metadata(producer_t *p, int64_t *next)
             *next = at;
         return;
     }
-    int32_t node = least_loaded_ready(p, next);
+    int32_t node = sender_least_loaded(p, next);
     if (node < 0)
         return;
     msg_t *m = meta_request(&p->meta, p->w);
     m->corr = ++p->next_corr;
-    track(p, m, node);
+    sender_track(p, m, node);
     net_send(p->w, p->node, node, m);
 }
 
@@ -158,10 +157,12 @@ static void complete_batch(producer_t *p, pbatch_t *pb, int16_t error, int64_t b
         base = -1;
     }
     if (p->idempotent) {
-        if (error == KERR_NONE)
+        if (error == KERR_NONE) {
             tm_completed(&p->tm, pb);
-        else if (!pb->done) /* sequences are reused only if retries were left */
+        } else if (!pb->done) { /* sequences are reused only if retries were left */
+            tm_batch_error(&p->tm, error, NULL);
             tm_failed(&p->tm, pb, error, pb->retries < p->retries);
+        }
     }
     if (pb->done)
         acc_free_batch(pb);
@@ -183,7 +184,7 @@ static bool maybe_send_init_pid(producer_t *p, int64_t *next)
             *next = tm->init_not_before;
         return false;
     }
-    int32_t node = least_loaded_ready(p, next);
+    int32_t node = sender_least_loaded(p, next);
     if (node < 0)
         return false;
     init_pid_t *req = proto_calloc(1, sizeof *req);
@@ -191,7 +192,7 @@ static bool maybe_send_init_pid(producer_t *p, int64_t *next)
                          .producer_id = TM_NO_PID, .producer_epoch = TM_NO_EPOCH };
     msg_t *m = msg_new(p->w, API_INIT_PRODUCER_ID, false, req, &init_pid_req_ops);
     m->corr = ++p->next_corr;
-    track(p, m, node);
+    sender_track(p, m, node);
     net_send(p->w, p->node, node, m);
     tm->init_in_flight = true;
     return true;
@@ -286,7 +287,7 @@ static bool send_produce(producer_t *p, int32_t node)
         free(taken);
         return true;
     }
-    inflight_t *f = track(p, m, node);
+    inflight_t *f = sender_track(p, m, node);
     f->data = taken;
     f->n = n;
     net_send(p->w, p->node, node, m);
@@ -331,7 +332,8 @@ void sender_run(producer_t *p)
     if (p->pending == 0)
         p->meta.update_needed = false;
     maybe_request_metadata(p, &next);
-    bool init_pending = p->idempotent && idempotence_step(p, &next);
+    bool init_pending = tm_is_transactional(&p->tm) ? txn_step(p, &next)
+                        : p->idempotent && idempotence_step(p, &next);
     /* As Sender.runOnce, which loops while nodes are ready: each ready node gets requests
      * until max.in.flight.requests.per.connection or nothing more may go. */
     int32_t *ready = malloc((size_t)p->w->n_nodes * sizeof *ready);
@@ -360,6 +362,7 @@ void sender_run(producer_t *p)
         p->wakeup = 0;
     }
     prod_notify(p);
+    prod_txn_poll(p);
 }
 
 static pbatch_t *take_batch(inflight_t *f, const char *topic, int32_t partition)
@@ -387,7 +390,9 @@ static void fail_request(producer_t *p, inflight_t *f, int16_t error)
 {
     if (f->api == API_METADATA)
         p->meta.update_needed = true;
-    if (f->api == API_INIT_PRODUCER_ID)
+    if (tm_is_transactional(&p->tm))
+        txn_request_lost(p, f->corr);
+    else if (f->api == API_INIT_PRODUCER_ID)
         init_pid_failed(p);
     pbatch_t **batches = f->data;
     for (int32_t i = 0; i < f->n; i++)
@@ -419,7 +424,9 @@ void sender_on_message(node_t *n, msg_t *m)
     }
     inflight_t f = inflight_take(&p->inflight, p->w, i);
     inflight_answered(&p->inflight, m->from);
-    if (m->api == API_METADATA) {
+    if (txn_owns(p, m)) {
+        txn_response(p, m);
+    } else if (m->api == API_METADATA) {
         meta_apply(&p->meta, m->body);
         acc_drain_waiting(p);
     } else if (m->api == API_INIT_PRODUCER_ID) {

@@ -13,6 +13,15 @@ void tm_init(txn_manager_t *tm)
     tm->state = TM_UNINITIALIZED;
     tm->pid = TM_NO_PID;
     tm->epoch = TM_NO_EPOCH;
+    tm->txn_coord = -1;
+    tm->group_coord = -1;
+}
+
+static void free_offsets(txn_manager_t *tm)
+{
+    free(tm->pending_offsets);
+    tm->pending_offsets = NULL;
+    tm->n_pending_offsets = 0;
 }
 
 void tm_free(txn_manager_t *tm)
@@ -27,13 +36,26 @@ void tm_free(txn_manager_t *tm)
     }
     free(tm->topics);
     free(tm->bumped);
+    for (int32_t i = 0; i < tm->n_reqs; i++)
+        tm_req_free(tm->reqs[i]);
+    free(tm->reqs);
+    tm_req_free(tm->inflight);
+    tm_result_unref(tm->pending);
+    free(tm->group_coord_key);
+    free_offsets(tm);
     memset(tm, 0, sizeof *tm);
 }
 
 void tm_reset(txn_manager_t *tm)
 {
+    txn_manager_t keep = *tm;
     tm_free(tm);
     tm_init(tm);
+    tm->transactional_id = keep.transactional_id;
+    tm->txn_timeout_ms = keep.txn_timeout_ms;
+    tm->retry_backoff = keep.retry_backoff;
+    tm->on_transition = keep.on_transition;
+    tm->transition_ctx = keep.transition_ctx;
 }
 
 bool tm_has_pid(const txn_manager_t *tm)
@@ -145,9 +167,21 @@ void tm_maybe_resolve_sequences(txn_manager_t *tm)
             if (!e || !e->unresolved || e->n_inflight > 0)
                 continue;
             /* Drained: resolved if what followed the expired batch was acknowledged,
-             * otherwise the idempotent producer bumps its epoch. */
-            if (!is_next_sequence(e, e->next_seq))
-                request_epoch_bump(tm, e);
+             * otherwise the idempotent producer bumps its epoch, and a transactional one
+             * must abort (with an epoch bump: the coordinator supports it). */
+            if (!is_next_sequence(e, e->next_seq)) {
+                if (tm_is_transactional(tm)) {
+                    tm->epoch_bump_required = true;
+                    tm_error_t err;
+                    tm_error_set(&err, KERR_CLIENT_KAFKA,
+                                 "The client hasn't received acknowledgment for some previously "
+                                 "sent messages and can no longer retry them. It is safe to "
+                                 "abort the transaction and continue.");
+                    tm_abortable_error(tm, &err);
+                } else {
+                    request_epoch_bump(tm, e);
+                }
+            }
             e->unresolved = false;
         }
     }
@@ -167,6 +201,8 @@ static void note_bumped(txn_manager_t *tm, tm_part_t *e)
 void tm_bump_epoch_and_reset_id_if_needed(txn_manager_t *tm)
 {
     tm->n_bumped = 0;
+    if (tm_is_transactional(tm))
+        return; /* a transactional producer bumps through InitProducerId */
     if (tm->epoch_bump_required) {
         if (tm->epoch == INT16_MAX) {
             /* resetIdempotentProducerId: the epoch is exhausted, a new id is needed. */
@@ -207,7 +243,7 @@ void tm_init_pid_done(txn_manager_t *tm, int64_t pid, int16_t epoch)
 bool tm_should_stop_drain(txn_manager_t *tm, const pbatch_t *first, const char *topic,
                           int32_t partition)
 {
-    if (!tm_has_pid(tm))
+    if (!tm_send_allowed(tm, topic, partition) || !tm_has_pid(tm))
         return true;
     tm_part_t *e = tm_part(tm, topic, partition);
     if (first->base_seq == TM_NO_SEQ) {
@@ -271,6 +307,11 @@ void tm_failed(txn_manager_t *tm, pbatch_t *pb, int16_t error, bool adjust_seque
 {
     tm_part_t *e = part_of(tm, pb);
     remove_inflight(e, pb);
+    if (tm_is_transactional(tm)) {
+        /* The transaction must abort; the epoch bump that follows restarts every
+         * partition's sequences, so none are adjusted here. */
+        return;
+    }
     /* A gap in the log, or a batch failed for good whose sequence cannot be reused: bump
      * the epoch so the partition starts again at 0 (KIP-360). */
     if (error == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER || adjust_sequences)
@@ -285,6 +326,8 @@ bool tm_can_retry(txn_manager_t *tm, pbatch_t *pb, int16_t error)
          * retry and wait to see. */
         if (!e->unresolved && (pb->seq_reset || !is_next_sequence(e, pb->base_seq)))
             return true;
+        if (tm_is_transactional(tm))
+            return false; /* the batch fails and the transaction must abort */
         /* The next batch was refused: a real gap. Bump the epoch (once the unresolved
          * sequence, if any, is the one right before it) and retry. */
         if (!e->unresolved || pb->base_seq == e->unresolved_next)

@@ -106,12 +106,17 @@ static const struct {
     { KERR_BROKER_ID_NOT_REGISTERED, "BROKER_ID_NOT_REGISTERED", 0 },
     { KERR_INELIGIBLE_REPLICA, "INELIGIBLE_REPLICA", 0 },
     { KERR_TRANSACTION_ABORTABLE, "TRANSACTION_ABORTABLE", 0 },
+    { KERR_OPERATION_NOT_ATTEMPTED, "OPERATION_NOT_ATTEMPTED", 0 },
     { KERR_CLIENT_TIMEOUT, "TimeoutException", 1 },
     { KERR_CLIENT_RECORD_TOO_LARGE, "RecordTooLargeException", 0 },
     { KERR_CLIENT_CRASHED, "ProcessCrashed", 0 },
     { KERR_CLIENT_NO_OFFSET, "NoOffsetForPartitionException", 0 },
     { KERR_CLIENT_COMMIT_FAILED, "CommitFailedException", 0 },
     { KERR_CLIENT_REBALANCING, "RebalanceInProgressException", 0 },
+    { KERR_CLIENT_TXN_ABORTED, "TransactionAbortedException", 0 },
+    { KERR_CLIENT_ILLEGAL_STATE, "IllegalStateException", 0 },
+    { KERR_CLIENT_KAFKA, "KafkaException", 0 },
+    { KERR_CLIENT_ILLEGAL_ARGUMENT, "IllegalArgumentException", 0 },
 };
 
 #define N_ERRORS (sizeof errors / sizeof errors[0])

@@ -68,6 +68,7 @@ typedef enum kerr {
     KERR_INVALID_TRANSACTION_TIMEOUT = 50,
     KERR_CONCURRENT_TRANSACTIONS = 51,
     KERR_TRANSACTION_COORDINATOR_FENCED = 52,
+    KERR_OPERATION_NOT_ATTEMPTED = 55,
     KERR_UNKNOWN_PRODUCER_ID = 59,
     KERR_INVALID_RECORD = 87,
     KERR_UNSTABLE_OFFSET_COMMIT = 88,
@@ -91,6 +92,11 @@ typedef enum kerr {
     /* The consumer group's client-side failures. */
     KERR_CLIENT_COMMIT_FAILED = -1020,     /* CommitFailedException */
     KERR_CLIENT_REBALANCING = -1021,       /* RebalanceInProgressException */
+    /* The transactional producer's client-side failures. */
+    KERR_CLIENT_TXN_ABORTED = -1030,       /* TransactionAbortedException */
+    KERR_CLIENT_ILLEGAL_STATE = -1031,     /* IllegalStateException */
+    KERR_CLIENT_KAFKA = -1032,             /* KafkaException */
+    KERR_CLIENT_ILLEGAL_ARGUMENT = -1033,  /* IllegalArgumentException */
 } kerr_t;
 
 /* Kafka's name: "NOT_LEADER_OR_FOLLOWER", or "TimeoutException" for client-side ones. */

@@ -106,6 +106,11 @@ const struct gcoord *broker_group_coordinator(const broker_t *b)
     return b->gc;
 }
 
+const struct tcoord *broker_txn_coordinator(const broker_t *b)
+{
+    return b->tc;
+}
+
 void request_time_add(request_time_t *t, int64_t us)
 {
     t->count++;

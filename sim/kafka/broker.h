@@ -43,5 +43,6 @@ typedef struct broker_counters {
 const broker_counters_t *broker_counters(const broker_t *b);
 /* The broker's group coordinator, for read-only inspection (group_coordinator.h). */
 const struct gcoord *broker_group_coordinator(const broker_t *b);
+const struct tcoord *broker_txn_coordinator(const broker_t *b);
 
 #endif

@@ -13,6 +13,7 @@
 #include "group_coordinator.h"
 #include "group_store.h"
 #include "protocol.h"
+#include "txn_coordinator.h"
 
 struct cluster {
     world_t *w;
@@ -394,6 +395,8 @@ producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg
 {
     if (!can_add_node(c->w, name, err, errlen))
         return NULL;
+    if (config_str(cfg, "transactional.id") && !cluster_ensure_txn_topic(c, err, errlen))
+        return NULL;
     int32_t *boot = bootstrap_nodes(c);
     producer_t *p = producer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);
     free(boot);
@@ -410,28 +413,49 @@ producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg
  * it, through the controller, when the first consumer with a group.id is made. Kafka
  * would refuse offsets.topic.replication.factor above the brokers alive (the group waits
  * with COORDINATOR_NOT_AVAILABLE); ksim caps it to the cluster's brokers. */
-static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
+static bool create_internal_topic(cluster_t *c, const char *topic, int32_t parts, int32_t rf,
+                                  int32_t min_isr, char *err, size_t errlen)
 {
-    if (md_find_topic(image(c), OFFSETS_TOPIC))
-        return true;
-    int32_t parts = config_int(&c->broker_cfg, "offsets.topic.num.partitions");
-    int32_t rf = config_int(&c->broker_cfg, "offsets.topic.replication.factor");
     if (rf > c->n_brokers)
         rf = c->n_brokers;
     if (rf > MD_MAX_REPLICAS)
         rf = MD_MAX_REPLICAS;
-    int32_t min_isr = config_int(&c->broker_cfg, "min.insync.replicas");
-    /* GroupMetadataManager's topic config: cleanup.policy=compact. */
+    /* The coordinators' topic config (GroupMetadataManager, TransactionLog):
+     * cleanup.policy=compact. */
     log_config_t log = log_config_default();
     log.compact = true;
     log.delete = false;
-    const char *name = world_intern(c->w, OFFSETS_TOPIC);
+    const char *name = world_intern(c->w, topic);
     if (!controller_create_topic(c->controller, name, parts, rf, min_isr, false, &log, err,
                                  errlen))
         return false;
     trace_topic(c, name, parts, rf, min_isr, &log);
     catch_up_brokers(c);
     return true;
+}
+
+static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen)
+{
+    if (md_find_topic(image(c), OFFSETS_TOPIC))
+        return true;
+    return create_internal_topic(c, OFFSETS_TOPIC,
+                                 config_int(&c->broker_cfg, "offsets.topic.num.partitions"),
+                                 config_int(&c->broker_cfg, "offsets.topic.replication.factor"),
+                                 config_int(&c->broker_cfg, "min.insync.replicas"), err, errlen);
+}
+
+/* __transaction_state, made like __consumer_offsets when the first producer with a
+ * transactional.id is made (Kafka: at the first FindCoordinator(TRANSACTION)), with
+ * transaction.state.log.{num.partitions,replication.factor,min.isr}. */
+bool cluster_ensure_txn_topic(cluster_t *c, char *err, size_t errlen)
+{
+    if (md_find_topic(image(c), TXN_STATE_TOPIC))
+        return true;
+    const config_t *bc = &c->broker_cfg;
+    return create_internal_topic(c, TXN_STATE_TOPIC,
+                                 config_int(bc, "transaction.state.log.num.partitions"),
+                                 config_int(bc, "transaction.state.log.replication.factor"),
+                                 config_int(bc, "transaction.state.log.min.isr"), err, errlen);
 }
 
 consumer_t *cluster_consumer(cluster_t *c, const char *name, const config_t *cfg, char *err,
@@ -548,4 +572,100 @@ cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, 
         if (!row_listed(rows, g->offsets[i].topic, g->offsets[i].partition))
             describe_partition(c, g, rows, g->offsets[i].topic, g->offsets[i].partition);
     return out;
+}
+
+/* ---- transactions ---- */
+
+/* The coordinator (leader of the id's __transaction_state partition), or -1 with err. */
+static int32_t txn_coordinator_of(const cluster_t *c, const char *id, char *err, size_t errlen)
+{
+    const md_topic_t *t = md_find_topic(image(c), TXN_STATE_TOPIC);
+    if (!t) {
+        snprintf(err, errlen, "transactional id '%s': TRANSACTIONAL_ID_NOT_FOUND (no producer "
+                 "with a transactional.id was made)", id);
+        return -1;
+    }
+    int32_t p = tcoord_partition_for(id, t->n);
+    if (t->parts[p].leader == MD_NO_LEADER) {
+        snprintf(err, errlen, "transactional id '%s': COORDINATOR_NOT_AVAILABLE (%s-%d has no "
+                 "leader)", id, TXN_STATE_TOPIC, p);
+        return -1;
+    }
+    return t->parts[p].leader;
+}
+
+static cJSON *describe_txn(const cluster_t *c, const char *id, char *err, size_t errlen)
+{
+    int32_t leader = txn_coordinator_of(c, id, err, errlen);
+    if (leader < 0)
+        return NULL;
+    const txn_meta_t *m = tcoord_find(broker_txn_coordinator(c->brokers[leader - 1]), id);
+    if (!m) {
+        snprintf(err, errlen, "transactional id '%s': TRANSACTIONAL_ID_NOT_FOUND", id);
+        return NULL;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "coordinator", cluster_broker_name(c, leader));
+    cJSON_AddStringToObject(out, "transactional_id", id);
+    cJSON_AddNumberToObject(out, "producer_id", (double)m->producer_id);
+    cJSON_AddNumberToObject(out, "producer_epoch", m->producer_epoch);
+    cJSON_AddStringToObject(out, "state", txn_state_name(m->state));
+    cJSON_AddNumberToObject(out, "timeout_ms", m->timeout_ms);
+    if (m->start_ms >= 0) {
+        cJSON_AddNumberToObject(out, "start_ms", (double)m->start_ms);
+        cJSON_AddNumberToObject(out, "duration_ms",
+                                (double)(c->w->now / US_PER_MS - m->start_ms));
+    }
+    cJSON *parts = cJSON_AddArrayToObject(out, "partitions");
+    for (int32_t i = 0; i < m->parts.n; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "%s-%d", m->parts.v[i].topic, m->parts.v[i].partition);
+        cJSON_AddItemToArray(parts, cJSON_CreateString(name));
+    }
+    return out;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(cJSON_GetObjectItem(x, "transactional_id")->valuestring,
+                  cJSON_GetObjectItem(y, "transactional_id")->valuestring);
+}
+
+/* Every id a coordinator holds for a partition the cluster's metadata says it leads. */
+static cJSON *list_txns(const cluster_t *c)
+{
+    cJSON **rows = NULL;
+    size_t n = 0;
+    const md_topic_t *t = md_find_topic(image(c), TXN_STATE_TOPIC);
+    for (int b = 0; t && b < c->n_brokers; b++) {
+        const tcoord_t *tc = broker_txn_coordinator(c->brokers[b]);
+        for (int32_t i = 0; i < tcoord_count(tc); i++) {
+            const txn_meta_t *m = tcoord_txn(tc, i);
+            if (t->parts[tcoord_partition_for(m->id, t->n)].leader != b + 1)
+                continue;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "transactional_id", m->id);
+            cJSON_AddStringToObject(o, "coordinator", cluster_broker_name(c, b + 1));
+            cJSON_AddNumberToObject(o, "producer_id", (double)m->producer_id);
+            cJSON_AddStringToObject(o, "state", txn_state_name(m->state));
+            rows = realloc(rows, (n + 1) * sizeof *rows);
+            if (!rows)
+                abort();
+            rows[n++] = o;
+        }
+    }
+    if (n)
+        qsort(rows, n, sizeof *rows, by_id);
+    cJSON *out = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(out, rows[i]);
+    free(rows);
+    return out;
+}
+
+cJSON *cluster_describe_transactions(const cluster_t *c, const char *id, char *err,
+                                     size_t errlen)
+{
+    return id ? describe_txn(c, id, err, errlen) : list_txns(c);
 }

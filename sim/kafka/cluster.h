@@ -30,6 +30,9 @@ node_t *cluster_broker(const cluster_t *c, int broker_id); /* 1-based, NULL if n
 /* Creates a topic from a topic config ("partitions", "replication.factor", …). */
 bool cluster_create_topic(cluster_t *c, const char *topic, const config_t *cfg, char *err,
                           size_t errlen);
+/* Creates __transaction_state (transaction.state.log.*) unless it exists; a producer with
+ * a transactional.id does it when it is made. */
+bool cluster_ensure_txn_topic(cluster_t *c, char *err, size_t errlen);
 /* Partition count, or -1 when the topic does not exist. */
 int32_t cluster_partition_count(const cluster_t *c, const char *topic);
 /* The leader's log of one partition (what kafka-dump-log shows), or NULL with err. */
@@ -71,6 +74,13 @@ void cluster_metrics(const cluster_t *c, cluster_metrics_t *m);
  * partitions went without an owner over all rebalances. NULL with err when the
  * coordinator is unavailable. */
 cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, size_t errlen);
+/* kafka-transactions.sh describe --transactional-id id, as JSON (the caller frees it):
+ * coordinator, transactional_id, producer_id, producer_epoch, state, timeout_ms, start_ms
+ * and duration_ms (when a transaction started), partitions ["t-0", ...]. With id NULL,
+ * kafka-transactions.sh list: [{transactional_id, coordinator, producer_id, state}] sorted
+ * by id. NULL with err when the coordinator is unavailable or does not know the id. */
+cJSON *cluster_describe_transactions(const cluster_t *c, const char *id, char *err,
+                                     size_t errlen);
 
 /* Clients bootstrapped to this cluster. The cluster owns them. */
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,

@@ -51,8 +51,8 @@ static const cfg_def_t producer_defs[] = {
     LONG_MIN_("retry.backoff.max.ms", "1000", 0),
     LONG_MIN_("retry.backoff.ms", "100", 0),
     UNMODELLED("security.protocol", CFG_STRING, "PLAINTEXT"),
-    UNMODELLED("transaction.timeout.ms", CFG_INT, "60000"),
-    UNMODELLED("transactional.id", CFG_STRING, NULL),
+    INT_MIN_("transaction.timeout.ms", "60000", 1),
+    STR_("transactional.id", NULL),
     UNMODELLED("value.serializer", CFG_STRING, NULL),
 };
 
@@ -140,7 +140,13 @@ static const cfg_def_t broker_defs[] = {
     LONG_MIN_("replica.lag.time.max.ms", "30000", 1),
     INT_MIN_("replica.socket.timeout.ms", "30000", 1),
     INT_MIN_("request.timeout.ms", "30000", 1),
-    UNMODELLED("transaction.state.log.num.partitions", CFG_INT, "50"),
+    INT_MIN_("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", 1),
+    INT_MIN_("transaction.max.timeout.ms", "900000", 1),
+    INT_MIN_("transaction.state.log.min.isr", "2", 1),
+    INT_RANGE_("transaction.state.log.num.partitions", "50", 1, 100000),
+    /* Capped to the cluster's brokers, as offsets.topic.replication.factor is. */
+    INT_RANGE_("transaction.state.log.replication.factor", "3", 1, 32767),
+    UNMODELLED("transactional.id.expiration.ms", CFG_INT, "604800000"),
     BOOL_("unclean.leader.election.enable", "false"),
 };
 

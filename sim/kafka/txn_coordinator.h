@@ -13,6 +13,7 @@
 
 #include "../core/net.h"
 #include "config.h"
+#include "txn_state.h"
 
 #define TXN_STATE_TOPIC "__transaction_state"
 
@@ -40,5 +41,11 @@ void tcoord_hw_advanced(tcoord_t *tc, const bpartition_t *part);
 void tcoord_disconnect(tcoord_t *tc, int32_t peer, uint32_t conn);
 /* The broker crashed: the coordinator's memory is gone (the log stays). */
 void tcoord_crash(tcoord_t *tc);
+
+/* Read-only inspection (kafka-transactions.sh): the ids this broker coordinates, sorted
+ * by transactional id, and one by id (NULL when not here). */
+int32_t tcoord_count(const tcoord_t *tc);
+const txn_meta_t *tcoord_txn(const tcoord_t *tc, int32_t i);
+const txn_meta_t *tcoord_find(const tcoord_t *tc, const char *id);
 
 #endif

@@ -66,7 +66,9 @@ static void test_defaults(void)
            "a producer defaults to retry.backoff.max.ms=1000");
     is_str(config_str(&p, "client.id"), "", "a producer defaults to an empty client.id");
     is_str(config_str(&p, "transactional.id"), NULL,
-           "an unmodelled key without a Kafka default reads as NULL");
+           "a key without a Kafka default reads as NULL (transactional.id)");
+    is_int(config_int(&p, "transaction.timeout.ms"), 60000,
+           "a producer defaults to transaction.timeout.ms=60000");
     is_str(config_str(&c, "auto.offset.reset"), "latest",
            "a consumer defaults to auto.offset.reset=latest");
     is_int(config_int(&c, "max.poll.records"), 500, "a consumer defaults to max.poll.records=500");
@@ -140,7 +142,8 @@ static void test_errors(void)
            "unknown producer config 'enable.idempotency' (did you mean 'enable.idempotence'?); "
            "valid names: acks, batch.size, client.id, delivery.timeout.ms, enable.idempotence, "
            "linger.ms, max.block.ms, max.in.flight.requests.per.connection, max.request.size, "
-           "reconnect.backoff.max.ms, reconnect.backoff.ms, request.timeout.ms, retries, retry.backoff.max.ms, retry.backoff.ms",
+           "reconnect.backoff.max.ms, reconnect.backoff.ms, request.timeout.ms, retries, retry.backoff.max.ms, retry.backoff.ms, "
+           "transaction.timeout.ms, transactional.id",
            "a misspelt key gets the closest name and the list of valid names");
 
     ok(!config_set(&t, "colour", "red", err, sizeof err), "an unknown key is refused");
