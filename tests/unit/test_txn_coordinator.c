@@ -567,6 +567,52 @@ static void test_not_enough_replicas(void)
     app_free(&a);
 }
 
+/* A coordinator cut off from the rest of the cluster with its client: its write cannot be
+ * replicated, another broker takes the partition over, and when the old one learns it has
+ * lost the leadership the write is dropped with NOT_COORDINATOR. */
+static void test_leadership_lost(void)
+{
+    app_t a;
+    app_init(&a, 8);
+    const char *id = "order-processor";
+    int32_t p = state_partition(id);
+    int32_t co;
+    int64_t pid = start_producer(&a, id, 60000, &co);
+    int32_t side[] = { cluster_broker(a.f.c, co)->id, a.n->id };
+    int32_t rest[WORLD_MAX_NODES];
+    size_t n = 0;
+    for (int32_t i = 0; i < a.f.w->n_nodes; i++)
+        if (i != side[0] && i != side[1])
+            rest[n++] = i;
+    int cut = net_partition(a.f.w->net, side, 2, rest, n, false);
+    add_parts_txn_t *req = proto_calloc(1, sizeof *req);
+    req->transactional_id = gp_strdup(id);
+    req->producer_id = pid;
+    req->producer_epoch = 0;
+    req->n = 1;
+    req->parts = proto_calloc(1, sizeof *req->parts);
+    req->parts[0] = (txn_part_t){ world_intern(a.f.w, TOPIC), 0, 0 };
+    msg_t *m = msg_new(a.f.w, API_ADD_PARTITIONS_TO_TXN, false, req, &add_parts_txn_req_ops);
+    msg_unref(a.f.w, a.resp);
+    a.resp = NULL;
+    m->corr = ++a.corr;
+    net_send(a.f.w, a.n, side[0], m);
+    world_run(a.f.w, a.f.w->now + 15 * SEC, NULL, NULL);
+    ok(!a.resp, "cut off from its followers, the coordinator cannot answer");
+    int32_t co2 = cluster_leader(a.f.c, TXN_STATE_TOPIC, p);
+    ok(co2 > 0 && co2 != co, "another broker now leads the id's partition");
+    net_heal(a.f.w->net, cut);
+    world_run(a.f.w, a.f.w->now + 5 * SEC, answered, &a);
+    const add_parts_txn_t *r = a.resp ? a.resp->body : NULL;
+    is_int(r ? r->parts[0].error : -1, KERR_NOT_COORDINATOR,
+           "once it learns it lost the leadership, the pending write is answered NOT_COORDINATOR");
+    ok(a.f.w->now < 40 * SEC, "well before the write's own timeout");
+    char states[256];
+    log_states(&a, id, states, sizeof states, NULL, NULL);
+    is_str(states, "Empty", "the new leader's log has only the id's first record");
+    app_free(&a);
+}
+
 int main(void)
 {
     test_init_and_commit();
@@ -576,5 +622,6 @@ int main(void)
     test_markers_wait_for_leader();
     test_markers_resent();
     test_not_enough_replicas();
+    test_leadership_lost();
     return tap_done();
 }
