@@ -560,13 +560,13 @@ void tm_complete_transaction(txn_manager_t *tm)
         e->txn = TM_TP_NONE;
 }
 
-void tm_txn_init_done(txn_manager_t *tm, int64_t pid, int16_t epoch, bool epoch_bump)
+void tm_txn_init_done(txn_manager_t *tm, int64_t pid, int16_t epoch)
 {
+    /* After an epoch bump every partition is on an older epoch and restarts at sequence 0
+     * with its next batch (resetSequenceNumbers). */
     tm->pid = pid;
     tm->epoch = epoch;
     transition_or_die(tm, TM_READY, NULL);
-    (void)epoch_bump; /* resetSequenceNumbers: every partition is on an older id or epoch
-                       * now, and restarts at 0 with its next batch */
 }
 
 /* ---- transactions: the API's state changes ---- */
@@ -610,11 +610,6 @@ bool tm_begin_transaction(txn_manager_t *tm, tm_error_t *err)
            !tm_maybe_fail_with_error(tm, err) && tm_transition(tm, TM_IN_TRANSACTION, NULL, err);
 }
 
-static char *gm_dup(const char *s)
-{
-    return dup_or_null(s);
-}
-
 tm_result_t *tm_send_offsets(txn_manager_t *tm, const producer_offset_t *offsets, int32_t n,
                              const producer_group_meta_t *gm, tm_error_t *err)
 {
@@ -645,8 +640,8 @@ tm_result_t *tm_send_offsets(txn_manager_t *tm, const producer_offset_t *offsets
     }
     tm_result_t *r = result_new("AddOffsetsToTxn");
     tm_req_t *req = req_new(tm, TM_REQ_ADD_OFFSETS, result_ref(r));
-    req->gm = (producer_group_meta_t){ gm_dup(gm->group_id), gm_dup(gm->member_id),
-                                       gm_dup(gm->instance_id), gm->generation };
+    req->gm = (producer_group_meta_t){ dup_or_null(gm->group_id), dup_or_null(gm->member_id),
+                                       dup_or_null(gm->instance_id), gm->generation };
     tm_enqueue(tm, req);
     return r;
 }
@@ -656,8 +651,8 @@ tm_req_t *tm_txn_offset_commit_request(txn_manager_t *tm, const tm_req_t *add_of
 {
     tm_req_t *req = req_new(tm, TM_REQ_TXN_OFFSET_COMMIT, result_ref(add_offsets->result));
     const producer_group_meta_t *gm = &add_offsets->gm;
-    req->gm = (producer_group_meta_t){ gm_dup(gm->group_id), gm_dup(gm->member_id),
-                                       gm_dup(gm->instance_id), gm->generation };
+    req->gm = (producer_group_meta_t){ dup_or_null(gm->group_id), dup_or_null(gm->member_id),
+                                       dup_or_null(gm->instance_id), gm->generation };
     return req;
 }
 

@@ -243,6 +243,6 @@ void tm_req_free(tm_req_t *req);
 /* completeTransaction: EndTxn succeeded (or was not needed). */
 void tm_complete_transaction(txn_manager_t *tm);
 /* A successful InitProducerId for a transactional producer. */
-void tm_txn_init_done(txn_manager_t *tm, int64_t pid, int16_t epoch, bool epoch_bump);
+void tm_txn_init_done(txn_manager_t *tm, int64_t pid, int16_t epoch);
 
 #endif

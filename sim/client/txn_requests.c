@@ -327,7 +327,7 @@ static void trace_producer_id(producer_t *p)
 static tm_req_t *on_init_pid(producer_t *p, tm_req_t *req, const init_pid_t *r)
 {
     if (r->error == KERR_NONE) {
-        tm_txn_init_done(&p->tm, r->producer_id, r->producer_epoch, req->epoch_bump);
+        tm_txn_init_done(&p->tm, r->producer_id, r->producer_epoch);
         tm_result_done(req->result);
         trace_producer_id(p);
         return req;
