@@ -43,6 +43,7 @@ static const kind_info_t table[] = {
     { "note", KS_WORLD, KF_NOTE, G_DOT, SS_NOTE, label_note, NULL },
     { "offset_commit", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
     { "offset_reset", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_position },
+    { "offsets_unstable", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
     { "partition", KS_WORLD, KF_FAULT, G_CROSS, SS_FAULT, label_world, fold_partition },
     { "partitions_assigned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_member },
     { "partitions_lost", KS_LANE, 0, G_CROSS, SS_FAULT, NULL, fold_member },
@@ -70,6 +71,8 @@ static const kind_info_t table[] = {
     { "subscribe", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_member },
     { "topic", KS_WORLD, 0, G_DOT, SS_DIM, label_world, fold_topic },
     { "truncate", KS_LANE, 0, G_CROSS, SS_FAULT, label_truncate, fold_truncate },
+    { "txn_offsets_completed", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
+    { "txn_offsets_pending", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
     { "unowned", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_group },
 };
 

@@ -119,6 +119,15 @@ bool gcoord_unstable(const gcoord_t *gc, const gentry_t *e, const char *topic,
     return false;
 }
 
+/* Whether the committed offset of o's partition is o itself (not a newer commit). */
+static bool took_effect(const group_t *g, const group_offset_t *o)
+{
+    for (int32_t i = 0; i < g->n_offsets; i++)
+        if (g->offsets[i].partition == o->partition && strcmp(g->offsets[i].topic, o->topic) == 0)
+            return g->offsets[i].appended == o->appended;
+    return false;
+}
+
 /* handleTxnCompletion: the marker on partition `partition` completes the producer's
  * pending offsets in every group of the partition that has some. */
 void gcoord_txn_completed(gcoord_t *gc, int32_t partition, int64_t producer_id, bool commit)
@@ -134,6 +143,16 @@ void gcoord_txn_completed(gcoord_t *gc, int32_t partition, int64_t producer_id, 
             trace_add_int(ev, "producer_id", producer_id);
             cJSON_AddStringToObject(ev, "result", commit ? "commit" : "abort");
             add_offsets(ev, t.v, t.n);
+            cJSON *sup = NULL;
+            for (int32_t k = 0; commit && k < t.n; k++) {
+                if (took_effect(e->g, &t.v[k]))
+                    continue;
+                char name[300];
+                snprintf(name, sizeof name, "%s-%d", t.v[k].topic, t.v[k].partition);
+                if (!sup)
+                    sup = cJSON_AddArrayToObject(ev, "superseded");
+                cJSON_AddItemToArray(sup, cJSON_CreateString(name));
+            }
             world_emit(gc->b->w, ev);
         }
         group_txn_free(&t);

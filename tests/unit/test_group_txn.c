@@ -314,6 +314,12 @@ static void test_pending_and_markers(void)
     is_int(fetch(&f, &r, 0, false), 3, "OffsetFetch still answers the committed 3");
     is_int(fetch(&f, &r, 0, true), UNSTABLE, "with require_stable: UNSTABLE_OFFSET_COMMIT");
     is_int(fetch(&f, &r, 1, true), -1, "a partition without pending offsets is stable");
+    char err[256];
+    cJSON *d = cluster_describe_group(f.c, GROUP, err, sizeof err);
+    const cJSON *row = d ? cJSON_GetArrayItem(cJSON_GetObjectItem(d, "partitions"), 0) : NULL;
+    ok(row && trace_int(row, "committed", -1) == 3 && trace_int(row, "pending", -1) == 10,
+       "describe_group shows the committed 3 and the pending 10");
+    cJSON_Delete(d);
     marker(&f, 7, true);
     ev = last_event(&f, "txn_offsets_completed");
     ok(ev && str_is(ev, "result", "commit"), "traced as txn_offsets_completed (commit)");
