@@ -45,6 +45,7 @@ struct gcoord {
     group_io_t io;
     gentry_t *current;     /* the entry a group_io callback is about */
     bool noted_append;     /* the simplification of append() was traced */
+    bool noted_verify;     /* the simplification of TxnOffsetCommit was traced */
     int64_t commit_timeout_us; /* offsets.commit.timeout.ms */
     waiting_commit_t *waiting; /* in arrival order */
     int32_t n_waiting;

@@ -53,6 +53,21 @@ static void stage(gcoord_t *gc, gentry_t *e, const txn_offset_commit_t *req, int
     world_emit(gc->b->w, ev);
 }
 
+/* Said once per broker in the trace. */
+static void note_no_verification(gcoord_t *gc)
+{
+    cJSON *note = !gc->noted_verify ? world_trace(gc->b->w, gc->b->node, "simplification")
+                                    : NULL;
+    gc->noted_verify = true;
+    if (!note)
+        return;
+    cJSON_AddStringToObject(note, "what", "TxnOffsetCommit is written without asking the "
+                            "transaction coordinator whether the group's partition is in the "
+                            "transaction (KIP-890 part 1, Kafka 3.6+): the client's "
+                            "AddOffsetsToTxn is trusted, as before Kafka 3.6");
+    world_emit(gc->b->w, note);
+}
+
 void gcoord_handle_txn_commit(gcoord_t *gc, msg_t *m)
 {
     const txn_offset_commit_t *req = m->body;
@@ -82,6 +97,7 @@ void gcoord_handle_txn_commit(gcoord_t *gc, msg_t *m)
                   req->producer_epoch);
     free(keys);
     free(values);
+    note_no_verification(gc);
     stage(gc, e, req, appended);
     gcoord_wait_replication(gc, m, r, part, appended);
 }
