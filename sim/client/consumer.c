@@ -8,6 +8,7 @@
 #include "../core/net.h"
 #include "../kafka/api.h"
 #include "../kafka/protocol.h"
+#include "completed_fetch.h"
 #include "consumer_internal.h"
 #include "coordinator.h"
 
@@ -451,6 +452,7 @@ static bool buffered_for(const consumer_t *c, int32_t part)
 static void send_list_offsets(consumer_t *c, int32_t node)
 {
     list_offsets_t *req = proto_calloc(1, sizeof *req);
+    req->isolation = c->isolation; /* read_committed: "latest" is the last stable offset */
     req->parts = proto_calloc((size_t)c->n_parts, sizeof *req->parts);
     fetch_pos_t *asked = proto_calloc((size_t)c->n_parts, sizeof *asked);
     for (int32_t i = 0; i < c->n_parts; i++) {
@@ -596,13 +598,13 @@ static void handle_fetch(consumer_t *c, const inflight_t *f, const fetch_resp_t 
             c->meta.update_needed = true;
             continue;
         }
-        bool any = false;
-        for (int32_t r = 0; r < pr->n; r++) {
-            if (pr->recs[r].offset >= p->position) {
-                buffer_record(c, i, p->topic, p->partition, &pr->recs[r]);
-                any = true;
-            }
-        }
+        /* Markers never reach the application; read_committed drops aborted batches. */
+        int32_t *keep = proto_calloc((size_t)pr->n + 1, sizeof *keep);
+        size_t n_keep = cfetch_select(pr, c->isolation != 0, p->position, keep);
+        for (size_t r = 0; r < n_keep; r++)
+            buffer_record(c, i, p->topic, p->partition, &pr->recs[keep[r]]);
+        free(keep);
+        bool any = n_keep > 0;
         /* CompletedFetch: the position ends at the last batch's end, past records a
          * cleaner removed (at once when no record is returned, else once they all are). */
         if (pr->n_batches > 0 && pr->batches[pr->n_batches - 1].last_offset >= p->position) {

@@ -44,6 +44,7 @@ broker_t *broker_new(world_t *w, const char *name, int32_t id, int32_t controlle
     b->lag_max = config_duration_us(cfg, "replica.lag.time.max.ms");
     b->fetch_backoff = config_duration_us(cfg, "replica.fetch.backoff.ms");
     b->socket_timeout = config_duration_us(cfg, "replica.socket.timeout.ms");
+    b->request_timeout = config_duration_us(cfg, "request.timeout.ms");
     b->fetch_wait_ms = config_int(cfg, "replica.fetch.wait.max.ms");
     b->fetch_min_bytes = config_int(cfg, "replica.fetch.min.bytes");
     b->fetch_max_bytes = config_int(cfg, "replica.fetch.max.bytes");
@@ -76,6 +77,7 @@ void broker_free(broker_t *b)
     produce_fail_all(b);
     free(b->fetches.v);
     free(b->produces.v);
+    free(b->markers.v);
     free(b->fetchers);
     free(b->peers);
     md_image_free(&b->img);
@@ -531,14 +533,15 @@ static void handle_list_offsets(broker_t *b, msg_t *m)
         bpartition_t *part = broker_led(b, out->topic, out->partition, &out->error);
         if (!part)
             continue;
-        /* Consumers see the latest offset as the high watermark; a new leader has none to
-         * give until its HW reaches the start of its epoch (fetchOffsetForTimestamp). */
+        /* Consumers see the latest offset as the high watermark (read_committed: the last
+         * stable offset); a new leader has none to give until its HW reaches the start of
+         * its epoch (fetchOffsetForTimestamp). */
         if (out->timestamp == LIST_OFFSETS_EARLIEST)
             out->offset = part->log.log_start;
         else if (part->log.hw < part->epoch_start)
             out->error = KERR_OFFSET_NOT_AVAILABLE;
         else
-            out->offset = part->log.hw;
+            out->offset = req->isolation ? plog_lso(&part->log) : part->log.hw;
     }
     net_reply(b->w, b->node, m,
               msg_new(b->w, API_LIST_OFFSETS, true, resp, &list_offsets_resp_ops));
@@ -667,8 +670,10 @@ static void on_restart(node_t *n)
     /* Producer state is loaded again from the logs (Kafka: snapshots, then the log). */
     for (int32_t t = 0; t < b->n_topics; t++)
         for (int32_t p = 0; p < b->topics[t].n; p++)
-            if (b->topics[t].parts[p].hosted)
+            if (b->topics[t].parts[p].hosted) {
                 pstate_rebuild(&b->topics[t].parts[p].pstate, &b->topics[t].parts[p].log);
+                part_update_lso(b, &b->topics[t].parts[p]);
+            }
     send_registration(b);
     send_md_fetch(b);
     start_tasks(b);

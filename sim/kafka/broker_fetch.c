@@ -1,6 +1,8 @@
-/* broker_fetch: the Fetch handler, for consumers (up to the high watermark) and for
- * followers (up to the log end, with the leader-epoch checks of KIP-320 and KIP-595), and
- * the purgatory where fetches wait for fetch.min.bytes (Kafka's DelayedFetch). */
+/* broker_fetch: the Fetch handler, for consumers (read_uncommitted up to the high
+ * watermark; read_committed up to the last stable offset, with the aborted transactions
+ * the records overlap) and for followers (up to the log end, with the leader-epoch checks
+ * of KIP-320 and KIP-595), and the purgatory where fetches wait for fetch.min.bytes
+ * (Kafka's DelayedFetch). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,26 @@ static void read_part(const plog_t *log, const fetch_part_t *fp, int64_t upto, i
     }
 }
 
+/* UnifiedLog.collectAbortedTransactions for a read_committed fetch: the aborted
+ * transactions overlapping the records returned, from the fetch offset to the end of the
+ * last batch. */
+static void add_aborted(const pstate_t *ps, int64_t from, fetch_part_resp_t *out)
+{
+    if (out->n_batches == 0)
+        return;
+    int64_t upper = out->batches[out->n_batches - 1].last_offset + 1;
+    size_t n = pstate_collect_aborted(ps, from, upper, NULL, 0);
+    if (n == 0)
+        return;
+    pstate_aborted_t *a = proto_calloc(n, sizeof *a);
+    pstate_collect_aborted(ps, from, upper, a, n);
+    out->aborted = proto_calloc(n, sizeof *out->aborted);
+    for (size_t i = 0; i < n; i++)
+        out->aborted[i] = (fetch_aborted_t){ a[i].producer_id, a[i].first_offset };
+    out->n_aborted = (int32_t)n;
+    free(a);
+}
+
 /* KIP-320: a request from an older leader epoch is fenced, one from a newer epoch than
  * this broker knows waits for its metadata. */
 static int16_t check_epoch(const bpartition_t *part, int32_t epoch)
@@ -112,7 +134,7 @@ static int32_t build_fetch(broker_t *b, const fetch_req_t *req, fetch_resp_t *re
             continue;
         const plog_t *log = &part->log;
         out->hw = log->hw;
-        out->lso = log->hw; /* no transactions yet: the last stable offset is the HW */
+        out->lso = plog_lso(log);
         out->log_start = log->log_start;
         if (follower && !check_divergence(part, fp, out)) {
             *diverged = true;
@@ -127,9 +149,12 @@ static int32_t build_fetch(broker_t *b, const fetch_req_t *req, fetch_resp_t *re
         if (req->max_bytes - bytes < budget)
             budget = req->max_bytes - bytes;
         read_part(log, fp, upto, budget, bytes == 0, out, &bytes);
+        if (!follower && req->isolation)
+            add_aborted(&part->pstate, fp->fetch_offset, out);
         if (follower && update)
             part_follower_fetched(b, part, req->replica_id, fp->fetch_offset);
         out->hw = log->hw;
+        out->lso = plog_lso(log);
     }
     return bytes;
 }

@@ -30,7 +30,7 @@ typedef struct bpartition {
     int32_t partition;
     bool hosted;             /* a replica lives on this broker */
     plog_t log;              /* durable */
-    pstate_t pstate;         /* the idempotent producers' state, rebuilt from the log */
+    pstate_t pstate;         /* producers and transactions, rebuilt from the log */
     md_partition_t reg;      /* the registration as this broker last learned it */
     bool known;              /* reg was set */
     /* Leader side. */
@@ -42,6 +42,7 @@ typedef struct bpartition {
     int32_t pending_isr[MD_MAX_REPLICAS];
     int32_t n_pending_isr;
     ev_handle_t pending_timer;
+    int64_t trace_lso, trace_hw; /* the LSO and HW as the trace has told them */
     /* Follower side. */
     int32_t fetch_from;      /* leader's broker id, or -1 */
     int64_t fetch_after;     /* µs: backing off until then */
@@ -120,11 +121,14 @@ struct broker {
     pid_manager_t pids;
     /* configs */
     int64_t heartbeat_interval, lag_max, fetch_backoff, socket_timeout;
+    int64_t request_timeout; /* request.timeout.ms: how long a marker append waits */
     int32_t fetch_wait_ms, fetch_min_bytes, fetch_max_bytes, fetch_response_max_bytes;
     /* log manager (log_manager.c) */
     int64_t retention_check, cleaner_backoff; /* µs */
     struct offset_map *clean_map;             /* the cleaner thread's dedupe buffer */
     bool cleaner_noted, reject_noted;         /* their simplifications were traced */
+    bool verify_noted;       /* KIP-890's missing verification was traced */
+    delayed_list_t markers;  /* WriteTxnMarkers waiting for their markers' replication */
     int64_t pid_expiration, pid_expiration_check; /* producer.id.expiration(.check.interval).ms */
 };
 
@@ -147,6 +151,12 @@ void part_become_follower(broker_t *b, bpartition_t *part);
 void part_follower_fetched(broker_t *b, bpartition_t *part, int32_t follower, int64_t offset);
 /* Recomputes the HW; true when it moved (callers complete waiting requests). */
 bool part_maybe_advance_hw(broker_t *b, bpartition_t *part);
+/* After anything that changes a partition's log, producer state or HW (an append of data
+ * or a marker, a follower's copy, a truncation, a HW move, retention): settles the
+ * transactions the HW passed, recomputes the last stable offset and, on the leader,
+ * traces it (`lso`) when it moves otherwise than with the HW. Whoever appends with
+ * plog_append and pstate_update calls this after. */
+void part_update_lso(broker_t *b, bpartition_t *part);
 /* The isr-expiration task: shrinks ISRs of lagging followers. */
 void part_check_isr(broker_t *b);
 void part_alter_response(broker_t *b, const msg_t *m);
@@ -169,6 +179,11 @@ void fetcher_reset(broker_t *b);
 void produce_handle(broker_t *b, msg_t *m);
 void produce_try_complete(broker_t *b);
 void produce_fail_all(broker_t *b);
+/* Partition.checkEnoughReplicasReachOffset for an acks=all append waiting until the HW
+ * reaches `required`: true when done, with *error NONE, NOT_LEADER_OR_FOLLOWER or
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND. */
+bool produce_replicated(broker_t *b, const char *topic, int32_t partition, int64_t required,
+                        int16_t *error);
 
 /* log_manager.c: the periodic log tasks (retention, the cleaner) and the append checks
  * that depend on the log's settings */
@@ -193,6 +208,11 @@ void pids_controller_lost(broker_t *b);
  * partition, answered when it is replicated (acks=all); a marker on a __consumer_offsets
  * partition completes the group coordinator's pending transactional offsets. */
 void markers_handle(broker_t *b, msg_t *m);
+/* Answers the waiting requests whose markers are replicated (or failed); called with
+ * produce_try_complete. */
+void markers_try_complete(broker_t *b);
+/* A crash: the waiting requests are gone with the process. */
+void markers_fail_all(broker_t *b);
 
 /* broker_fetch.c */
 void fetch_handle(broker_t *b, msg_t *m);

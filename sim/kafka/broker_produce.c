@@ -29,6 +29,8 @@ static void trace_append(broker_t *b, const bpartition_t *part, int64_t base,
         trace_add_int(ev, "producer_epoch", batch->producer_epoch);
         trace_add_int(ev, "base_seq", batch->base_sequence);
     }
+    if (batch->flags & LOG_REC_TRANSACTIONAL)
+        cJSON_AddTrueToObject(ev, "transactional");
     cJSON *recs = cJSON_AddArrayToObject(ev, "records");
     size_t first = plog_find(&part->log, base);
     for (int32_t i = 0; i < batch->n; i++) {
@@ -74,6 +76,24 @@ static void trace_sequence(broker_t *b, const bpartition_t *part, const record_b
     world_emit(b->w, ev);
 }
 
+/* Kafka 3.6+ (KIP-890 part 1, transaction.partition.verification.enable) first asks the
+ * transaction coordinator whether the partition is in the producer's transaction; ksim
+ * appends as Kafka before 3.6 did, and says so once per broker. */
+static void note_no_verification(broker_t *b)
+{
+    if (b->verify_noted)
+        return;
+    b->verify_noted = true;
+    cJSON *ev = world_trace(b->w, b->node, "simplification");
+    if (!ev)
+        return;
+    cJSON_AddStringToObject(ev, "what",
+                            "a transactional batch is appended without asking the transaction "
+                            "coordinator whether the partition is in the transaction (KIP-890 "
+                            "part 1's verification, Kafka 3.6+, is not modelled)");
+    world_emit(b->w, ev);
+}
+
 /* Partition.appendRecordsToLeader. A batch of an idempotent producer is checked against
  * the partition's producer state first: a duplicate is answered with the offsets it was
  * written at (*last set), nothing appended. */
@@ -102,6 +122,15 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
             *last = c.duplicate.last_offset;
             return KERR_NONE;
         }
+        bool txn = (batch->flags & LOG_REC_TRANSACTIONAL) != 0;
+        if ((c.error = pstate_check_txn(&part->pstate, batch->producer_id, txn)) != KERR_NONE) {
+            c.verdict = PSTATE_REJECT;
+            c.reason = "a non-transactional batch while the producer's transaction is open";
+            trace_sequence(b, part, batch, &c);
+            return c.error;
+        }
+        if (txn)
+            note_no_verification(b);
     }
     log_append_t meta = { .producer_id = batch->producer_id,
                           .producer_epoch = batch->producer_epoch,
@@ -115,25 +144,32 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
     b->m.messages_in += batch->n;
     b->m.bytes_in += batch->size;
     trace_append(b, part, *base, batch);
+    part_update_lso(b, part);
     part_maybe_advance_hw(b, part);
     return KERR_NONE;
 }
 
-/* Partition.checkEnoughReplicasReachOffset for one waiting partition: true when done. */
-static bool check_part(broker_t *b, produce_part_resp_t *pr, int64_t required)
+bool produce_replicated(broker_t *b, const char *topic, int32_t partition, int64_t required,
+                        int16_t *error)
 {
     int16_t err;
-    bpartition_t *part = broker_led(b, pr->topic, pr->partition, &err);
+    bpartition_t *part = broker_led(b, topic, partition, &err);
     if (!part) {
-        pr->error = KERR_NOT_LEADER_OR_FOLLOWER;
+        *error = KERR_NOT_LEADER_OR_FOLLOWER;
         return true;
     }
     if (part->log.hw < required)
         return false;
-    pr->error = maximal_isr_size(part) < part_min_isr(b, part)
-                    ? KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND
-                    : KERR_NONE;
+    *error = maximal_isr_size(part) < part_min_isr(b, part)
+                 ? KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                 : KERR_NONE;
     return true;
+}
+
+/* One waiting partition: true when done. */
+static bool check_part(broker_t *b, produce_part_resp_t *pr, int64_t required)
+{
+    return produce_replicated(b, pr->topic, pr->partition, required, &pr->error);
 }
 
 static bool try_complete(broker_t *b, produce_wait_t *w)
@@ -226,6 +262,8 @@ void produce_try_complete(broker_t *b)
             i++;
         }
     }
+    /* WriteTxnMarkers appends wait in the same way (Kafka's DelayedProduce). */
+    markers_try_complete(b);
 }
 
 /* A crash: the waiting requests are gone with the process. */
@@ -238,4 +276,5 @@ void produce_fail_all(broker_t *b)
         free(w);
         delayed_remove(b->w, &b->produces, b->produces.n - 1);
     }
+    markers_fail_all(b);
 }

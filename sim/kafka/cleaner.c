@@ -174,9 +174,9 @@ void cleaner_range(const plog_t *l, int64_t now, clean_range_t *r)
     if (dirty < l->log_start || dirty > l->leo)
         dirty = l->log_start;
     r->first_dirty = dirty;
-    /* The first uncleanable offset: the last stable offset (no transactions yet: the HW),
-     * the active segment, the first segment within min.compaction.lag.ms of now. */
-    int64_t uncleanable = l->hw;
+    /* The first uncleanable offset: the last stable offset, the active segment, the first
+     * segment within min.compaction.lag.ms of now. */
+    int64_t uncleanable = plog_lso(l);
     if (l->segs[active].base_offset < uncleanable)
         uncleanable = l->segs[active].base_offset;
     size_t first_dirty_seg = plog_seg_find(l, dirty);
@@ -218,6 +218,117 @@ bool cleaner_wants(const plog_t *l, const clean_range_t *r)
            r->ratio > l->cfg.min_cleanable_ratio;
 }
 
+/* ---- transactions during a pass (Kafka's CleanedTransactionMetadata) ---- */
+
+typedef struct clean_txns {
+    pstate_aborted_t *aborted; /* the index's entries for the range, by first offset */
+    size_t n_aborted, next;
+    struct ongoing_abort {
+        int64_t producer_id, marker;
+        bool observed;         /* a batch of it was read in this pass */
+    } *ab;                     /* aborted transactions begun and not yet at their marker */
+    size_t n_ab;
+    int64_t *committed;        /* producers with a batch read, not yet at their marker */
+    size_t n_committed;
+} clean_txns_t;
+
+static int cmp_first_offset(const void *a, const void *b)
+{
+    int64_t x = ((const pstate_aborted_t *)a)->first_offset;
+    int64_t y = ((const pstate_aborted_t *)b)->first_offset;
+    return x < y ? -1 : x > y;
+}
+
+/* The aborted transactions overlapping [from, upper) (collectAbortedTransactions); at most
+ * `batches` producers can be open at once in the batches read. */
+static void txns_init(clean_txns_t *t, const pstate_t *ps, int64_t from, int64_t upper,
+                      size_t batches)
+{
+    memset(t, 0, sizeof *t);
+    size_t n = ps ? pstate_collect_aborted(ps, from, upper, NULL, 0) : 0;
+    t->aborted = calloc(n + 1, sizeof *t->aborted);
+    t->ab = calloc(n + 1, sizeof *t->ab);
+    t->committed = calloc(batches + 1, sizeof *t->committed);
+    if (!t->aborted || !t->ab || !t->committed)
+        abort();
+    if (n)
+        pstate_collect_aborted(ps, from, upper, t->aborted, n);
+    /* First offsets are distinct: one transaction starts at each. */
+    qsort(t->aborted, n, sizeof *t->aborted, cmp_first_offset);
+    t->n_aborted = n;
+}
+
+static void txns_free(clean_txns_t *t)
+{
+    free(t->aborted);
+    free(t->ab);
+    free(t->committed);
+}
+
+/* consumeAbortedTxnsUpTo: the aborted transactions begun by `offset` are now ongoing. */
+static void consume_up_to(clean_txns_t *t, int64_t offset)
+{
+    for (; t->next < t->n_aborted && t->aborted[t->next].first_offset <= offset; t->next++) {
+        const pstate_aborted_t *a = &t->aborted[t->next];
+        size_t i = 0;
+        while (i < t->n_ab && t->ab[i].producer_id != a->producer_id)
+            i++;
+        if (i == t->n_ab) /* getOrElseUpdate */
+            t->ab[t->n_ab++] = (struct ongoing_abort){ a->producer_id, a->last_offset, false };
+    }
+}
+
+/* onBatchRead: true when the data batch belongs to an aborted transaction. */
+static bool txns_on_batch(clean_txns_t *t, const log_batch_t *b)
+{
+    consume_up_to(t, b->last_offset);
+    if (!(b->flags & LOG_REC_TRANSACTIONAL))
+        return false;
+    for (size_t i = 0; i < t->n_ab; i++)
+        if (t->ab[i].producer_id == b->producer_id) {
+            t->ab[i].observed = true;
+            return true;
+        }
+    for (size_t i = 0; i < t->n_committed; i++)
+        if (t->committed[i] == b->producer_id)
+            return false;
+    t->committed[t->n_committed++] = b->producer_id;
+    return false;
+}
+
+/* onControlBatchRead: true when the marker may go (its transaction has no batch left);
+ * *forget says an ABORT's index entry goes too. */
+static bool txns_on_control(clean_txns_t *t, const plog_t *l, const log_batch_t *b,
+                            bool *forget)
+{
+    *forget = false;
+    consume_up_to(t, b->last_offset);
+    if (b->n == 0)
+        return true; /* emptied by an earlier pass */
+    int type = control_marker_type(l->recs[b->first].key);
+    if (type == CONTROL_ABORT) {
+        for (size_t i = 0; i < t->n_ab; i++) {
+            if (t->ab[i].producer_id != b->producer_id)
+                continue;
+            bool observed = t->ab[i].observed;
+            t->ab[i] = t->ab[--t->n_ab];
+            *forget = !observed;
+            return !observed;
+        }
+        *forget = true;
+        return true;
+    }
+    if (type == CONTROL_COMMIT) {
+        for (size_t i = 0; i < t->n_committed; i++)
+            if (t->committed[i] == b->producer_id) {
+                t->committed[i] = t->committed[--t->n_committed];
+                return false;
+            }
+        return true;
+    }
+    return false;
+}
+
 /* ---- the pass ---- */
 
 /* Cleaner.buildOffsetMap over [start, end) (end is a segment's base offset), segment by
@@ -225,39 +336,57 @@ bool cleaner_wants(const plog_t *l, const clean_range_t *r)
  * the map's latest offset to just below the next segment's base (or end), over any gap
  * the cleaner or a follower's copy left there (buildOffsetMapForSegment); the map's latest
  * offset then says how far this pass goes. */
-static void build_map(const plog_t *l, int64_t start, int64_t end, offset_map_t *map)
+static void build_map(const plog_t *l, const pstate_t *ps, int64_t start, int64_t end,
+                      offset_map_t *map)
 {
     omap_clear(map);
     size_t s0, s1;
     segs_between(l, start, end, &s0, &s1);
     size_t bi = plog_find_batch(l, start);
+    clean_txns_t txns;
+    txns_init(&txns, ps, start, end, l->n_batches);
     for (size_t s = s0; s < s1; s++) {
         for (size_t stop = plog_seg_end_batch(l, s); bi < stop; bi++) {
             const log_batch_t *b = &l->batches[bi];
-            for (int32_t i = 0; i < b->n; i++) {
+            /* Markers and the batches of aborted transactions go in no map. */
+            bool skip = true, forget;
+            if (b->flags & LOG_REC_CONTROL)
+                txns_on_control(&txns, l, b, &forget);
+            else
+                skip = txns_on_batch(&txns, b);
+            for (int32_t i = 0; !skip && i < b->n; i++) {
                 const log_record_t *rec = &l->recs[b->first + (size_t)i];
                 if (bytes_is_null(rec->key) || rec->offset < start)
                     continue;
-                if (!omap_put(map, rec->key, rec->offset))
+                if (!omap_put(map, rec->key, rec->offset)) {
+                    txns_free(&txns);
                     return;
+                }
             }
             if (b->last_offset >= start)
                 omap_update_latest(map, b->last_offset);
         }
         omap_update_latest(map, (s + 1 < s1 ? l->segs[s + 1].base_offset : end) - 1);
     }
+    txns_free(&txns);
 }
 
 /* Cleaner.isBatchLastRecordOfProducer: the batch that ends where an active producer's last
  * batch ends keeps its header even when it keeps no record (BatchRetention.RETAIN_EMPTY),
- * so the producer's state can be rebuilt from the log. Producers expired by
- * producer.id.expiration.ms are no longer active: their batches can go. */
+ * so the producer's state can be rebuilt from the log; a producer whose last entry is a
+ * marker (no data batch since its epoch) keeps its markers of that epoch, which carry the
+ * epoch that fences its zombies. Producers expired by producer.id.expiration.ms are no
+ * longer active: their batches can go. */
 static bool last_of_active_producer(const pstate_t *producers, const log_batch_t *b)
 {
     if (b->producer_id < 0)
         return false;
     const pstate_entry_t *e = pstate_find(producers, b->producer_id);
-    return e && e->n > 0 && e->b[e->n - 1].last_offset == b->last_offset;
+    if (!e)
+        return false;
+    if (e->n > 0)
+        return e->b[e->n - 1].last_offset == b->last_offset;
+    return (b->flags & LOG_REC_CONTROL) && b->producer_epoch == e->epoch;
 }
 
 /* Cleaner.shouldRetainRecord for a v2 batch: anything past the map is kept; a record is
@@ -304,12 +433,12 @@ void clean_result_free(clean_result_t *r)
     r->removed = NULL;
 }
 
-bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
-                   const pstate_t *producers, int64_t now, clean_result_t *out)
+bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, pstate_t *producers,
+                   int64_t now, clean_result_t *out)
 {
     memset(out, 0, sizeof *out);
     out->first_dirty = r->first_dirty;
-    build_map(l, r->first_dirty, r->first_uncleanable, map);
+    build_map(l, producers, r->first_dirty, r->first_uncleanable, map);
     int64_t end = omap_latest(map) + 1;
     if (end <= r->first_dirty)
         return false;
@@ -332,31 +461,47 @@ bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
     bool *keep_empty = calloc(nb + 1, sizeof *keep_empty);
     if (!keep || !keep_empty)
         abort();
+    /* The transactions of the segments rewritten, from the log's first offset. */
+    clean_txns_t txns;
+    txns_init(&txns, producers, out->first_base, out->last_end, nb);
     for (size_t bi = 0; bi < nb; bi++) {
         log_batch_t *b = &l->batches[bi];
         /* Cleaner.cleanInto: the batch that ends the round stays too, so that its last
          * offset is not lost. */
         keep_empty[bi] = last_of_active_producer(producers, b) ||
                          b->last_offset + 1 == r->first_uncleanable;
+        /* checkBatchRetention: an aborted batch goes whole; a marker whose transaction has
+         * no batch left may go once its delete horizon has passed. */
+        bool control = (b->flags & LOG_REC_CONTROL) != 0, forget = false;
+        bool can_discard = control ? txns_on_control(&txns, l, b, &forget)
+                                   : txns_on_batch(&txns, b);
+        bool discard = control ? can_discard && b->delete_horizon >= 0 && b->delete_horizon <= now
+                               : can_discard;
+        if (forget)
+            pstate_forget_aborted(producers, b->base_offset);
         bool tombstone_kept = false;
         for (int32_t i = 0; i < b->n; i++) {
             size_t ri = b->first + (size_t)i;
             const log_record_t *rec = &l->recs[ri];
-            /* Control records (transaction markers) stay until transactions model them. */
-            keep[ri] = (rec->flags & LOG_REC_CONTROL) || retain(map, b, rec, now);
+            keep[ri] = !discard && (control || retain(map, b, rec, now));
             if (keep[ri])
-                tombstone_kept |= bytes_is_null(rec->value);
+                tombstone_kept |= !control && bytes_is_null(rec->value);
+            else if (control)
+                out->markers_removed++;
+            else if (discard)
+                out->aborted_removed++;
             else if (bytes_is_null(rec->value) && !bytes_is_null(rec->key) &&
                      rec->offset >= omap_get(map, rec->key))
                 out->tombstones_removed++;
         }
-        /* MemoryRecords.filterTo: a batch that keeps a tombstone gets its delete horizon the
-         * first time a cleaning sees it. */
-        if (tombstone_kept && b->delete_horizon < 0) {
+        /* MemoryRecords.filterTo: a batch that keeps a tombstone, or a marker whose
+         * transaction is gone, gets its delete horizon the first time a cleaning sees it. */
+        if ((tombstone_kept || (control && can_discard)) && b->delete_horizon < 0) {
             b->delete_horizon = now + l->cfg.delete_retention_us;
             out->horizons_set++;
         }
     }
+    txns_free(&txns);
     out->removed = malloc((nr + 1) * sizeof *out->removed);
     if (!out->removed)
         abort();

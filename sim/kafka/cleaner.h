@@ -45,8 +45,8 @@ typedef struct clean_range {
 } clean_range_t;
 
 /* Where cleaning could happen now: from the checkpoint up to the first of the active
- * segment, the last stable offset (the HW), and the first segment with a record younger
- * than min.compaction.lag.ms. */
+ * segment, the last stable offset (plog_lso: no open transaction is cleaned), and the first
+ * segment with a record younger than min.compaction.lag.ms. */
 void cleaner_range(const plog_t *l, int64_t now, clean_range_t *r);
 /* LogCleanerManager.grabFilthiestCompactedLog's test: past max.compaction.lag.ms with
  * something to clean, or a dirty ratio above min.cleanable.dirty.ratio. */
@@ -61,6 +61,8 @@ typedef struct clean_result {
     int64_t first_base, last_end;    /* the offsets the rewritten segments span */
     int64_t records_before, records_after, tombstones_removed, horizons_set;
     int64_t empty_batches;           /* batches kept without records (producer state) */
+    int64_t aborted_removed;         /* records of aborted transactions removed */
+    int64_t markers_removed;         /* transaction markers removed */
     int64_t bytes_before, bytes_after;
     int64_t *removed;                /* the offsets removed, increasing (clean_result_free) */
 } clean_result_t;
@@ -68,9 +70,13 @@ typedef struct clean_result {
 void clean_result_free(clean_result_t *r);
 
 /* Cleans `l` over `r` at time `now` with the (reused) map; `producers` is the log's
- * producer state, whose active producers keep their last batch. False when not even the
- * first record of the dirty range fits the map (the log is left as it was). */
-bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r,
-                   const pstate_t *producers, int64_t now, clean_result_t *out);
+ * producer state: its active producers keep their last batch, and its aborted index tells
+ * which transactions' records go (CleanedTransactionMetadata). Aborted records are
+ * neither mapped nor kept; a marker stays while its transaction still has batches in the
+ * log, then until its delete horizon (delete.retention.ms); the aborted index forgets the
+ * ABORT markers found without their transaction's batches. False when not even the first
+ * record of the dirty range fits the map (the log is left as it was). */
+bool cleaner_clean(plog_t *l, offset_map_t *map, const clean_range_t *r, pstate_t *producers,
+                   int64_t now, clean_result_t *out);
 
 #endif

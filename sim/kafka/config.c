@@ -139,6 +139,7 @@ static const cfg_def_t broker_defs[] = {
     INT_MIN_("replica.fetch.wait.max.ms", "500", 0),
     LONG_MIN_("replica.lag.time.max.ms", "30000", 1),
     INT_MIN_("replica.socket.timeout.ms", "30000", 1),
+    INT_MIN_("request.timeout.ms", "30000", 1),
     UNMODELLED("transaction.state.log.num.partitions", CFG_INT, "50"),
     BOOL_("unclean.leader.election.enable", "false"),
 };

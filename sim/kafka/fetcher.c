@@ -109,6 +109,7 @@ static void truncate_to(broker_t *b, bpartition_t *part, int64_t offset, const c
     if (part->log.leo < from) {
         /* UnifiedLog.truncateTo reloads the producer state up to the new end. */
         pstate_rebuild(&part->pstate, &part->log);
+        part_update_lso(b, part);
         trace_truncate(b, part, from, part->log.leo, (int64_t)(n - part->log.n), why);
     }
 }
@@ -120,6 +121,7 @@ static void start_at_leader_log_start(broker_t *b, bpartition_t *part, int64_t s
     int64_t from = part->log.leo, removed = (int64_t)part->log.n;
     plog_truncate_fully(&part->log, start);
     pstate_rebuild(&part->pstate, &part->log);
+    part_update_lso(b, part);
     trace_truncate(b, part, from, start, removed, "behind the leader's log start offset");
 }
 
@@ -144,7 +146,7 @@ static void append_batches(broker_t *b, bpartition_t *part, const fetch_part_res
             continue;
         /* The leader's cleaner may have left gaps between batches, and empty batches. */
         plog_append_copy(&part->log, batch, pr->recs + batch->first);
-        pstate_update(&part->pstate, batch);
+        pstate_replay(&part->pstate, batch, pr->recs + batch->first);
     }
     if (part->log.leo == from)
         return;
@@ -185,6 +187,7 @@ static void handle_part(broker_t *b, bpartition_t *part, const fetch_part_resp_t
         broker_trace_hw(b, part);
     /* The follower's log start follows the leader's (retention deletes below it). */
     plog_raise_log_start(&part->log, pr->log_start);
+    part_update_lso(b, part);
 }
 
 void fetcher_response(broker_t *b, const msg_t *m)

@@ -79,6 +79,7 @@ void plog_init(plog_t *l)
     l->arena = arena_new();
     l->cfg = log_config_default();
     l->clean_checkpoint = -1;
+    l->first_unstable = -1;
     seg_push(l, 0);
 }
 
@@ -261,6 +262,7 @@ void plog_truncate_fully(plog_t *l, int64_t offset)
     l->bytes = 0;
     l->leo = l->hw = l->log_start = offset;
     l->clean_checkpoint = -1;
+    l->first_unstable = -1;
     seg_push(l, offset);
     arena_free(l->arena);
     l->arena = arena_new();
@@ -415,6 +417,14 @@ bool plog_update_hw(plog_t *l, int64_t hw)
         return false;
     l->hw = hw;
     return true;
+}
+
+int64_t plog_lso(const plog_t *l)
+{
+    if (l->first_unstable < 0)
+        return l->hw;
+    int64_t fu = l->first_unstable < l->log_start ? l->log_start : l->first_unstable;
+    return fu < l->hw ? fu : l->hw;
 }
 
 void plog_raise_log_start(plog_t *l, int64_t offset)

@@ -113,6 +113,9 @@ typedef struct plog {
     size_t n_segs, cap_segs;
     log_config_t cfg;
     int64_t clean_checkpoint; /* the cleaner's checkpoint: first dirty offset; -1: none */
+    /* The producer state's first unstable offset as the partition last set it
+     * (UnifiedLog.firstUnstableOffsetMetadata); -1: no transaction holds the LSO. */
+    int64_t first_unstable;
     struct log_arena *arena;
 } plog_t;
 
@@ -170,6 +173,9 @@ int64_t plog_delete_segments(plog_t *l, size_t n);
  * leader's HW can lag the log start an old leader's retention handed out). Returns
  * whether it changed. */
 bool plog_update_hw(plog_t *l, int64_t hw);
+/* UnifiedLog.lastStableOffset: the first unstable offset (not below the log start) when
+ * it is below the HW, else the HW. */
+int64_t plog_lso(const plog_t *l);
 /* maybeIncrementLogStartOffset: moves the log start up (never past the HW); the epoch cache
  * forgets what lies below. */
 void plog_raise_log_start(plog_t *l, int64_t offset);

@@ -77,8 +77,10 @@ static void delete_old_segments(broker_t *b, bpartition_t *part)
                                                 RETENTION_TIME };
     for (size_t i = 0; i < (part->log.cfg.delete ? 3u : 1u); i++) {
         retention_result_t r;
-        if (retention_delete(&part->log, order[i], b->w->now, &r))
+        if (retention_delete(&part->log, order[i], b->w->now, &r)) {
             trace_retention(b, part, order[i], &r);
+            part_update_lso(b, part); /* the aborted index loses what was deleted */
+        }
     }
 }
 
@@ -130,6 +132,10 @@ static void trace_clean(broker_t *b, const bpartition_t *part, const clean_range
         cJSON_AddItemToArray(removed, cJSON_CreateNumber((double)r->removed[i]));
     if (r->empty_batches)
         trace_add_int(ev, "empty_batches", r->empty_batches);
+    if (r->aborted_removed)
+        trace_add_int(ev, "aborted_removed", r->aborted_removed);
+    if (r->markers_removed)
+        trace_add_int(ev, "markers_removed", r->markers_removed);
     cJSON_AddNumberToObject(ev, "dirty_ratio_before", ratio4(before->ratio));
     cJSON_AddNumberToObject(ev, "dirty_ratio_after", ratio4(after.ratio));
     if (before->compaction_delay > 0)

@@ -51,6 +51,9 @@ void part_become_leader(broker_t *b, bpartition_t *part)
             .last_fetch_leader_leo = part->log.leo, .last_fetch_time = b->w->now };
     }
     trace_role(b, part, "leader");
+    /* The role event gives the HW; the LSO is taken to be it until told otherwise. */
+    part->trace_lso = part->trace_hw = part->log.hw;
+    part_update_lso(b, part);
     if (part_maybe_advance_hw(b, part))
         fetch_try_complete(b);
 }
@@ -117,9 +120,52 @@ bool part_maybe_advance_hw(broker_t *b, bpartition_t *part)
         return false;
     part->log.hw = hw;
     broker_trace_hw(b, part);
+    part_update_lso(b, part);
     gcoord_hw_advanced(b->gc, part);
     tcoord_hw_advanced(b->tc, part);
     return true;
+}
+
+static void trace_lso(broker_t *b, const bpartition_t *part, int64_t lso)
+{
+    cJSON *ev = world_trace(b->w, b->node, "lso");
+    if (!ev)
+        return;
+    trace_add_tp(ev, part->topic, part->partition);
+    trace_add_int(ev, "lso", lso);
+    trace_add_int(ev, "hw", part->log.hw);
+    int64_t fu = part->log.first_unstable;
+    if (fu >= 0 && fu < part->log.hw) {
+        /* The transaction holding it: the earliest open or unreplicated one. */
+        const pstate_t *ps = &part->pstate;
+        const pstate_txn_t *t = ps->n_ongoing && ps->ongoing[0].first_offset == fu
+                                    ? &ps->ongoing[0]
+                                    : ps->n_unreplicated ? &ps->unreplicated[0] : NULL;
+        if (t) {
+            trace_add_int(ev, "producer_id", t->producer_id);
+            cJSON_AddStringToObject(ev, "held_by", t->last_offset < 0 ? "open" : "unreplicated");
+        }
+    }
+    world_emit(b->w, ev);
+}
+
+/* UnifiedLog.maybeIncrementFirstUnstableOffset after producerStateManager's update. A
+ * reader of the trace takes the LSO to move with the HW while they are equal: the event
+ * comes only when the LSO goes elsewhere. */
+void part_update_lso(broker_t *b, bpartition_t *part)
+{
+    plog_t *log = &part->log;
+    pstate_hw_updated(&part->pstate, log->hw);
+    pstate_log_start_moved(&part->pstate, log->log_start);
+    log->first_unstable = pstate_first_unstable(&part->pstate);
+    int64_t lso = plog_lso(log);
+    int64_t seen = part->trace_lso == part->trace_hw ? log->hw : part->trace_lso;
+    part->trace_hw = log->hw;
+    part->trace_lso = seen;
+    if (!part->leading || lso == seen)
+        return;
+    part->trace_lso = lso;
+    trace_lso(b, part, lso);
 }
 
 static void alter_expired(void *a, void *bb, int64_t arg);

@@ -234,6 +234,17 @@ static void fetch_resp_describe(const void *body, cJSON *ev)
         cJSON *o = add_part(parts, p->topic, p->partition);
         cJSON_AddStringToObject(o, "error", kerr_name(p->error));
         trace_add_int(o, "hw", (int64_t)p->hw);
+        if (p->lso >= 0 && p->lso != p->hw)
+            trace_add_int(o, "lso", p->lso);
+        if (p->n_aborted) {
+            cJSON *ab = cJSON_AddArrayToObject(o, "aborted");
+            for (int32_t k = 0; k < p->n_aborted; k++) {
+                cJSON *a = cJSON_CreateObject();
+                trace_add_int(a, "producer_id", p->aborted[k].producer_id);
+                trace_add_int(a, "first_offset", p->aborted[k].first_offset);
+                cJSON_AddItemToArray(ab, a);
+            }
+        }
         if (p->diverging_epoch >= 0) {
             cJSON *d = cJSON_AddObjectToObject(o, "diverging_epoch");
             trace_add_int(d, "epoch", p->diverging_epoch);
@@ -262,6 +273,8 @@ static void list_offsets_free(void *body)
 static void list_offsets_req_describe(const void *body, cJSON *ev)
 {
     const list_offsets_t *r = body;
+    if (r->isolation)
+        cJSON_AddStringToObject(ev, "isolation", "read_committed");
     cJSON *parts = cJSON_AddArrayToObject(ev, "parts");
     for (int32_t i = 0; i < r->n; i++) {
         cJSON *o = add_part(parts, r->parts[i].topic, r->parts[i].partition);
