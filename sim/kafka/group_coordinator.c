@@ -476,6 +476,7 @@ void gcoord_append(gcoord_t *gc, int32_t p, char **keys, char **values, int32_t 
         /* The partition's producer state learns of the open transaction from the batch
          * header (its last stable offset waits for the marker). */
         pstate_update(&part->pstate, &part->log.batches[part->log.n_batches - 1]);
+        part_update_lso(gc->b, part);
         if (part_maybe_advance_hw(gc->b, part))
             fetch_try_complete(gc->b);
         fetch_try_complete(gc->b);

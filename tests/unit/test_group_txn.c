@@ -2,9 +2,8 @@
  * group_store.c): TxnOffsetCommit's checks, pending offsets invisible to OffsetFetch and
  * UNSTABLE_OFFSET_COMMIT with require_stable, their completion by a marker, the ordering
  * rule against plain commits, the reload after a coordinator failover, and the
- * read_committed consumer waiting for stable offsets. A raw test node sends the requests;
- * the markers are written to the __consumer_offsets log as the partition leader writes
- * them, then announced to the coordinator. */
+ * read_committed consumer waiting for stable offsets. A raw test node sends the requests,
+ * the transaction coordinator's WriteTxnMarkers included. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "kafka_fixture.h"
 #include "sim/client/consumer.h"
 #include "sim/kafka/api.h"
-#include "sim/kafka/broker_internal.h"
 #include "sim/kafka/group.h"
 #include "sim/kafka/group_coordinator.h"
 #include "sim/kafka/protocol.h"
@@ -46,13 +44,8 @@ static void raw_init(raw_t *r, fixture_t *f)
 {
     r->last = NULL;
     r->n = world_add_node(f->w, "raw", ROLE_APP, &raw_ops, r);
-    config_t cc;
-    config_init(&cc, &consumer_config_schema);
     const char *kv[] = { "group.id", GROUP, NULL };
-    fixture_config(&cc, kv);
-    if (!cluster_consumer(f->c, "idle", &cc, f->err, sizeof f->err))
-        abort();
-    config_free(&cc);
+    fixture_consumer(f, "idle", kv);
     world_run(f->w, f->w->now + 2 * US_PER_S, NULL, NULL);
 }
 
@@ -140,29 +133,24 @@ static int64_t fetch(fixture_t *f, raw_t *r, int32_t partition, bool stable)
 
 #define UNSTABLE (-2 - KERR_UNSTABLE_OFFSET_COMMIT)
 
-/* The leader of the group's __consumer_offsets partition writes the producer's marker
- * (a control batch), and once the HW covers it tells its group coordinator, as the
- * WriteTxnMarkers handler does. */
-static void marker(fixture_t *f, int64_t pid, bool commit)
+/* The transaction coordinator's WriteTxnMarkers for the group's __consumer_offsets
+ * partition: its leader writes the control batch and, once it is replicated, completes the
+ * producer's pending offsets. Returns the partition's error (-1: no answer). */
+static int marker(fixture_t *f, raw_t *r, int64_t pid, bool commit)
 {
-    broker_t *b = cluster_broker(f->c, coord_id(f))->impl;
-    int16_t err;
-    bpartition_t *part = broker_led(b, OFFSETS_TOPIC, 0, &err);
-    char key[CONTROL_KEY_SIZE], value[CONTROL_VALUE_SIZE];
-    control_marker_key(commit ? CONTROL_COMMIT : CONTROL_ABORT, key);
-    control_marker_value(0, value);
-    bytes_t k = { key, CONTROL_KEY_SIZE }, v = { value, CONTROL_VALUE_SIZE };
-    log_input_t in = { f->w->now, k, v };
-    log_append_t meta = { .producer_id = pid, .producer_epoch = 0, .base_sequence = -1,
-                          .leader_epoch = part->reg.leader_epoch,
-                          .flags = LOG_REC_CONTROL | LOG_REC_TRANSACTIONAL,
-                          .size = RECORD_BATCH_OVERHEAD + record_size_in_batch(0, 0, k, v) };
-    plog_append(&part->log, &in, 1, &meta);
-    part_maybe_advance_hw(b, part);
-    int64_t end = part->log.leo;
-    for (int i = 0; i < 50 && part->log.hw < end; i++)
+    write_markers_t *q = proto_calloc(1, sizeof *q);
+    q->n = 1;
+    q->entries = proto_calloc(1, sizeof *q->entries);
+    txn_marker_entry_t *e = &q->entries[0];
+    *e = (txn_marker_entry_t){ pid, 0, commit, 0, 1, proto_calloc(1, sizeof *e->parts) };
+    e->parts[0] = (txn_part_t){ world_intern(f->w, OFFSETS_TOPIC), 0, 0 };
+    const write_markers_t *a = ask(f, r, coord_id(f), API_WRITE_TXN_MARKERS, q,
+                                   &write_markers_req_ops);
+    for (int i = 0; i < 50 && !a; i++) {
         world_run(f->w, f->w->now + 100 * US_PER_MS, NULL, NULL);
-    gcoord_txn_completed(b->gc, 0, pid, commit);
+        a = r->last && r->last->api == API_WRITE_TXN_MARKERS ? r->last->body : NULL;
+    }
+    return a ? a->entries[0].parts[0].error : -1;
 }
 
 static void init(fixture_t *f, uint64_t seed, int brokers)
@@ -245,14 +233,10 @@ static void poll_cb(void *a, void *b, int64_t arg)
 static consumer_t *consumer(fixture_t *f, const char *name, const char *const *kv, bool sub,
                             int64_t until)
 {
-    config_t cc;
-    config_init(&cc, &consumer_config_schema);
-    fixture_config(&cc, kv);
-    consumer_t *k = cluster_consumer(f->c, name, &cc, f->err, sizeof f->err);
-    config_free(&cc);
+    consumer_t *k = fixture_consumer(f, name, kv);
     const char *topics[] = { TOPIC };
     char err[256];
-    if (!k || (sub && !consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err)))
+    if (sub && !consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err))
         abort();
     if (!sub)
         consumer_assign(k, &(topic_partition_t){ world_intern(f->w, TOPIC), 0 }, 1);
@@ -320,22 +304,22 @@ static void test_pending_and_markers(void)
     ok(row && trace_int(row, "committed", -1) == 3 && trace_int(row, "pending", -1) == 10,
        "describe_group shows the committed 3 and the pending 10");
     cJSON_Delete(d);
-    marker(&f, 7, true);
+    is_int(marker(&f, &r, 7, true), KERR_NONE, "the commit marker of producer 7 is written");
     ev = last_event(&f, "txn_offsets_completed");
     ok(ev && str_is(ev, "result", "commit"), "traced as txn_offsets_completed (commit)");
     is_int(fetch(&f, &r, 0, true), 10, "the commit marker makes 10 the committed offset");
     is_int(txn_commit(&f, &r, 8, 0, 20), KERR_NONE, "producer 8 stages 20");
-    marker(&f, 8, false);
+    is_int(marker(&f, &r, 8, false), KERR_NONE, "the abort marker of producer 8 is written");
     is_int(fetch(&f, &r, 0, true), 10, "the abort marker drops it");
     /* Ordering: a plain commit appended after the staging wins over it. */
     is_int(txn_commit(&f, &r, 9, 0, 30), KERR_NONE, "producer 9 stages 30");
     is_int(plain_commit(&f, &r, 0, 25), KERR_NONE, "then a plain commit of 25");
     is_int(fetch(&f, &r, 0, false), 25, "the plain commit is visible at once");
-    marker(&f, 9, true);
+    is_int(marker(&f, &r, 9, true), KERR_NONE, "the commit marker of producer 9 is written");
     is_int(fetch(&f, &r, 0, true), 25, "the older transactional offset does not replace it");
     is_int(plain_commit(&f, &r, 0, 40), KERR_NONE, "a plain commit of 40");
     is_int(txn_commit(&f, &r, 10, 0, 50), KERR_NONE, "then producer 10 stages 50");
-    marker(&f, 10, true);
+    is_int(marker(&f, &r, 10, true), KERR_NONE, "the commit marker of producer 10 is written");
     is_int(fetch(&f, &r, 0, true), 50, "appended later, the transactional offset wins");
     raw_free(&r, &f);
     fixture_free(&f);
@@ -350,9 +334,9 @@ static void test_failover_reload(void)
     raw_t r;
     raw_init(&r, &f);
     is_int(txn_commit(&f, &r, 7, 0, 10), KERR_NONE, "producer 7 stages t-0 at 10");
-    marker(&f, 7, true);
+    is_int(marker(&f, &r, 7, true), KERR_NONE, "the commit marker of producer 7 is written");
     is_int(txn_commit(&f, &r, 8, 0, 20), KERR_NONE, "producer 8 stages t-0 at 20");
-    marker(&f, 8, false);
+    is_int(marker(&f, &r, 8, false), KERR_NONE, "the abort marker of producer 8 is written");
     is_int(txn_commit(&f, &r, 9, 1, 30), KERR_NONE, "producer 9 stages t-1 at 30, left open");
     int old = coord_id(&f);
     world_crash(f.w, cluster_broker(f.c, old), "the coordinator crashes");
@@ -361,7 +345,7 @@ static void test_failover_reload(void)
     is_int(fetch(&f, &r, 0, true), 10, "the committed transaction's offset was reloaded");
     is_int(fetch(&f, &r, 1, true), UNSTABLE, "the open transaction's offset is pending again");
     is_int(fetch(&f, &r, 1, false), -1, "and invisible");
-    marker(&f, 9, true);
+    is_int(marker(&f, &r, 9, true), KERR_NONE, "the commit marker of producer 9 is written");
     is_int(fetch(&f, &r, 1, true), 30, "its marker on the new coordinator commits it");
     raw_free(&r, &f);
     fixture_free(&f);
@@ -387,7 +371,7 @@ static void test_consumer_waits_for_stable(void)
     ok(fixture_count(&f, "offsets_unstable") >= 5, "it retried (%d offsets_unstable)",
        fixture_count(&f, "offsets_unstable"));
     is_int(consumer_position(ku, TOPIC, 0), 0, "read_uncommitted: reset to the earliest");
-    marker(&f, 7, true);
+    is_int(marker(&f, &r, 7, true), KERR_NONE, "the commit marker of producer 7 is written");
     world_run(f.w, f.w->now + 1 * US_PER_S, NULL, NULL);
     int64_t start = -1;
     for (size_t i = 0; i < f.n_ev && start < 0; i++)
