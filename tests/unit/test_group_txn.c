@@ -295,6 +295,10 @@ static void test_pending_and_markers(void)
     ok(ev && trace_int(ev, "producer_id", -1) == 7 &&
            trace_int(cJSON_GetObjectItem(ev, "offsets"), "t-0", -1) == 10,
        "traced as txn_offsets_pending");
+    ev = last_event(&f, "lso");
+    ok(ev && str_is(ev, "tp", "__consumer_offsets-0") && trace_int(ev, "producer_id", -1) == 7 &&
+           trace_int(ev, "lso", -1) < trace_int(ev, "hw", -1),
+       "its open transaction holds the LSO of __consumer_offsets-0 below the HW");
     is_int(fetch(&f, &r, 0, false), 3, "OffsetFetch still answers the committed 3");
     is_int(fetch(&f, &r, 0, true), UNSTABLE, "with require_stable: UNSTABLE_OFFSET_COMMIT");
     is_int(fetch(&f, &r, 1, true), -1, "a partition without pending offsets is stable");
