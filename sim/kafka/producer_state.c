@@ -308,7 +308,8 @@ void pstate_log_start_moved(pstate_t *ps, int64_t log_start)
     size_t gone = 0;
     while (gone < ps->n_aborted && ps->aborted[gone].last_offset < log_start)
         gone++;
-    memmove(ps->aborted, ps->aborted + gone, (ps->n_aborted - gone) * sizeof *ps->aborted);
+    if (gone)
+        memmove(ps->aborted, ps->aborted + gone, (ps->n_aborted - gone) * sizeof *ps->aborted);
     ps->n_aborted -= gone;
 }
 
