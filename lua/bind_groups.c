@@ -311,17 +311,6 @@ static int k_commit_async(lua_State *L)
     return 0;
 }
 
-/* consumer:assignment(): { {topic=, partition=}, ... } */
-static int k_assignment(lua_State *L)
-{
-    consumer_t *c = bind_check_consumer(L, "assignment");
-    size_t n = consumer_assignment(c, NULL, 0);
-    topic_partition_t *tps = lua_newuserdatauv(L, sizeof *tps * (n ? n : 1), 0);
-    consumer_assignment(c, tps, n);
-    push_tps(L, tps, n);
-    return 1;
-}
-
 /* consumer:group_metadata(): { group_id=, generation_id=, member_id=, group_instance_id= }
  * as Java's KafkaConsumer.groupMetadata() (generation_id -1 and member_id "" until the
  * first join completes), what p:send_offsets_to_transaction takes. */
@@ -344,6 +333,17 @@ static int k_group_metadata(lua_State *L)
         lua_pushstring(L, md.instance_id);
         lua_setfield(L, -2, "group_instance_id");
     }
+    return 1;
+}
+
+/* consumer:assignment(): { {topic=, partition=}, ... } */
+static int k_assignment(lua_State *L)
+{
+    consumer_t *c = bind_check_consumer(L, "assignment");
+    size_t n = consumer_assignment(c, NULL, 0);
+    topic_partition_t *tps = lua_newuserdatauv(L, sizeof *tps * (n ? n : 1), 0);
+    consumer_assignment(c, tps, n);
+    push_tps(L, tps, n);
     return 1;
 }
 
