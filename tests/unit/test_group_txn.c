@@ -155,7 +155,8 @@ static int marker(fixture_t *f, raw_t *r, int64_t pid, bool commit)
 
 static void init(fixture_t *f, uint64_t seed, int brokers)
 {
-    const char *bkv[] = { "offsets.topic.num.partitions", "1", NULL };
+    const char *bkv[] = { "offsets.topic.num.partitions", "1",
+                          "offsets.commit.timeout.ms", "20000", NULL };
     const char *tkv[] = { "partitions", "2", "replication.factor", brokers > 1 ? "3" : "1",
                           NULL };
     fixture_init_with(f, seed, brokers, bkv, tkv);
@@ -387,6 +388,39 @@ static void test_consumer_waits_for_stable(void)
     fixture_free(&f);
 }
 
+/* A commit waits for its records to be replicated. Until then its offsets are unstable;
+ * a TxnOffsetCommit that times out leaves nothing pending (failPendingTxnOffsetCommit). */
+static void test_unreplicated(void)
+{
+    fixture_t f;
+    init(&f, 15, 3);
+    raw_t r;
+    raw_init(&r, &f);
+    int32_t leader = coord_id(&f), a = cluster_broker(f.c, leader)->id, others[2], n = 0;
+    for (int id = 1; id <= 3; id++)
+        if (id != leader)
+            others[n++] = cluster_broker(f.c, id)->id;
+    int cut = net_partition(f.w->net, &a, 1, others, 2, false);
+    is_int(txn_commit(&f, &r, 7, 0, 10), -1,
+           "cut off from its followers, the coordinator does not answer the TxnOffsetCommit");
+    is_int(fetch(&f, &r, 0, true), UNSTABLE, "its offsets are unstable meanwhile");
+    world_run(f.w, f.w->now + 21 * US_PER_S, NULL, NULL);
+    const txn_offset_commit_t *t = r.last && r.last->api == API_TXN_OFFSET_COMMIT ? r.last->body
+                                                                                : NULL;
+    is_int(t ? t->parts[0].error : -1, KERR_REQUEST_TIMED_OUT,
+           "after offsets.commit.timeout.ms (20 s here): REQUEST_TIMED_OUT");
+    is_int(fetch(&f, &r, 0, true), -1, "and nothing is pending any more");
+    is_int(plain_commit(&f, &r, 1, 5), -1, "a plain commit waits for replication too");
+    is_int(fetch(&f, &r, 1, false), -1, "it is not committed yet");
+    is_int(fetch(&f, &r, 1, true), UNSTABLE, "and unstable for require_stable");
+    net_heal(f.w->net, cut);
+    /* The followers fetch again once their lost fetch times out. */
+    world_run(f.w, f.w->now + 15 * US_PER_S, NULL, NULL);
+    is_int(fetch(&f, &r, 1, true), 5, "replicated, it is committed and stable");
+    raw_free(&r, &f);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     test_group_offsets();
@@ -394,6 +428,7 @@ int main(void)
     test_checks();
     test_pending_and_markers();
     test_failover_reload();
+    test_unreplicated();
     test_consumer_waits_for_stable();
     return tap_done();
 }
