@@ -311,6 +311,31 @@ static int k_commit_async(lua_State *L)
     return 0;
 }
 
+/* consumer:group_metadata(): { group_id=, generation_id=, member_id=, group_instance_id= }
+ * as Java's KafkaConsumer.groupMetadata() (generation_id -1 and member_id "" until the
+ * first join completes), what p:send_offsets_to_transaction takes. */
+static int k_group_metadata(lua_State *L)
+{
+    consumer_t *c = bind_check_consumer(L, "group_metadata");
+    consumer_group_metadata_t md;
+    if (!consumer_group_metadata(c, &md))
+        return luaL_error(L, "consumer '%s': group_metadata: To use the group management or "
+                          "offset commit APIs, you must provide a valid group.id in the "
+                          "consumer configuration.", consumer_name(c));
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, md.group_id);
+    lua_setfield(L, -2, "group_id");
+    lua_pushinteger(L, md.generation);
+    lua_setfield(L, -2, "generation_id");
+    lua_pushstring(L, md.member_id);
+    lua_setfield(L, -2, "member_id");
+    if (md.instance_id) {
+        lua_pushstring(L, md.instance_id);
+        lua_setfield(L, -2, "group_instance_id");
+    }
+    return 1;
+}
+
 /* consumer:assignment(): { {topic=, partition=}, ... } */
 static int k_assignment(lua_State *L)
 {
@@ -343,6 +368,7 @@ void bind_groups_open(lua_State *L)
         { "commit_sync", k_commit_sync },
         { "commit_async", k_commit_async },
         { "assignment", k_assignment },
+        { "group_metadata", k_group_metadata },
         { NULL, NULL },
     };
     luaL_getmetatable(L, RT_CONSUMER);

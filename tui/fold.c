@@ -444,6 +444,37 @@ void fold_assign(model_t *m, uint32_t i, const cJSON *ev)
 
 /* ---- consumer groups ---- */
 
+static bool listed(const cJSON *names, const char *name)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            return true;
+    return false;
+}
+
+/* A producer's offsets pending in group g ("pending <tp>"), then committed or dropped by
+ * its marker (a superseded one leaves the committed offset as it was). */
+static void fold_txn_offsets(model_t *m, uint32_t g, uint32_t i, const cJSON *ev, bool pending)
+{
+    const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(ev, "offsets"), *o;
+    const cJSON *sup = cJSON_GetObjectItemCaseSensitive(ev, "superseded");
+    const char *result = trace_str(ev, "result");
+    bool commit = result && strcmp(result, "commit") == 0;
+    cJSON_ArrayForEach(o, offsets) {
+        char field[300];
+        snprintf(field, sizeof field, "pending %s", o->string);
+        if (pending) {
+            st_set_int(&m->st, g, field, i, trace_int(offsets, o->string, -1));
+            continue;
+        }
+        st_unset(&m->st, g, field, i);
+        snprintf(field, sizeof field, "committed %s", o->string);
+        if (commit && !listed(sup, o->string))
+            st_set_int(&m->st, g, field, i, trace_int(offsets, o->string, -1));
+    }
+}
+
 void fold_group(model_t *m, uint32_t i, const cJSON *ev)
 {
     const char *group = trace_str(ev, "group"), *kind = trace_str(ev, "kind");
@@ -470,6 +501,8 @@ void fold_group(model_t *m, uint32_t i, const cJSON *ev)
             snprintf(field, sizeof field, "committed %s", o->string);
             st_set_int(&m->st, g, field, i, trace_int(offsets, o->string, -1));
         }
+    } else if (strncmp(kind, "txn_offsets_", 12) == 0) {
+        fold_txn_offsets(m, g, i, ev, strcmp(kind, "txn_offsets_pending") == 0);
     } else if (strcmp(kind, "unowned") == 0) {
         const cJSON *ms = cJSON_GetObjectItemCaseSensitive(ev, "total_ms");
         st_set_int(&m->st, g, "last rebalance: ms without owner", i,

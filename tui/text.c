@@ -682,6 +682,27 @@ static bool fmt_group(sb_t *b, const cJSON *ev, const char *node, const char *ki
         sb_printf(b, "%s  group %s commits ", node, g);
         sb_pairs(b, field(ev, "offsets"));
         sb_printf(b, " (generation %lld)", num(ev, "generation", -1));
+    } else if (strcmp(kind, "txn_offsets_pending") == 0) {
+        sb_printf(b, "%s  group %s: producer %lld stages ", node, g, num(ev, "producer_id", -1));
+        sb_pairs(b, field(ev, "offsets"));
+        sb_str(b, " (pending until its transaction ends)");
+    } else if (strcmp(kind, "txn_offsets_completed") == 0) {
+        bool commit = strcmp(str(ev, "result", "?"), "commit") == 0;
+        sb_printf(b, "%s  group %s: producer %lld's transaction %s: ", node, g,
+                  num(ev, "producer_id", -1), commit ? "commits" : "aborts");
+        sb_pairs(b, field(ev, "offsets"));
+        if (!commit)
+            sb_str(b, " dropped");
+        if (field(ev, "superseded")) {
+            sb_str(b, " (newer commits kept for ");
+            sb_names(b, field(ev, "superseded"));
+            sb_str(b, ")");
+        }
+    } else if (strcmp(kind, "offsets_unstable") == 0) {
+        sb_printf(b, "%s  group %s: committed offsets of ", node, g);
+        sb_names(b, field(ev, "partitions"));
+        sb_printf(b, " not stable yet (UNSTABLE_OFFSET_COMMIT), retry in %lld ms",
+                  num(ev, "retry_ms", 0));
     } else if (strcmp(kind, "unowned") == 0) {
         sb_printf(b, "%s  group %s generation %lld: partitions without an owner (ms): ", node, g,
                   num(ev, "generation", -1));

@@ -824,3 +824,11 @@ size_t consumer_assignment(const consumer_t *c, topic_partition_t *out, size_t c
         out[i] = (topic_partition_t){ c->parts[i].topic, c->parts[i].partition };
     return (size_t)c->n_parts;
 }
+
+bool consumer_group_metadata(const consumer_t *c, consumer_group_metadata_t *out)
+{
+    if (!c->co)
+        return false;
+    coord_group_metadata(c->co, out);
+    return true;
+}

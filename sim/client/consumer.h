@@ -90,4 +90,15 @@ bool consumer_assigned(const consumer_t *c, const char *topic, int32_t partition
 /* The partitions assigned now (Java's assignment()): fills up to cap, returns how many. */
 size_t consumer_assignment(const consumer_t *c, topic_partition_t *out, size_t cap);
 
+/* Java's ConsumerGroupMetadata, what a transactional producer's
+ * send_offsets_to_transaction takes: the group id, the generation and member id of the
+ * last join completed (-1 and "" before the first), the group.instance.id (NULL: none).
+ * Strings are the consumer's, valid until its next call. */
+typedef struct consumer_group_metadata {
+    const char *group_id, *member_id, *instance_id;
+    int32_t generation;
+} consumer_group_metadata_t;
+/* KafkaConsumer.groupMetadata(): false without a group.id (InvalidGroupIdException). */
+bool consumer_group_metadata(const consumer_t *c, consumer_group_metadata_t *out);
+
 #endif

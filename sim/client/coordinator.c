@@ -83,6 +83,8 @@ coordinator_t *coord_new(consumer_t *c, const char *name, const config_t *cfg, c
     co->auto_commit_us = config_duration_us(cfg, "auto.commit.interval.ms");
     co->member_id = gp_strdup("");
     co->generation = -1;
+    co->meta_member_id = gp_strdup("");
+    co->meta_generation = -1;
     co->coord_node = -1;
     return co;
 }
@@ -103,8 +105,22 @@ void coord_free(coordinator_t *co)
     free(co->instance);
     free(co->client_id);
     free(co->member_id);
+    free(co->meta_member_id);
     free(co->protocol);
     free(co);
+}
+
+void coord_note_join(coordinator_t *co)
+{
+    co->meta_generation = co->generation;
+    free(co->meta_member_id);
+    co->meta_member_id = gp_strdup(co->member_id);
+}
+
+void coord_group_metadata(const coordinator_t *co, consumer_group_metadata_t *out)
+{
+    *out = (consumer_group_metadata_t){ co->group, co->meta_member_id, co->instance,
+                                        co->meta_generation };
 }
 
 bool coord_subscribed(const coordinator_t *co)
@@ -703,6 +719,7 @@ void coord_crash(coordinator_t *co)
         coord_commit_done(co, co->n_commits - 1, KERR_CLIENT_CRASHED, "the process crashed");
     set_member_id(co, "");
     co->generation = -1;
+    coord_note_join(co);
     free(co->protocol);
     co->protocol = NULL;
     co->state = M_UNJOINED;

@@ -39,6 +39,8 @@ void coord_response(coordinator_t *co, const inflight_t *f, const msg_t *m);
 bool coord_owns_api(int16_t api);
 /* close(): commit (auto-commit), revoke, leave the group (dynamic members). */
 void coord_close(coordinator_t *co);
+/* KafkaConsumer.groupMetadata() (strings borrowed from the coordinator). */
+void coord_group_metadata(const coordinator_t *co, consumer_group_metadata_t *out);
 /* The process died: the membership is gone; the subscription stays. */
 void coord_crash(coordinator_t *co);
 

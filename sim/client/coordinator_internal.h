@@ -47,6 +47,10 @@ struct coordinator {
     mstate_t state;
     char *member_id;         /* "" before the first JoinGroup answer */
     int32_t generation;      /* -1: none */
+    /* groupMetadata(): the generation and member id of the last join completed
+     * (onJoinComplete), -1 and "" before */
+    int32_t meta_generation;
+    char *meta_member_id;
     char *protocol;
     bool rejoin_needed;
     int32_t coord_node;      /* -1: unknown */
@@ -93,6 +97,10 @@ void coord_fenced(coordinator_t *co);
 #define FENCED_WHAT "FencedInstanceIdException: The broker rejected this static consumer " \
                     "since another consumer with the same group.instance.id has registered " \
                     "with a different member.id."
+
+/* coordinator.c: the join completed (onJoinComplete): groupMetadata() takes its
+ * generation and member id. */
+void coord_note_join(coordinator_t *co);
 
 /* coordinator.c, for group_rebalance.c: the assignment owned now (borrowing the consumer's
  * topics), the trace of partitions revoked/lost/assigned, and a new assignment. */

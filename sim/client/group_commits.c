@@ -163,6 +163,8 @@ void coord_send_offset_fetch(coordinator_t *co)
 {
     offsets_msg_t *r = proto_calloc(1, sizeof *r);
     r->group = gp_strdup(co->group);
+    /* KIP-447: a read_committed consumer asks for stable offsets only. */
+    r->require_stable = co->c->isolation;
     r->parts = proto_calloc((size_t)co->c->n_parts, sizeof *r->parts);
     for (int32_t i = 0; i < co->c->n_parts; i++) {
         const cpart_t *p = &co->c->parts[i];
@@ -177,12 +179,43 @@ void coord_send_offset_fetch(coordinator_t *co)
     coord_send(co, co->coord_node, API_OFFSET_FETCH, r, &offset_fetch_req_ops, false, 0);
 }
 
+/* OffsetFetchResponseHandler: UNSTABLE_OFFSET_COMMIT on any partition fails the whole
+ * fetch with the retriable UnstableOffsetCommitException; fetchCommittedOffsets tries
+ * again after retry.backoff.ms. */
+static bool unstable(coordinator_t *co, const offsets_msg_t *r)
+{
+    cJSON *ev = NULL, *parts = NULL;
+    bool any = false;
+    for (int32_t k = 0; k < r->n; k++) {
+        if (r->parts[k].error != KERR_UNSTABLE_OFFSET_COMMIT)
+            continue;
+        if (!any && (ev = world_trace(coord_world(co), co->c->node, "offsets_unstable"))) {
+            cJSON_AddStringToObject(ev, "group", co->group);
+            parts = cJSON_AddArrayToObject(ev, "partitions");
+        }
+        any = true;
+        char name[300];
+        snprintf(name, sizeof name, "%s-%d", r->parts[k].topic, r->parts[k].partition);
+        if (parts)
+            cJSON_AddItemToArray(parts, cJSON_CreateString(name));
+    }
+    if (ev) {
+        trace_add_int(ev, "retry_ms", co->c->backoff / 1000);
+        world_emit(coord_world(co), ev);
+    }
+    return any;
+}
+
 void coord_offset_fetch_response(coordinator_t *co, const offsets_msg_t *r)
 {
     co->fetching_offsets = false;
     if (!r || r->error != KERR_NONE) {
         if (r)
             coord_mark_unknown(co, kerr_name(r->error));
+        coord_backoff(co);
+        return;
+    }
+    if (unstable(co, r)) {
         coord_backoff(co);
         return;
     }

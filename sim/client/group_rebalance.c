@@ -74,6 +74,7 @@ void coord_join_complete(coordinator_t *co)
         co->completing = false;
         co->prepared = co->prepare_committed = co->prepare_called = false;
         coord_set_assignment(co, &co->pending);
+        coord_note_join(co);
         coord_trace_partitions(co, "partitions_assigned", &added, NULL);
         call_listener(co, CONSUMER_ASSIGNED, &added);
         if (revoked.n)

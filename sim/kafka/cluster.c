@@ -515,6 +515,10 @@ static void describe_partition(const cluster_t *c, const group_t *g, cJSON *rows
     const char *owner = owner_of(g, topic, partition);
     if (owner)
         cJSON_AddStringToObject(o, "member", owner);
+    /* Not in kafka-consumer-groups: the newest offset a transaction has pending. */
+    int64_t pending = group_txn_pending(g, topic, partition);
+    if (pending >= 0)
+        cJSON_AddNumberToObject(o, "pending", (double)pending);
     cJSON_AddItemToArray(rows, o);
 }
 
@@ -571,6 +575,12 @@ cJSON *cluster_describe_group(const cluster_t *c, const char *group, char *err, 
     for (int32_t i = 0; i < g->n_offsets; i++)
         if (!row_listed(rows, g->offsets[i].topic, g->offsets[i].partition))
             describe_partition(c, g, rows, g->offsets[i].topic, g->offsets[i].partition);
+    for (int32_t i = 0; i < g->n_txns; i++)
+        for (int32_t k = 0; k < g->txns[i].n; k++) {
+            const group_offset_t *o = &g->txns[i].v[k];
+            if (!row_listed(rows, o->topic, o->partition))
+                describe_partition(c, g, rows, o->topic, o->partition);
+        }
     return out;
 }
 

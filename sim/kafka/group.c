@@ -66,7 +66,7 @@ void group_free(group_t *g)
     group_clear_members(g);
     free(g->id);
     free(g->protocol);
-    free(g->offsets);
+    group_offsets_free(g);
     free(g);
 }
 
@@ -667,21 +667,40 @@ int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id,
     return KERR_NONE;
 }
 
-int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
-                           int32_t generation, int64_t now)
+/* validateOffsetCommit: the member and its generation when the commit names them; a
+ * commit outside group management (no member, no generation) is taken by an Empty group,
+ * and a transactional one by any group (older TxnOffsetCommits carry no member). */
+static int16_t validate_commit(const group_t *g, const char *member_id, const char *instance,
+                               int32_t generation, bool transactional)
 {
-    assert(g->state != GROUP_DEAD);
-    /* validateOffsetCommit: the member and its generation first, then the state. A commit
-     * outside group management (no member, no generation) is taken by an Empty group. */
+    if (g->state == GROUP_DEAD)
+        return KERR_COORDINATOR_NOT_AVAILABLE;
     if (generation >= 0 || (member_id && *member_id) || instance) {
         int16_t err = check_member(g, member_id, instance);
         if (err != KERR_NONE)
             return err;
         if (generation != g->generation)
             return KERR_ILLEGAL_GENERATION;
-    } else if (g->state != GROUP_EMPTY) {
+    } else if (!transactional && g->state != GROUP_EMPTY) {
         return KERR_UNKNOWN_MEMBER_ID; /* only members commit to a group that has some */
     }
+    return KERR_NONE;
+}
+
+int16_t group_check_txn_commit(const group_t *g, const char *member_id, const char *instance,
+                               int32_t generation)
+{
+    return validate_commit(g, member_id, instance, generation, true);
+}
+
+int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
+                           int32_t generation, int64_t now)
+{
+    assert(g->state != GROUP_DEAD);
+    /* validateOffsetCommit first, then the state. */
+    int16_t err = validate_commit(g, member_id, instance, generation, false);
+    if (err != KERR_NONE)
+        return err;
     if (g->state == GROUP_COMPLETING_REBALANCE)
         return KERR_REBALANCE_IN_PROGRESS;
     /* doCommitOffsets: a member's commit counts as a heartbeat. */
@@ -689,51 +708,6 @@ int16_t group_check_commit(group_t *g, const char *member_id, const char *instan
     if (m)
         m->session_deadline = now + (int64_t)m->session_timeout_ms * 1000;
     return KERR_NONE;
-}
-
-static int32_t offset_index(const group_t *g, const char *topic, int32_t partition, bool *found)
-{
-    int32_t lo = 0, hi = g->n_offsets;
-    while (lo < hi) {
-        int32_t mid = (lo + hi) / 2;
-        const group_offset_t *o = &g->offsets[mid];
-        int c = strcmp(o->topic, topic);
-        if (c == 0)
-            c = (o->partition > partition) - (o->partition < partition);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
-}
-
-void group_commit(group_t *g, const char *topic, int32_t partition, int64_t offset)
-{
-    bool found;
-    int32_t i = offset_index(g, topic, partition, &found);
-    if (found) {
-        g->offsets[i].offset = offset;
-        return;
-    }
-    g->offsets = realloc(g->offsets, (size_t)(g->n_offsets + 1) * sizeof *g->offsets);
-    if (!g->offsets)
-        abort();
-    memmove(&g->offsets[i + 1], &g->offsets[i], (size_t)(g->n_offsets - i) * sizeof *g->offsets);
-    g->offsets[i] = (group_offset_t){ topic, partition, offset };
-    g->n_offsets++;
-}
-
-int64_t group_committed(const group_t *g, const char *topic, int32_t partition)
-{
-    bool found;
-    int32_t i = offset_index(g, topic, partition, &found);
-    return found ? g->offsets[i].offset : -1;
 }
 
 /* InitialDelayedJoin.onComplete: a member that arrived during the delay extends it, as long

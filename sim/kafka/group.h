@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "group_offsets.h"
 #include "group_protocol.h"
 
 /* GroupCoordinator.NewMemberJoinTimeoutMs: a joining member's first wait (KIP-394). */
@@ -39,12 +40,6 @@ typedef struct gmember {
     int64_t session_deadline;    /* µs */
 } gmember_t;
 
-typedef struct group_offset {
-    const char *topic;
-    int32_t partition;
-    int64_t offset;
-} group_offset_t;
-
 typedef struct group {
     char *id;
     group_state_t state;
@@ -61,8 +56,10 @@ typedef struct group {
     int64_t initial_remaining;   /* µs of the rebalance timeout the delay may still use */
     bool new_member_added;
     int64_t initial_delay_us;    /* group.initial.rebalance.delay.ms */
-    group_offset_t *offsets;     /* sorted by topic, partition */
+    group_offset_t *offsets;     /* committed, sorted by topic, partition (group_offsets.h) */
     int32_t n_offsets;
+    group_txn_t *txns;           /* pending transactional offsets, by producer id */
+    int32_t n_txns;
 } group_t;
 
 /* How the group answers and reports. Every callback may be NULL except the two answers. */
@@ -122,9 +119,12 @@ int16_t group_leave(group_t *g, const group_io_t *io, const char *member_id,
  * commit may be stored; a member's commit also renews its session, as a heartbeat. */
 int16_t group_check_commit(group_t *g, const char *member_id, const char *instance,
                            int32_t generation, int64_t now);
-void group_commit(group_t *g, const char *topic, int32_t partition, int64_t offset);
-/* The committed offset, or -1. */
-int64_t group_committed(const group_t *g, const char *topic, int32_t partition);
+/* The checks of doTxnCommitOffsets (validateOffsetCommit for a transactional commit):
+ * a Dead group is COORDINATOR_NOT_AVAILABLE; a member's commit is checked as an
+ * OffsetCommit's (FENCED_INSTANCE_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION); one without
+ * member and generation is taken whatever the state. It is no heartbeat. */
+int16_t group_check_txn_commit(const group_t *g, const char *member_id, const char *instance,
+                               int32_t generation);
 
 /* Runs what is due at `now`: the join barrier's deadline and expired sessions. */
 void group_tick(group_t *g, const group_io_t *io, int64_t now);

@@ -12,46 +12,10 @@
 #include "api.h"
 #include "broker_internal.h"
 #include "group_store.h"
+#include "group_coordinator_internal.h"
 #include "group_unowned.h"
 #include "protocol.h"
-
-typedef struct gentry {
-    group_t *g;
-    int32_t partition;  /* of __consumer_offsets */
-    uint64_t serial;    /* names the group in timer events */
-    ev_handle_t timer;
-    int64_t timer_at;
-    unowned_t unowned;  /* the time-without-owner measure */
-} gentry_t;
-
-/* An OffsetCommit whose records wait for replication (offsets.commit.required.acks = -1,
- * as a Produce with acks=all): answered when the partition's HW covers them. */
-typedef struct waiting_commit {
-    msg_t *req;
-    offsets_msg_t *resp;
-    int32_t partition;   /* of __consumer_offsets */
-    int32_t epoch;       /* the leader epoch it was appended under */
-    int64_t required;    /* the HW that covers its records */
-    uint64_t serial;     /* names it in its timeout event */
-    ev_handle_t timer;   /* offsets.commit.timeout.ms */
-} waiting_commit_t;
-
-struct gcoord {
-    broker_t *b;
-    int32_t n_partitions;
-    int64_t initial_delay_us;
-    int32_t min_session_ms, max_session_ms; /* group.{min,max}.session.timeout.ms */
-    int32_t *loaded_epoch; /* per partition: the leader epoch loaded, -1: not loaded */
-    gentry_t **groups;     /* in creation order */
-    int32_t n_groups;
-    uint64_t next_serial;
-    group_io_t io;
-    gentry_t *current;     /* the entry a group_io callback is about */
-    bool noted_append;     /* the simplification of append() was traced */
-    int64_t commit_timeout_us; /* offsets.commit.timeout.ms */
-    waiting_commit_t *waiting; /* in arrival order */
-    int32_t n_waiting;
-};
+#include "txn_protocol.h"
 
 static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *req,
                          int16_t error, const char *member_id);
@@ -114,8 +78,10 @@ static void drop_waiting(gcoord_t *gc)
 {
     for (int32_t i = 0; i < gc->n_waiting; i++) {
         world_cancel(gc->b->w, gc->waiting[i].timer);
+        const msg_body_ops_t *ops = gc->waiting[i].req->api == API_TXN_OFFSET_COMMIT
+                                        ? &txn_offset_commit_resp_ops : &offset_commit_resp_ops;
         msg_unref(gc->b->w, gc->waiting[i].req);
-        offset_commit_resp_ops.free(gc->waiting[i].resp);
+        ops->free(gc->waiting[i].resp);
     }
     free(gc->waiting);
     gc->waiting = NULL;
@@ -136,7 +102,7 @@ void gcoord_free(gcoord_t *gc)
     free(gc);
 }
 
-static void trace_group(gcoord_t *gc, const char *kind, const group_t *g, cJSON **out)
+void gcoord_trace_group(gcoord_t *gc, const char *kind, const group_t *g, cJSON **out)
 {
     *out = world_trace(gc->b->w, gc->b->node, kind);
     if (*out)
@@ -145,7 +111,7 @@ static void trace_group(gcoord_t *gc, const char *kind, const group_t *g, cJSON 
 
 /* ---- groups in memory ---- */
 
-static gentry_t *find_entry(const gcoord_t *gc, const char *group)
+gentry_t *gcoord_entry(const gcoord_t *gc, const char *group)
 {
     for (int32_t i = 0; i < gc->n_groups; i++)
         if (strcmp(gc->groups[i]->g->id, group) == 0)
@@ -207,7 +173,7 @@ static void rearm(gcoord_t *gc, gentry_t *e);
 /* gstore_load's way to find or make a group of the partition being loaded. */
 static group_t *load_group(void *ctx, const char *group, int32_t partition)
 {
-    gentry_t *e = find_entry(ctx, group);
+    gentry_t *e = gcoord_entry(ctx, group);
     if (!e)
         e = add_entry(ctx, group, partition);
     return e->g;
@@ -272,9 +238,7 @@ void gcoord_crash(gcoord_t *gc)
         gc->loaded_epoch[i] = -1;
 }
 
-/* The group's entry when this broker coordinates it (loading the partition first if it
- * leads it under a new epoch); NULL with *err otherwise. */
-static gentry_t *coordinate(gcoord_t *gc, const char *group, bool create, int16_t *err)
+gentry_t *gcoord_coordinate(gcoord_t *gc, const char *group, bool create, int16_t *err)
 {
     if (!group || !*group) {
         *err = KERR_INVALID_REQUEST;
@@ -289,7 +253,7 @@ static gentry_t *coordinate(gcoord_t *gc, const char *group, bool create, int16_
     }
     if (gc->loaded_epoch[p] != part->reg.leader_epoch)
         load(gc, part);
-    gentry_t *e = find_entry(gc, group);
+    gentry_t *e = gcoord_entry(gc, group);
     if (!e && create)
         e = add_entry(gc, group, p);
     if (!e)
@@ -346,7 +310,7 @@ static void hand_over(gcoord_t *gc, gentry_t *e)
 {
     const group_t *g = e->g;
     cJSON *ev;
-    trace_group(gc, "unowned", g, &ev);
+    gcoord_trace_group(gc, "unowned", g, &ev);
     cJSON *parts = ev ? cJSON_AddObjectToObject(ev, "partitions") : NULL;
     int64_t total = unowned_hand_over(&e->unowned, g, gc->b->w->now, parts);
     if (!ev)
@@ -361,7 +325,7 @@ static void hand_over(gcoord_t *gc, gentry_t *e)
 
 /* ---- group_io ---- */
 
-static void reply(gcoord_t *gc, msg_t *m, int16_t api, void *body, const msg_body_ops_t *ops)
+void gcoord_reply(gcoord_t *gc, msg_t *m, int16_t api, void *body, const msg_body_ops_t *ops)
 {
     net_reply(gc->b->w, gc->b->node, m, msg_new(gc->b->w, api, true, body, ops));
 }
@@ -392,7 +356,7 @@ static void io_join_done(void *ctx, const group_t *g, const gmember_t *m, void *
             }
         }
     }
-    reply(gc, rq, API_JOIN_GROUP, r, &join_resp_ops);
+    gcoord_reply(gc, rq, API_JOIN_GROUP, r, &join_resp_ops);
     msg_unref(gc->b->w, rq);
 }
 
@@ -405,7 +369,7 @@ static void io_sync_done(void *ctx, const group_t *g, const gmember_t *m, void *
     r->error = error;
     if (error == KERR_NONE)
         group_tps_copy(&r->tps, &m->assignment);
-    reply(gc, rq, API_SYNC_GROUP, r, &sync_resp_ops);
+    gcoord_reply(gc, rq, API_SYNC_GROUP, r, &sync_resp_ops);
     msg_unref(gc->b->w, rq);
 }
 
@@ -433,7 +397,7 @@ static void io_state_changed(void *ctx, const group_t *g, group_state_t from, co
 {
     gcoord_t *gc = ctx;
     cJSON *ev;
-    trace_group(gc, "group_state", g, &ev);
+    gcoord_trace_group(gc, "group_state", g, &ev);
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "from", group_state_name(from));
@@ -452,7 +416,7 @@ static void io_member_joined(void *ctx, const group_t *g, const gmember_t *m)
 {
     gcoord_t *gc = ctx;
     cJSON *ev;
-    trace_group(gc, "member_joined", g, &ev);
+    gcoord_trace_group(gc, "member_joined", g, &ev);
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "member", m->id);
@@ -475,7 +439,7 @@ static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, c
     if (gc->current)
         unowned_release(&gc->current->unowned, m->id, NULL, gc->b->w->now);
     cJSON *ev;
-    trace_group(gc, "member_removed", g, &ev);
+    gcoord_trace_group(gc, "member_removed", g, &ev);
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "member", m->id);
@@ -483,26 +447,50 @@ static void io_member_removed(void *ctx, const group_t *g, const gmember_t *m, c
     world_emit(gc->b->w, ev);
 }
 
-/* Writes a record to the group's __consumer_offsets partition. An OffsetCommit's answer
- * waits for the followers (handle_commit); a stored group does not (said once per broker
- * in the trace). */
-static void append(gcoord_t *gc, int32_t p, char *key, char *value)
+/* Writes records to the group's __consumer_offsets partition as one batch, of producer
+ * `producer_id` (-1: none) and transactional with one; frees the texts. An OffsetCommit's
+ * answer waits for the followers (handle_commit); a stored group does not (said once per
+ * broker in the trace). */
+void gcoord_append(gcoord_t *gc, int32_t p, char **keys, char **values, int32_t n,
+                         int64_t producer_id, int16_t producer_epoch)
 {
     int16_t err;
     bpartition_t *part = broker_led(gc->b, OFFSETS_TOPIC, p, &err);
+    log_input_t *in = proto_calloc((size_t)n, sizeof *in);
+    int32_t size = RECORD_BATCH_OVERHEAD;
+    for (int32_t i = 0; i < n; i++) {
+        bytes_t k = { keys[i], (int32_t)strlen(keys[i]) };
+        bytes_t v = { values[i], (int32_t)strlen(values[i]) };
+        in[i] = (log_input_t){ gc->b->w->now, k, v };
+        size += record_size_in_batch(i, 0, k, v);
+    }
     if (part) {
-        bytes_t k = { key, (int32_t)strlen(key) }, v = { value, (int32_t)strlen(value) };
-        log_input_t in = { gc->b->w->now, k, v };
-        log_append_t meta = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1,
+        /* The coordinator writes a transactional batch with sequence 0, as
+         * GroupMetadataManager.storeOffsets builds it. */
+        bool txn = producer_id >= 0;
+        log_append_t meta = { .producer_id = producer_id, .producer_epoch = producer_epoch,
+                              .base_sequence = txn ? 0 : -1,
                               .leader_epoch = part->reg.leader_epoch,
-                              .size = RECORD_BATCH_OVERHEAD + record_size_in_batch(0, 0, k, v) };
-        plog_append(&part->log, &in, 1, &meta);
+                              .flags = txn ? LOG_REC_TRANSACTIONAL : 0, .size = size };
+        plog_append(&part->log, in, n, &meta);
+        /* The partition's producer state learns of the open transaction from the batch
+         * header (its last stable offset waits for the marker). */
+        pstate_update(&part->pstate, &part->log.batches[part->log.n_batches - 1]);
+        part_update_lso(gc->b, part);
         if (part_maybe_advance_hw(gc->b, part))
             fetch_try_complete(gc->b);
         fetch_try_complete(gc->b);
     }
-    free(key);
-    free(value);
+    for (int32_t i = 0; i < n; i++) {
+        free(keys[i]);
+        free(values[i]);
+    }
+    free(in);
+}
+
+static void append(gcoord_t *gc, int32_t p, char *key, char *value)
+{
+    gcoord_append(gc, p, &key, &value, 1, -1, -1);
 }
 
 static void io_store(void *ctx, const group_t *g)
@@ -526,7 +514,7 @@ static void io_store(void *ctx, const group_t *g)
     if (g->state == GROUP_EMPTY)
         return;
     cJSON *ev;
-    trace_group(gc, "group_assignment", g, &ev);
+    gcoord_trace_group(gc, "group_assignment", g, &ev);
     if (ev) {
         trace_add_int(ev, "generation", g->generation);
         cJSON_AddStringToObject(ev, "protocol", g->protocol ? g->protocol : "");
@@ -555,7 +543,7 @@ static void handle_find(gcoord_t *gc, msg_t *m)
         r->broker_id = reg->leader;
         r->node = gc->b->peers[reg->leader - 1];
     }
-    reply(gc, m, API_FIND_COORDINATOR, r, &find_coord_resp_ops);
+    gcoord_reply(gc, m, API_FIND_COORDINATOR, r, &find_coord_resp_ops);
 }
 
 static void handle_join(gcoord_t *gc, msg_t *m)
@@ -569,7 +557,7 @@ static void handle_join(gcoord_t *gc, msg_t *m)
         io_join_done(gc, NULL, NULL, m, KERR_INVALID_SESSION_TIMEOUT, req->member_id);
         return;
     }
-    gentry_t *e = coordinate(gc, req->group, new_member, &err);
+    gentry_t *e = gcoord_coordinate(gc, req->group, new_member, &err);
     if (!e) {
         msg_ref(m);
         io_join_done(gc, NULL, NULL, m, err, req->member_id);
@@ -591,7 +579,7 @@ static void handle_sync(gcoord_t *gc, msg_t *m)
 {
     const sync_req_t *req = m->body;
     int16_t err;
-    gentry_t *e = coordinate(gc, req->group, false, &err);
+    gentry_t *e = gcoord_coordinate(gc, req->group, false, &err);
     msg_ref(m);
     if (!e) {
         io_sync_done(gc, NULL, NULL, m, err);
@@ -608,7 +596,7 @@ static void handle_member_req(gcoord_t *gc, msg_t *m)
 {
     const member_req_t *req = m->body;
     int16_t err;
-    gentry_t *e = coordinate(gc, req->group, false, &err);
+    gentry_t *e = gcoord_coordinate(gc, req->group, false, &err);
     if (e) {
         gc->current = e;
         if (m->api == API_HEARTBEAT)
@@ -639,7 +627,7 @@ static offsets_msg_t *offsets_answer(const offsets_msg_t *req)
 static void trace_commit(gcoord_t *gc, const group_t *g, const offsets_msg_t *req)
 {
     cJSON *ev;
-    trace_group(gc, "offset_commit", g, &ev);
+    gcoord_trace_group(gc, "offset_commit", g, &ev);
     if (!ev)
         return;
     if (req->member_id && *req->member_id)
@@ -663,19 +651,25 @@ static void finish_commit(gcoord_t *gc, int32_t i, int16_t error)
             (size_t)(gc->n_waiting - i - 1) * sizeof w);
     gc->n_waiting--;
     world_cancel(gc->b->w, w.timer);
+    if (w.req->api == API_TXN_OFFSET_COMMIT) {
+        gcoord_finish_txn_commit(gc, &w, error);
+        return;
+    }
     const offsets_msg_t *req = w.req->body;
-    gentry_t *e = error == KERR_NONE ? find_entry(gc, req->group) : NULL;
+    offsets_msg_t *resp = w.resp;
+    gentry_t *e = error == KERR_NONE ? gcoord_entry(gc, req->group) : NULL;
     if (error == KERR_NONE && !e)
         error = KERR_NOT_COORDINATOR;
     if (e) {
+        /* One record per batch: part k was appended at appended + k. */
         for (int32_t k = 0; k < req->n; k++)
             group_commit(e->g, req->parts[k].topic, req->parts[k].partition,
-                         req->parts[k].offset);
+                         req->parts[k].offset, w.appended + k);
         trace_commit(gc, e->g, req);
     }
-    for (int32_t k = 0; k < w.resp->n; k++)
-        w.resp->parts[k].error = error;
-    reply(gc, w.req, API_OFFSET_COMMIT, w.resp, &offset_commit_resp_ops);
+    for (int32_t k = 0; k < resp->n; k++)
+        resp->parts[k].error = error;
+    gcoord_reply(gc, w.req, API_OFFSET_COMMIT, resp, &offset_commit_resp_ops);
     msg_unref(gc->b->w, w.req);
 }
 
@@ -713,6 +707,22 @@ static void commit_expired(void *a, void *bb, int64_t serial)
         }
 }
 
+/* The commit's records, appended from `appended` on, wait for the HW to cover them. */
+void gcoord_wait_replication(gcoord_t *gc, msg_t *m, void *resp, const bpartition_t *part,
+                             int64_t appended)
+{
+    msg_ref(m);
+    gc->waiting = realloc(gc->waiting, (size_t)(gc->n_waiting + 1) * sizeof *gc->waiting);
+    if (!gc->waiting)
+        abort();
+    uint64_t serial = ++gc->next_serial;
+    gc->waiting[gc->n_waiting++] = (waiting_commit_t){
+        m, resp, part->partition, part->reg.leader_epoch, appended, part->log.leo, serial,
+        node_timer(gc->b->node, gc->commit_timeout_us, commit_expired, gc, NULL,
+                   (int64_t)serial) };
+    complete_commits(gc);
+}
+
 static void handle_commit(gcoord_t *gc, msg_t *m)
 {
     const offsets_msg_t *req = m->body;
@@ -720,7 +730,7 @@ static void handle_commit(gcoord_t *gc, msg_t *m)
     int16_t err;
     /* handleCommitOffsets: only a commit without a generation makes a new group; one
      * with a generation comes from a group this coordinator does not know. */
-    gentry_t *e = coordinate(gc, req->group, req->generation < 0, &err);
+    gentry_t *e = gcoord_coordinate(gc, req->group, req->generation < 0, &err);
     if (!e && err == KERR_UNKNOWN_MEMBER_ID)
         err = KERR_ILLEGAL_GENERATION;
     bpartition_t *part = e ? broker_led(gc->b, OFFSETS_TOPIC, e->partition, &err) : NULL;
@@ -738,24 +748,16 @@ static void handle_commit(gcoord_t *gc, msg_t *m)
     if (err != KERR_NONE) {
         for (int32_t i = 0; i < r->n; i++)
             r->parts[i].error = err;
-        reply(gc, m, API_OFFSET_COMMIT, r, &offset_commit_resp_ops);
+        gcoord_reply(gc, m, API_OFFSET_COMMIT, r, &offset_commit_resp_ops);
         return;
     }
+    int64_t appended = part->log.leo;
     for (int32_t i = 0; i < req->n; i++) {
         char *key, *value;
         gstore_offset_record(e->g->id, &req->parts[i], &key, &value);
         append(gc, e->partition, key, value);
     }
-    msg_ref(m);
-    gc->waiting = realloc(gc->waiting, (size_t)(gc->n_waiting + 1) * sizeof *gc->waiting);
-    if (!gc->waiting)
-        abort();
-    uint64_t serial = ++gc->next_serial;
-    gc->waiting[gc->n_waiting++] = (waiting_commit_t){
-        m, r, e->partition, part->reg.leader_epoch, part->log.leo, serial,
-        node_timer(gc->b->node, gc->commit_timeout_us, commit_expired, gc, NULL,
-                   (int64_t)serial) };
-    complete_commits(gc);
+    gcoord_wait_replication(gc, m, r, part, appended);
 }
 
 static void handle_offset_fetch(gcoord_t *gc, msg_t *m)
@@ -763,16 +765,21 @@ static void handle_offset_fetch(gcoord_t *gc, msg_t *m)
     const offsets_msg_t *req = m->body;
     offsets_msg_t *r = offsets_answer(req);
     int16_t err;
-    gentry_t *e = coordinate(gc, req->group, false, &err);
+    gentry_t *e = gcoord_coordinate(gc, req->group, false, &err);
     if (!e && err == KERR_UNKNOWN_MEMBER_ID)
         err = KERR_NONE; /* an unknown group has no offsets */
     r->error = err;
     for (int32_t i = 0; i < r->n; i++) {
-        r->parts[i].error = err;
-        r->parts[i].offset = e ? group_committed(e->g, r->parts[i].topic, r->parts[i].partition)
-                               : -1;
+        offset_part_t *o = &r->parts[i];
+        o->error = err;
+        o->offset = e ? group_committed(e->g, o->topic, o->partition) : -1;
+        /* getOffsets (KIP-447): a read_committed consumer waits for offsets in flight. */
+        if (e && req->require_stable && gcoord_unstable(gc, e, o->topic, o->partition)) {
+            o->error = KERR_UNSTABLE_OFFSET_COMMIT;
+            o->offset = -1;
+        }
     }
-    reply(gc, m, API_OFFSET_FETCH, r, &offset_fetch_resp_ops);
+    gcoord_reply(gc, m, API_OFFSET_FETCH, r, &offset_fetch_resp_ops);
 }
 
 void gcoord_handle(gcoord_t *gc, msg_t *m)
@@ -797,6 +804,9 @@ void gcoord_handle(gcoord_t *gc, msg_t *m)
     case API_OFFSET_FETCH:
         handle_offset_fetch(gc, m);
         break;
+    case API_TXN_OFFSET_COMMIT:
+        gcoord_handle_txn_commit(gc, m);
+        break;
     default:
         break;
     }
@@ -804,20 +814,12 @@ void gcoord_handle(gcoord_t *gc, msg_t *m)
 
 const group_t *gcoord_group(const gcoord_t *gc, const char *group)
 {
-    const gentry_t *e = find_entry(gc, group);
+    const gentry_t *e = gcoord_entry(gc, group);
     return e ? e->g : NULL;
 }
 
 int64_t gcoord_unowned_us(const gcoord_t *gc, const char *group)
 {
-    const gentry_t *e = find_entry(gc, group);
+    const gentry_t *e = gcoord_entry(gc, group);
     return e ? e->unowned.total_us : 0;
-}
-
-void gcoord_txn_completed(gcoord_t *gc, int32_t partition, int64_t producer_id, bool commit)
-{
-    (void)gc;
-    (void)partition;
-    (void)producer_id;
-    (void)commit;
 }

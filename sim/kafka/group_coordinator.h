@@ -1,8 +1,9 @@
 /* group_coordinator: a broker's consumer group coordinator (Kafka's GroupCoordinator and
  * GroupMetadataManager). It owns the groups of the __consumer_offsets partitions this
  * broker leads: it answers FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
- * OffsetCommit and OffsetFetch, runs each group's timers, writes group metadata and
- * offsets to the partition's log and loads them back when it becomes the leader. It also
+ * OffsetCommit, OffsetFetch and TxnOffsetCommit, runs each group's timers, writes group
+ * metadata and offsets (transactional ones pending until their marker) to the partition's
+ * log and loads them back when it becomes the leader. It also
  * measures how long each partition went without an owner in each rebalance. */
 #ifndef KSIM_GROUP_COORDINATOR_H
 #define KSIM_GROUP_COORDINATOR_H

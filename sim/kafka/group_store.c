@@ -131,30 +131,84 @@ static void load_group(group_t *g, const cJSON *v, world_t *w)
     g->join_at = INT64_MAX;
 }
 
+/* The groups a load touched, to complete their pending offsets at a marker. */
+typedef struct loaded {
+    group_t **v;
+    int32_t n;
+} loaded_t;
+
+static group_t *touch(loaded_t *l, gstore_group_fn group, void *ctx, const char *id,
+                      int32_t partition)
+{
+    group_t *g = group(ctx, id, partition);
+    for (int32_t i = 0; i < l->n; i++)
+        if (l->v[i] == g)
+            return g;
+    l->v = realloc(l->v, (size_t)(l->n + 1) * sizeof *l->v);
+    if (!l->v)
+        abort();
+    l->v[l->n++] = g;
+    return g;
+}
+
+/* A control batch: the producer's pending offsets are committed or dropped, as
+ * loadGroupsAndOffsets does when it meets the marker. */
+static void replay_marker(const loaded_t *l, const log_batch_t *b, const log_record_t *r)
+{
+    int type = control_marker_type(r->key);
+    if (type < 0)
+        return;
+    for (int32_t i = 0; i < l->n; i++)
+        group_txn_complete(l->v[i], b->producer_id, type == CONTROL_COMMIT, NULL);
+}
+
+/* One record of a data batch: group metadata, or an offset, committed or (in a
+ * transactional batch) pending for the batch's producer. */
+static bool replay_record(loaded_t *l, const log_batch_t *b, const log_record_t *r,
+                          int32_t partition, gstore_group_fn group, void *ctx, world_t *w)
+{
+    if (bytes_is_null(r->key) || bytes_is_null(r->value))
+        return false;
+    cJSON *k = cJSON_ParseWithLength(r->key.p, (size_t)r->key.len);
+    cJSON *v = cJSON_ParseWithLength(r->value.p, (size_t)r->value.len);
+    const char *id = str(k, "group");
+    const char *topic = str(k, "topic");
+    bool offset = false;
+    if (id && v) {
+        group_t *g = touch(l, group, ctx, id, partition);
+        if (topic) {
+            const char *t = world_intern(w, topic);
+            int32_t p = (int32_t)num(k, "partition");
+            int64_t o = (int64_t)num(v, "offset");
+            if (b->flags & LOG_REC_TRANSACTIONAL)
+                group_txn_stage(g, b->producer_id, t, p, o, b->base_offset);
+            else
+                group_commit(g, t, p, o, b->base_offset);
+            offset = true;
+        } else {
+            load_group(g, v, w);
+        }
+    }
+    cJSON_Delete(k);
+    cJSON_Delete(v);
+    return offset;
+}
+
 int64_t gstore_load(const plog_t *log, int32_t partition, gstore_group_fn group, void *ctx,
                     world_t *w)
 {
     int64_t offsets = 0;
-    for (size_t i = 0; i < log->n; i++) {
-        const log_record_t *r = &log->recs[i];
-        if (bytes_is_null(r->key) || bytes_is_null(r->value))
-            continue;
-        cJSON *k = cJSON_ParseWithLength(r->key.p, (size_t)r->key.len);
-        cJSON *v = cJSON_ParseWithLength(r->value.p, (size_t)r->value.len);
-        const char *id = str(k, "group");
-        if (id && v) {
-            group_t *g = group(ctx, id, partition);
-            const char *topic = str(k, "topic");
-            if (topic) {
-                group_commit(g, world_intern(w, topic), (int32_t)num(k, "partition"),
-                             (int64_t)num(v, "offset"));
-                offsets++;
-            } else {
-                load_group(g, v, w);
-            }
+    loaded_t l = { NULL, 0 };
+    for (size_t i = 0; i < log->n_batches; i++) {
+        const log_batch_t *b = &log->batches[i];
+        for (int32_t k = 0; k < b->n; k++) {
+            const log_record_t *r = &log->recs[b->first + (size_t)k];
+            if (b->flags & LOG_REC_CONTROL)
+                replay_marker(&l, b, r);
+            else
+                offsets += replay_record(&l, b, r, partition, group, ctx, w);
         }
-        cJSON_Delete(k);
-        cJSON_Delete(v);
     }
+    free(l.v);
     return offsets;
 }

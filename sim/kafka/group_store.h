@@ -21,8 +21,10 @@ void gstore_offset_record(const char *group, const offset_part_t *o, char **key,
 /* Finds or makes the group `id` of partition `partition` (the coordinator's registry). */
 typedef group_t *(*gstore_group_fn)(void *ctx, const char *id, int32_t partition);
 /* Replays the log in offset order: the latest metadata of each group and its latest
- * offsets win. Returns the number of offset records replayed. Topic names are interned
- * in `w`. */
+ * offsets win. Offsets of a transactional batch stay pending for its producer until a
+ * control batch of that producer commits (olderThan: unless a later commit landed) or
+ * aborts them; those of a transaction still open stay pending. Returns the number of
+ * offset records replayed. Topic names are interned in `w`. */
 int64_t gstore_load(const plog_t *log, int32_t partition, gstore_group_fn group, void *ctx,
                     world_t *w);
 

@@ -92,6 +92,23 @@ static inline void fixture_free(fixture_t *f)
     free(f->ev);
 }
 
+/* A consumer with configs kv ("key", "value", ..., NULL); one the cluster refuses is a
+ * broken test: it aborts. */
+static inline consumer_t *fixture_consumer(fixture_t *f, const char *name,
+                                           const char *const *kv)
+{
+    config_t cc;
+    config_init(&cc, &consumer_config_schema);
+    fixture_config(&cc, kv);
+    consumer_t *k = cluster_consumer(f->c, name, &cc, f->err, sizeof f->err);
+    config_free(&cc);
+    if (!k) {
+        tap_diag("no consumer: %s", f->err);
+        abort();
+    }
+    return k;
+}
+
 /* The leader's log of partition p of topic "t"; a partition without one is a broken
  * test: it aborts. */
 static inline const plog_t *fixture_log(const fixture_t *f, int32_t p)

@@ -555,9 +555,9 @@ static void test_offsets(void)
     group_t *g = group_new("g", 0);
     is_int(group_check_commit(g, "", NULL, -1, 0), KERR_NONE,
            "an Empty group takes commits without a generation");
-    group_commit(g, "t", 1, 5);
-    group_commit(g, "a", 0, 7);
-    group_commit(g, "t", 1, 9);
+    group_commit(g, "t", 1, 5, 0);
+    group_commit(g, "a", 0, 7, 1);
+    group_commit(g, "t", 1, 9, 2);
     is_int(group_committed(g, "t", 1), 9, "the latest commit wins");
     is_int(group_committed(g, "a", 0), 7, "per partition");
     is_int(group_committed(g, "t", 0), -1, "none: -1");

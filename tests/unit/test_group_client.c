@@ -55,14 +55,10 @@ static int in_flight(const consumer_t *c, int16_t api)
 
 static consumer_t *member_named(fixture_t *f, const char *name, const char *const *kv)
 {
-    config_t cc;
-    config_init(&cc, &consumer_config_schema);
-    fixture_config(&cc, kv);
-    consumer_t *k = cluster_consumer(f->c, name, &cc, f->err, sizeof f->err);
-    config_free(&cc);
+    consumer_t *k = fixture_consumer(f, name, kv);
     const char *topics[] = { TOPIC };
     char err[256];
-    if (!k || !consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err))
+    if (!consumer_subscribe(k, topics, 1, NULL, NULL, err, sizeof err))
         abort();
     return k;
 }

@@ -28,6 +28,11 @@ static const char *const group_trace[] = {
     "{\"t\":8004500,\"seq\":11,\"node\":\"broker-1\",\"kind\":\"offset_commit\",\"group\":\"billing\",\"member\":\"c1-1\",\"generation\":1,\"offsets\":{\"orders-0\":6,\"orders-1\":1234567}}",
     "{\"t\":9000000,\"seq\":12,\"node\":\"c1\",\"kind\":\"poll_timeout\",\"group\":\"billing\",\"max_poll_interval_ms\":1000,\"since_poll_ms\":1200}",
     "{\"t\":9000000,\"seq\":13,\"node\":\"c1\",\"kind\":\"member_reset\",\"group\":\"billing\",\"reason\":\"consumer poll timeout has expired\"}",
+    "{\"t\":9100000,\"seq\":14,\"node\":\"broker-1\",\"kind\":\"txn_offsets_pending\",\"group\":\"billing\",\"producer_id\":5,\"producer_epoch\":0,\"appended\":40,\"offsets\":{\"orders-0\":20}}",
+    "{\"t\":9100500,\"seq\":15,\"node\":\"c1\",\"kind\":\"offsets_unstable\",\"group\":\"billing\",\"partitions\":[\"orders-0\"],\"retry_ms\":100}",
+    "{\"t\":9200000,\"seq\":16,\"node\":\"broker-1\",\"kind\":\"txn_offsets_completed\",\"group\":\"billing\",\"producer_id\":5,\"result\":\"commit\",\"offsets\":{\"orders-0\":20}}",
+    "{\"t\":9300000,\"seq\":17,\"node\":\"broker-1\",\"kind\":\"txn_offsets_pending\",\"group\":\"billing\",\"producer_id\":6,\"producer_epoch\":0,\"appended\":44,\"offsets\":{\"orders-1\":99}}",
+    "{\"t\":9400000,\"seq\":18,\"node\":\"broker-1\",\"kind\":\"txn_offsets_completed\",\"group\":\"billing\",\"producer_id\":6,\"result\":\"abort\",\"offsets\":{\"orders-1\":99}}",
     NULL,
 };
 
@@ -71,6 +76,15 @@ static void test_inspector(model_t *m)
     ok(has_line(s, "last rebalance", "assigned"), "the member's last rebalance step");
     s = inspect_at(m, 13);
     ok(has_line(s, "generation", "-1"), "a reset member has no generation");
+    s = inspect_at(m, 14);
+    ok(has_line(s, "pending orders-0", "20"), "a producer's pending transactional offset");
+    ok(has_line(s, "committed orders-0", "6"), "beside the committed one");
+    s = inspect_at(m, 16);
+    ok(has_line(s, "committed orders-0", "20") && !has_line(s, "pending orders-0", NULL),
+       "the commit marker makes it the committed offset");
+    s = inspect_at(m, 18);
+    ok(has_line(s, "committed orders-1", "1234567") && !has_line(s, "pending orders-1", NULL),
+       "an abort marker drops the pending offset");
 }
 
 static void test_sentences(model_t *m)
@@ -87,6 +101,11 @@ static void test_sentences(model_t *m)
         { 10, "group billing generation 1: assigned [orders-0,orders-1]" },
         { 11, "commits orders-0=6, orders-1=1234567 (generation 1)" },
         { 12, "no poll() for 1200 ms > max.poll.interval.ms 1000" },
+        { 14, "group billing: producer 5 stages orders-0=20 (pending until its transaction ends)" },
+        { 15, "committed offsets of orders-0 not stable yet (UNSTABLE_OFFSET_COMMIT), "
+              "retry in 100 ms" },
+        { 16, "producer 5's transaction commits: orders-0=20" },
+        { 18, "producer 6's transaction aborts: orders-1=99 dropped" },
     };
     char buf[1024];
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
