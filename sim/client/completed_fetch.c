@@ -50,13 +50,15 @@ static bool abort_marker(const fetch_part_resp_t *pr, const log_batch_t *b)
 size_t cfetch_select(const fetch_part_resp_t *pr, bool read_committed, int64_t position,
                      int32_t *out)
 {
-    fetch_aborted_t *ab = read_committed ? by_first_offset(pr) : NULL;
-    pid_set_t aborted = { proto_calloc((size_t)pr->n_aborted + 1, sizeof(int64_t)), 0 };
+    bool any_aborted = read_committed && pr->n_aborted > 0;
+    fetch_aborted_t *ab = any_aborted ? by_first_offset(pr) : NULL;
+    pid_set_t aborted = { any_aborted ? proto_calloc((size_t)pr->n_aborted, sizeof(int64_t))
+                                      : NULL, 0 };
     int32_t next = 0;
     size_t n = 0;
     for (int32_t bi = 0; bi < pr->n_batches; bi++) {
         const log_batch_t *b = &pr->batches[bi];
-        if (read_committed && b->producer_id >= 0) {
+        if (any_aborted && b->producer_id >= 0) {
             /* consumeAbortedTransactionsUpTo(batch.lastOffset) */
             for (; next < pr->n_aborted && ab[next].first_offset <= b->last_offset; next++)
                 if (!set_has(&aborted, ab[next].producer_id))

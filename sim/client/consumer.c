@@ -599,12 +599,15 @@ static void handle_fetch(consumer_t *c, const inflight_t *f, const fetch_resp_t 
             continue;
         }
         /* Markers never reach the application; read_committed drops aborted batches. */
-        int32_t *keep = proto_calloc((size_t)pr->n + 1, sizeof *keep);
-        size_t n_keep = cfetch_select(pr, c->isolation != 0, p->position, keep);
-        for (size_t r = 0; r < n_keep; r++)
-            buffer_record(c, i, p->topic, p->partition, &pr->recs[keep[r]]);
-        free(keep);
-        bool any = n_keep > 0;
+        bool any = false;
+        if (pr->n > 0) {
+            int32_t *keep = proto_calloc((size_t)pr->n, sizeof *keep);
+            size_t n_keep = cfetch_select(pr, c->isolation != 0, p->position, keep);
+            for (size_t r = 0; r < n_keep; r++)
+                buffer_record(c, i, p->topic, p->partition, &pr->recs[keep[r]]);
+            free(keep);
+            any = n_keep > 0;
+        }
         /* CompletedFetch: the position ends at the last batch's end, past records a
          * cleaner removed (at once when no record is returned, else once they all are). */
         if (pr->n_batches > 0 && pr->batches[pr->n_batches - 1].last_offset >= p->position) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/sorted.h"
 #include "api.h"
 
 void pstate_init(pstate_t *ps)
@@ -321,19 +322,27 @@ int64_t pstate_first_unstable(const pstate_t *ps)
     return fu;
 }
 
+struct marker_key {
+    const pstate_t *ps;
+    int64_t offset;
+};
+
+static int cmp_marker(const void *ctx, int32_t i)
+{
+    const struct marker_key *k = ctx;
+    int64_t m = k->ps->aborted[i].last_offset;
+    return m < k->offset ? -1 : m > k->offset;
+}
+
 size_t pstate_collect_aborted(const pstate_t *ps, int64_t from, int64_t upper,
                               pstate_aborted_t *out, size_t max)
 {
     size_t n = 0;
-    /* The index is by marker offset: skip those that end before the fetch. */
-    size_t lo = 0, hi = ps->n_aborted;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ps->aborted[mid].last_offset < from)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* The index is by marker offset (one marker per offset): skip those that end before
+     * the fetch. */
+    struct marker_key key = { ps, from };
+    bool found;
+    size_t lo = (size_t)sorted_find((int32_t)ps->n_aborted, cmp_marker, &key, &found);
     for (size_t i = lo; i < ps->n_aborted; i++) {
         const pstate_aborted_t *a = &ps->aborted[i];
         if (a->first_offset < upper) {
