@@ -329,19 +329,22 @@ void tcache_load(tcoord_t *tc, const bpartition_t *part)
     tc->loaded_epoch[p] = part->reg.leader_epoch;
     int32_t n = txn_load(&part->log, tc->b->w, load_one, tc);
     cJSON *ev = n ? world_trace(tc->b->w, tc->b->node, "txn_loaded") : NULL;
-    cJSON *ids = NULL, *completing = NULL;
+    cJSON *ids = NULL, *states = NULL, *completing = NULL;
     if (ev) {
         trace_add_tp(ev, TXN_STATE_TOPIC, p);
         trace_add_int(ev, "coordinator_epoch", part->reg.leader_epoch);
         ids = cJSON_AddArrayToObject(ev, "transactional_ids");
+        states = cJSON_AddObjectToObject(ev, "states");
         completing = cJSON_AddArrayToObject(ev, "completing");
     }
     for (int32_t i = 0; i < tc->n_ids; i++) {
         tentry_t *e = tc->ids[i];
         if (e->partition != p)
             continue;
-        if (ids)
+        if (ids) {
             cJSON_AddItemToArray(ids, cJSON_CreateString(e->m->id));
+            cJSON_AddStringToObject(states, e->m->id, txn_state_name(e->m->state));
+        }
         if (e->m->state != TXN_PREPARE_COMMIT && e->m->state != TXN_PREPARE_ABORT)
             continue;
         if (completing)
