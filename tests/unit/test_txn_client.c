@@ -6,7 +6,10 @@
  * requests as Kafka's does, with errors on demand): init/begin/send/commit and abort,
  * re-init fencing an older instance, CONCURRENT_TRANSACTIONS retried after 20 ms, a moved
  * coordinator found again after NOT_COORDINATOR, TimeoutException and the resumed call, a
- * TxnOffsetCommit refused for a stale generation (CommitFailedException, abortable). */
+ * TxnOffsetCommit refused for a stale generation (CommitFailedException, abortable), an
+ * abortable EndTxn error and the epoch bump after the abort; and against the brokers' own
+ * coordinator: back-to-back commits meeting CONCURRENT_TRANSACTIONS, and the coordinator's
+ * broker crashing in the middle of a transaction. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -355,14 +358,18 @@ static void on_outcome(void *ctx, producer_t *p, int16_t error, const char *mess
 
 typedef void (*call_fn)(producer_t *p, producer_txn_fn fn, void *ctx);
 
+static bool outcome_in(void *ctx)
+{
+    return ((outcome_t *)ctx)->done;
+}
+
 /* Calls fn and runs the world until its outcome is in (or nothing is left to happen). */
 static outcome_t call(env_t *e, producer_t *p, call_fn fn)
 {
     outcome_t o = { 0 };
     fn(p, on_outcome, &o);
-    while (!o.done && world_run(e->f.w, e->f.w->now + 100 * US_PER_MS, NULL, NULL) >= 0 &&
-           e->f.w->now < 600 * US_PER_S)
-        ;
+    if (!o.done)
+        world_run(e->f.w, 600 * US_PER_S, outcome_in, &o);
     return o;
 }
 
@@ -512,6 +519,7 @@ static void test_fencing(void)
     ok(o.error == KERR_PRODUCER_FENCED, "the old instance's commit fails: %s: %s",
        producer_exception(o.error), o.msg);
     is_str(producer_txn_state(e->p), "FATAL_ERROR", "the old instance is in FATAL_ERROR");
+    world_run(e->f.w, e->f.w->now + 100 * US_PER_MS, NULL, NULL);
     ok(producer_result(e->p, (uint32_t)h)->done &&
        producer_result(e->p, (uint32_t)h)->error != KERR_NONE, "its record failed");
     int16_t code = producer_begin_transaction(e->p, err, sizeof err);
@@ -627,6 +635,95 @@ static void test_abortable_with_epoch_bump(void)
     env_free(e);
 }
 
+/* ---- end to end with the broker's own transaction coordinator ---- */
+
+static env_t *env_real(void)
+{
+    env_t *e = calloc(1, sizeof *e);
+    if (!e)
+        abort();
+    const char *tkv[] = { "partitions", "2", "replication.factor", "3", NULL };
+    fixture_init_with(&e->f, 7, 3, NULL, tkv);
+    e->p = new_producer(e, "p1", NULL);
+    return e;
+}
+
+static const char *ev_str(const cJSON *ev, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(ev, k);
+    return v && cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The times (µs) of p1's AddPartitionsToTxn requests, and whether any answer was
+ * CONCURRENT_TRANSACTIONS. */
+static int add_parts_requests(env_t *e, int64_t *at, int max, bool *concurrent)
+{
+    int n = 0;
+    *concurrent = false;
+    for (size_t i = 0; i < e->f.n_ev; i++) {
+        const cJSON *ev = e->f.ev[i];
+        if (strcmp(ev_str(ev, "kind"), "send") != 0 ||
+            strcmp(ev_str(ev, "api"), "AddPartitionsToTxn") != 0)
+            continue;
+        if (strcmp(ev_str(ev, "dir"), "request") == 0 && n < max) {
+            const cJSON *t = cJSON_GetObjectItem(ev, "t");
+            at[n++] = cJSON_IsRaw(t) ? strtoll(t->valuestring, NULL, 10) : (int64_t)t->valuedouble;
+        } else if (strcmp(ev_str(ev, "dir"), "response") == 0) {
+            const cJSON *parts = cJSON_GetObjectItem(ev, "parts");
+            const cJSON *pe = parts ? cJSON_GetArrayItem(parts, 0) : NULL;
+            if (pe && strcmp(ev_str(pe, "error"), "CONCURRENT_TRANSACTIONS") == 0)
+                *concurrent = true;
+        }
+    }
+    return n;
+}
+
+static void test_real_coordinator(void)
+{
+    env_t *e = env_real();
+    char err[400];
+    outcome_t o = call(e, e->p, producer_init_transactions);
+    ok(o.error == KERR_NONE, "init_transactions against the broker's coordinator");
+    for (int i = 0; i < 2; i++) {
+        producer_begin_transaction(e->p, err, sizeof err);
+        send_value(e, e->p, 0, "v", err, sizeof err);
+        o = call(e, e->p, producer_commit_transaction);
+        ok(o.error == KERR_NONE, "transaction %d commits", i + 1);
+    }
+    int64_t at[8];
+    bool concurrent;
+    int n = add_parts_requests(e, at, 8, &concurrent);
+    ok(concurrent && n >= 3, "the second transaction's AddPartitionsToTxn met "
+       "CONCURRENT_TRANSACTIONS while the first one's markers were being written");
+    ok(n >= 3 && at[2] - at[1] >= 20 * US_PER_MS && at[2] - at[1] < 100 * US_PER_MS,
+       "and was retried after 20 ms (%lld µs)", n >= 3 ? (long long)(at[2] - at[1]) : -1LL);
+
+    /* The coordinator's broker crashes in the middle of a transaction. */
+    const char *coord = NULL;
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        if (strcmp(ev_str(e->f.ev[i], "kind"), "txn_coordinator_found") == 0)
+            coord = ev_str(e->f.ev[i], "coordinator");
+    node_t *cn = coord ? world_find(e->f.w, coord) : NULL;
+    ok(cn != NULL, "the producer knows its coordinator (%s)", coord ? coord : "none");
+    producer_begin_transaction(e->p, err, sizeof err);
+    int64_t h = send_value(e, e->p, 1, "during-failover", err, sizeof err);
+    world_run(e->f.w, e->f.w->now + 50 * US_PER_MS, NULL, NULL);
+    if (cn)
+        world_crash(e->f.w, cn, "test");
+    o = call(e, e->p, producer_commit_transaction);
+    ok(o.error == KERR_NONE, "the commit completes at the new coordinator (%s)",
+       o.error ? o.msg : "ok");
+    ok(producer_result(e->p, (uint32_t)h)->error == KERR_NONE, "with its record written");
+    const char *now_coord = NULL;
+    for (size_t i = 0; i < e->f.n_ev; i++)
+        if (strcmp(ev_str(e->f.ev[i], "kind"), "txn_coordinator_found") == 0)
+            now_coord = ev_str(e->f.ev[i], "coordinator");
+    ok(coord && now_coord && strcmp(coord, now_coord) != 0,
+       "after the crash the producer found the new coordinator (%s)",
+       now_coord ? now_coord : "none");
+    env_free(e);
+}
+
 static void test_config(void)
 {
     fixture_t f;
@@ -661,6 +758,7 @@ int main(void)
     test_timeout_and_resume();
     test_send_offsets();
     test_abortable_with_epoch_bump();
+    test_real_coordinator();
     test_config();
     return tap_done();
 }
