@@ -163,8 +163,9 @@ void coord_send_offset_fetch(coordinator_t *co)
 {
     offsets_msg_t *r = proto_calloc(1, sizeof *r);
     r->group = gp_strdup(co->group);
-    /* KIP-447: a read_committed consumer asks for stable offsets only. */
-    r->require_stable = co->c->isolation;
+    /* KIP-447: the consumer always asks for stable offsets, whatever its isolation.level
+     * (ConsumerCoordinator.sendOffsetFetchRequest builds it with requireStable = true). */
+    r->require_stable = true;
     r->parts = proto_calloc((size_t)co->c->n_parts, sizeof *r->parts);
     for (int32_t i = 0; i < co->c->n_parts; i++) {
         const cpart_t *p = &co->c->parts[i];

@@ -773,7 +773,7 @@ static void handle_offset_fetch(gcoord_t *gc, msg_t *m)
         offset_part_t *o = &r->parts[i];
         o->error = err;
         o->offset = e ? group_committed(e->g, o->topic, o->partition) : -1;
-        /* getOffsets (KIP-447): a read_committed consumer waits for offsets in flight. */
+        /* getOffsets (KIP-447): the consumer waits for offsets in flight. */
         if (e && req->require_stable && gcoord_unstable(gc, e, o->topic, o->partition)) {
             o->error = KERR_UNSTABLE_OFFSET_COMMIT;
             o->offset = -1;
