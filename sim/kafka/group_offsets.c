@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/sorted.h"
 #include "group.h"
 
 static int tp_cmp(const group_offset_t *o, const char *topic, int32_t partition)
@@ -13,26 +14,24 @@ static int tp_cmp(const group_offset_t *o, const char *topic, int32_t partition)
     return c ? c : (o->partition > partition) - (o->partition < partition);
 }
 
-/* Binary search in v[0..n) sorted by topic, partition: the index of the partition or
- * where it goes. */
+typedef struct tp_key {
+    const group_offset_t *v;
+    const char *topic;
+    int32_t partition;
+} tp_key_t;
+
+static int tp_key_cmp(const void *ctx, int32_t i)
+{
+    const tp_key_t *k = ctx;
+    return tp_cmp(&k->v[i], k->topic, k->partition);
+}
+
+/* The index of the partition in v[0..n) sorted by topic, partition, or where it goes. */
 static int32_t tp_index(const group_offset_t *v, int32_t n, const char *topic,
                         int32_t partition, bool *found)
 {
-    int32_t lo = 0, hi = n;
-    while (lo < hi) {
-        int32_t mid = (lo + hi) / 2;
-        int c = tp_cmp(&v[mid], topic, partition);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    tp_key_t k = { v, topic, partition };
+    return sorted_find(n, tp_key_cmp, &k, found);
 }
 
 /* Sets the partition's entry in the sorted array (adding it when new). */

@@ -7,15 +7,6 @@
 #include "../trace.h"
 #include "protocol.h"
 
-static char *print(cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        abort();
-    return s;
-}
-
 static cJSON *strings_json(char *const *v, int32_t n)
 {
     cJSON *a = cJSON_CreateArray();
@@ -49,7 +40,7 @@ void gstore_group_record(const group_t *g, char **key, char **value)
 {
     cJSON *k = cJSON_CreateObject();
     cJSON_AddStringToObject(k, "group", g->id);
-    *key = print(k);
+    *key = json_take_text(k);
     cJSON *v = cJSON_CreateObject();
     cJSON_AddStringToObject(v, "protocol_type", "consumer");
     cJSON_AddNumberToObject(v, "generation", g->generation);
@@ -60,7 +51,7 @@ void gstore_group_record(const group_t *g, char **key, char **value)
     cJSON *ms = cJSON_AddArrayToObject(v, "members");
     for (int32_t i = 0; i < g->n_members; i++)
         cJSON_AddItemToArray(ms, gstore_member_json(g->members[i]));
-    *value = print(v);
+    *value = json_take_text(v);
 }
 
 void gstore_offset_record(const char *group, const offset_part_t *o, char **key, char **value)
@@ -69,10 +60,10 @@ void gstore_offset_record(const char *group, const offset_part_t *o, char **key,
     cJSON_AddStringToObject(k, "group", group);
     cJSON_AddStringToObject(k, "topic", o->topic);
     cJSON_AddNumberToObject(k, "partition", o->partition);
-    *key = print(k);
+    *key = json_take_text(k);
     cJSON *v = cJSON_CreateObject();
     cJSON_AddNumberToObject(v, "offset", (double)o->offset);
-    *value = print(v);
+    *value = json_take_text(v);
 }
 
 static const char *str(const cJSON *o, const char *name)

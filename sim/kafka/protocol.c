@@ -371,3 +371,12 @@ static void metadata_resp_describe(const void *body, cJSON *ev)
 
 const msg_body_ops_t metadata_req_ops = { metadata_req_free, metadata_req_describe };
 const msg_body_ops_t metadata_resp_ops = { metadata_resp_free, metadata_resp_describe };
+
+char *json_take_text(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        abort();
+    return s;
+}

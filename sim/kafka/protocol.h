@@ -193,6 +193,8 @@ cJSON *tp_json(const char *topic, int32_t partition);
 void trace_add_tp(cJSON *obj, const char *topic, int32_t partition);
 /* A malloc'd copy (NUL-terminated for convenience; null stays null). */
 bytes_t bytes_dup(bytes_t b);
+/* o as compact JSON text (malloc'd); o is freed. For records stored as JSON. */
+char *json_take_text(cJSON *o);
 /* A trace value for bytes: a JSON string, or null. */
 cJSON *bytes_json(bytes_t b);
 

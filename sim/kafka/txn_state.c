@@ -341,20 +341,11 @@ int16_t txn_complete(txn_meta_t *m, const txn_transit_t *t)
 
 /* ---- records ---- */
 
-static char *print(cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        abort();
-    return s;
-}
-
 void txn_record(const char *id, const txn_transit_t *t, char **key, char **value)
 {
     cJSON *k = cJSON_CreateObject();
     cJSON_AddStringToObject(k, "transactional_id", id);
-    *key = print(k);
+    *key = json_take_text(k);
     cJSON *v = cJSON_CreateObject();
     trace_add_int(v, "producer_id", t->producer_id);
     trace_add_int(v, "producer_epoch", t->producer_epoch);
@@ -369,7 +360,7 @@ void txn_record(const char *id, const txn_transit_t *t, char **key, char **value
     }
     trace_add_int(v, "last_update_ms", t->update_ms);
     trace_add_int(v, "start_ms", t->start_ms);
-    *value = print(v);
+    *value = json_take_text(v);
 }
 
 static const char *str(const cJSON *o, const char *name)
