@@ -133,8 +133,10 @@ static bool needs_rack_aware(range_t *r, topic_state_t *s)
     uint8_t *prack = assign_xcalloc((size_t)c->nracks + 1, 1);
     bool any = false, overlap = false, uneven = false;
     for (int32_t i = 0; i < s->ncons; i++)
-        if (c->member_rack[s->cons[i]] >= 0)
-            any = crack[c->member_rack[s->cons[i]]] = 1;
+        if (c->member_rack[s->cons[i]] >= 0) {
+            crack[c->member_rack[s->cons[i]]] = 1;
+            any = 1;
+        }
     int32_t base = assign_gp(c, s->topic, 0), nunion = 0;
     for (int32_t p = 0; any && p < s->np; p++)
         for (int64_t k = c->prack_first[base + p]; k < c->prack_first[base + p + 1]; k++) {
