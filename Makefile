@@ -14,6 +14,8 @@ ifeq ($(SANITIZE),1)
   BUILD := build-san
   OPT   := -O1 -g -fno-omit-frame-pointer
   SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  # Randomized tests sweep a fifth of their default seeds here (tests/unit/tap.h).
+  TEST_ENV := SEEDS_DIV=5
 else
   BUILD := build
   SAN   :=
@@ -97,8 +99,10 @@ test-deps:
 	fi
 
 # Every test is an executable speaking TAP: C unit tests and the scripts in tests/.
+# The long randomized tests start first, so that the two jobs end together.
 test: $(KSIM) $(UNIT_BIN) test-deps
-	KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' $(UNIT_BIN) $(sort $(wildcard tests/*.t))
+	$(TEST_ENV) KSIM=$(abspath $(KSIM)) BUILD=$(abspath $(BUILD)) prove -j2 --exec '' \
+	  $(filter %_random,$(UNIT_BIN)) $(filter-out %_random,$(UNIT_BIN)) $(sort $(wildcard tests/*.t))
 
 # On a terminal the viewer opens (q quits); elsewhere the text timeline is printed.
 demo: ksim

@@ -57,12 +57,15 @@ static inline void tap_diag(const char *fmt, ...)
 }
 
 /* How many seeds a randomized test sweeps: $SEEDS when set (make test SEEDS=5000),
- * else `dflt`. The seed is printed with any failure so it can be replayed. */
+ * else `dflt` divided by $SEEDS_DIV when that is set (the sanitizer build, several times
+ * slower, sweeps a fifth). The seed is printed with any failure so it can be replayed. */
 static inline unsigned tap_seeds(unsigned dflt)
 {
-    const char *s = getenv("SEEDS");
-    long n = s ? strtol(s, NULL, 10) : 0;
-    return n > 0 ? (unsigned)n : dflt;
+    const char *s = getenv("SEEDS"), *d = getenv("SEEDS_DIV");
+    long n = s ? strtol(s, NULL, 10) : 0, div = d ? strtol(d, NULL, 10) : 0;
+    if (n > 0)
+        return (unsigned)n;
+    return div > 1 && dflt / (unsigned)div > 0 ? dflt / (unsigned)div : dflt;
 }
 
 /* Prints the plan at the end and exits non-zero when anything failed. */

@@ -528,6 +528,18 @@ static bool check(run_t *r, stats_t *st, char *why, size_t wn)
     return true;
 }
 
+/* The coordinator has completed the application's last transaction. */
+static bool txn_complete(run_t *r)
+{
+    char err[200];
+    cJSON *d = cluster_describe_transactions(r->f.c, "app", err, sizeof err);
+    const char *state = d ? trace_str(d, "state") : NULL;
+    bool done = state && (strcmp(state, "CompleteCommit") == 0 ||
+                          strcmp(state, "CompleteAbort") == 0 || strcmp(state, "Empty") == 0);
+    cJSON_Delete(d);
+    return done;
+}
+
 static bool app_settled(void *ctx)
 {
     return ((run_t *)ctx)->state == APP_DONE;
@@ -542,8 +554,9 @@ static uint64_t run_seed(uint64_t seed, stats_t *st, bool *good, char *why, size
 
     world_run(r->f.w, DEADLINE, app_settled, r);
     /* The last commit's markers may still be on their way (commitTransaction returns once
-     * PrepareCommit is written). */
-    world_run(r->f.w, r->f.w->now + 30 * US_PER_S, NULL, NULL);
+     * PrepareCommit is written): up to 30 s more, until the coordinator says it is done. */
+    for (int i = 0; i < 30 && !txn_complete(r); i++)
+        world_run(r->f.w, r->f.w->now + US_PER_S, NULL, NULL);
     *good = check(r, st, why, wn);
     uint64_t digest = trace_digest(r->f.tr);
     /* TRACE_SEED=N TRACE_OUT=file writes seed N's trace, for `ksim export file --text`. */
