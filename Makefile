@@ -14,7 +14,7 @@ ifeq ($(SANITIZE),1)
   BUILD := build-san
   OPT   := -O1 -g -fno-omit-frame-pointer
   SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-  # Randomized tests sweep a fifth of their default seeds here (tests/unit/tap.h).
+  # The longest randomized sweeps take a fifth of their default seeds here (tap.h).
   TEST_ENV := SEEDS_DIV=5
 else
   BUILD := build

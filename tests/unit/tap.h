@@ -57,15 +57,23 @@ static inline void tap_diag(const char *fmt, ...)
 }
 
 /* How many seeds a randomized test sweeps: $SEEDS when set (make test SEEDS=5000),
- * else `dflt` divided by $SEEDS_DIV when that is set (the sanitizer build, several times
- * slower, sweeps a fifth). The seed is printed with any failure so it can be replayed. */
+ * else `dflt`. The seed is printed with any failure so it can be replayed. */
 static inline unsigned tap_seeds(unsigned dflt)
 {
-    const char *s = getenv("SEEDS"), *d = getenv("SEEDS_DIV");
-    long n = s ? strtol(s, NULL, 10) : 0, div = d ? strtol(d, NULL, 10) : 0;
-    if (n > 0)
-        return (unsigned)n;
-    return div > 1 && dflt / (unsigned)div > 0 ? dflt / (unsigned)div : dflt;
+    const char *s = getenv("SEEDS");
+    long n = s ? strtol(s, NULL, 10) : 0;
+    return n > 0 ? (unsigned)n : dflt;
+}
+
+/* The same for the sweeps that take the longest: without $SEEDS, the default divided by
+ * $SEEDS_DIV when that is set (the sanitizer build, several times slower, sets 5). */
+static inline unsigned tap_seeds_long(unsigned dflt)
+{
+    const char *d = getenv("SEEDS_DIV");
+    long div = d ? strtol(d, NULL, 10) : 0;
+    if (getenv("SEEDS") || div < 2 || dflt / (unsigned)div == 0)
+        return tap_seeds(dflt);
+    return dflt / (unsigned)div;
 }
 
 /* Prints the plan at the end and exits non-zero when anything failed. */

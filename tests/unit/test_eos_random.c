@@ -580,7 +580,7 @@ static uint64_t run_seed(uint64_t seed, stats_t *st, bool *good, char *why, size
 
 int main(void)
 {
-    unsigned seeds = tap_seeds(1000), failed = 0;
+    unsigned seeds = tap_seeds_long(1000), failed = 0;
     stats_t st = { 0 };
     char why[300];
     for (uint64_t seed = 1; seed <= seeds; seed++) {
