@@ -159,10 +159,18 @@ static void markers_expired(void *a, void *bb, int64_t arg)
             continue;
         marker_wait_t *w = b->markers.v[i].state;
         int32_t k = 0;
-        for (int32_t j = 0; j < w->resp->n; j++)
-            for (int32_t p = 0; p < w->resp->entries[j].n; p++, k++)
+        for (int32_t j = 0; j < w->resp->n; j++) {
+            txn_marker_entry_t *e = &w->resp->entries[j];
+            for (int32_t p = 0; p < e->n; p++, k++)
                 if (w->required[k] >= 0)
-                    w->resp->entries[j].parts[p].error = KERR_REQUEST_TIMED_OUT;
+                    e->parts[p].error = KERR_REQUEST_TIMED_OUT;
+            /* maybeSendResponseCallback: the markers that did succeed still complete
+             * their groups' offsets; the coordinator resends only the others. */
+            if (!w->completed[j]) {
+                w->completed[j] = true;
+                complete_entry(b, e);
+            }
+        }
         respond(b, bb, w);
         delayed_remove(b->w, &b->markers, i);
         return;

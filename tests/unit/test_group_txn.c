@@ -73,6 +73,9 @@ static const void *ask(fixture_t *f, raw_t *r, int broker, int16_t api, void *bo
     return r->last && r->last->api == api ? r->last->body : NULL;
 }
 
+/* The producer epoch of the TxnOffsetCommits and markers the raw node sends. */
+static int16_t epoch;
+
 /* TxnOffsetCommit of `offset` for t-<partition> by producer `pid`; the partition's error
  * (-1: no answer). */
 static int txn_commit_as(fixture_t *f, raw_t *r, int broker, int64_t pid, int32_t partition,
@@ -85,7 +88,7 @@ static int txn_commit_as(fixture_t *f, raw_t *r, int broker, int64_t pid, int32_
     q->member_id = gp_strdup(member);
     q->instance_id = gp_strdup(instance);
     q->producer_id = pid;
-    q->producer_epoch = 0;
+    q->producer_epoch = epoch;
     q->generation = generation;
     q->n = 1;
     q->parts = proto_calloc(1, sizeof *q->parts);
@@ -142,7 +145,7 @@ static int marker(fixture_t *f, raw_t *r, int64_t pid, bool commit)
     q->n = 1;
     q->entries = proto_calloc(1, sizeof *q->entries);
     txn_marker_entry_t *e = &q->entries[0];
-    *e = (txn_marker_entry_t){ pid, 0, commit, 0, 1, proto_calloc(1, sizeof *e->parts) };
+    *e = (txn_marker_entry_t){ pid, epoch, commit, 0, 1, proto_calloc(1, sizeof *e->parts) };
     e->parts[0] = (txn_part_t){ world_intern(f->w, OFFSETS_TOPIC), 0, 0 };
     const write_markers_t *a = ask(f, r, coord_id(f), API_WRITE_TXN_MARKERS, q,
                                    &write_markers_req_ops);
@@ -423,6 +426,78 @@ static void test_unreplicated(void)
     fixture_free(&f);
 }
 
+
+/* A zombie's TxnOffsetCommit, sent before it was fenced and arriving after the fencing
+ * ABORT marker, is refused by the producer epoch check (ProducerAppendInfo
+ * checkProducerEpoch): its offsets are never staged, so they can neither hold the LSO nor
+ * be committed by the new instance's transaction. */
+static void test_zombie_offsets(void)
+{
+    fixture_t f;
+    init(&f, 12, 1);
+    raw_t r;
+    raw_init(&r, &f);
+    epoch = 0;
+    is_int(txn_commit(&f, &r, 7, 0, 10), KERR_NONE, "producer 7 at epoch 0 stages t-0 = 10");
+    epoch = 1;
+    is_int(marker(&f, &r, 7, false), KERR_NONE, "the coordinator fences it: ABORT at epoch 1");
+    epoch = 0;
+    is_int(txn_commit(&f, &r, 7, 0, 99), KERR_INVALID_PRODUCER_EPOCH,
+           "the zombie's late TxnOffsetCommit at epoch 0 is INVALID_PRODUCER_EPOCH");
+    is_int(fetch(&f, &r, 0, true), -1, "nothing is pending: t-0 is stable, with no offset");
+    epoch = 2;
+    is_int(txn_commit(&f, &r, 7, 1, 5), KERR_NONE, "the new instance (epoch 2) stages t-1 = 5");
+    is_int(marker(&f, &r, 7, true), KERR_NONE, "and commits");
+    is_int(fetch(&f, &r, 0, true), -1, "t-0 never takes the zombie's 99");
+    is_int(fetch(&f, &r, 1, true), 5, "t-1 is 5");
+    epoch = 0;
+    raw_free(&r, &f);
+    fixture_free(&f);
+}
+
+/* One WriteTxnMarkers entry for __consumer_offsets-0 and a partition whose followers are
+ * down: the offsets' marker is replicated, the other times out. The answer says so per
+ * partition, and the offsets' marker still completes the group's offsets
+ * (KafkaApis.maybeSendResponseCallback: onTransactionsCompleted for the successful
+ * partitions); the coordinator resends only the other one. */
+static void test_marker_partly_timed_out(void)
+{
+    fixture_t f;
+    const char *bkv[] = { "offsets.topic.num.partitions", "1",
+                          "offsets.topic.replication.factor", "1", "request.timeout.ms", "1000",
+                          "replica.lag.time.max.ms", "60000", NULL };
+    const char *tkv[] = { "partitions", "3", "replication.factor", "3", NULL };
+    fixture_init_with(&f, 5, 3, bkv, tkv);
+    raw_t r;
+    raw_init(&r, &f);
+    int coord = coord_id(&f), tp = -1;
+    for (int p = 0; p < 3; p++)
+        if (cluster_leader(f.c, TOPIC, p) == coord)
+            tp = p;
+    ok(tp >= 0, "the coordinator also leads a partition of t (t-%d)", tp);
+    is_int(txn_commit(&f, &r, 7, 0, 10), KERR_NONE, "producer 7 stages t-0 = 10");
+    for (int b = 1; b <= 3; b++)
+        if (b != coord)
+            world_crash(f.w, cluster_broker(f.c, b), "test");
+    write_markers_t *q = proto_calloc(1, sizeof *q);
+    q->n = 1;
+    q->entries = proto_calloc(1, sizeof *q->entries);
+    txn_marker_entry_t *e = &q->entries[0];
+    *e = (txn_marker_entry_t){ 7, 0, true, 0, 2, proto_calloc(2, sizeof *e->parts) };
+    e->parts[0] = (txn_part_t){ world_intern(f.w, OFFSETS_TOPIC), 0, 0 };
+    e->parts[1] = (txn_part_t){ world_intern(f.w, TOPIC), tp, 0 };
+    ask(&f, &r, coord, API_WRITE_TXN_MARKERS, q, &write_markers_req_ops);
+    world_run(f.w, f.w->now + 2 * US_PER_S, NULL, NULL);
+    const write_markers_t *a =
+        r.last && r.last->api == API_WRITE_TXN_MARKERS ? r.last->body : NULL;
+    ok(a && a->entries[0].parts[0].error == KERR_NONE &&
+       a->entries[0].parts[1].error == KERR_REQUEST_TIMED_OUT,
+       "answered: __consumer_offsets-0 NONE, t-%d REQUEST_TIMED_OUT", tp);
+    is_int(fetch(&f, &r, 0, true), 10, "the offsets' marker committed t-0 = 10");
+    raw_free(&r, &f);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     test_group_offsets();
@@ -432,5 +507,7 @@ int main(void)
     test_failover_reload();
     test_unreplicated();
     test_consumer_waits_for_stable();
+    test_zombie_offsets();
+    test_marker_partly_timed_out();
     return tap_done();
 }
