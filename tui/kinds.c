@@ -75,6 +75,7 @@ static const kind_info_t table[] = {
     { "txn_call", KS_LANE, 0, G_DOT, SS_NORMAL, NULL, NULL },
     { "txn_client", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
     { "txn_coordinator_found", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
+    { "txn_fence_failed", KS_LANE, 0, G_DOT, SS_ERROR, NULL, NULL },
     { "txn_fenced", KS_LANE, 0, G_DOT, SS_FAULT, NULL, NULL },
     { "txn_loaded", KS_LANE, 0, G_DOT, SS_STATE, NULL, NULL },
     { "txn_marker", KS_LANE, 0, G_DOT, SS_STATE, NULL, fold_txn_marker },

@@ -800,8 +800,12 @@ static bool fmt_txn_coord(sb_t *b, const cJSON *ev, const char *node, const char
                   num(ev, "producer_id", -1), num(ev, "old_epoch", -1), num(ev, "new_epoch", -1),
                   str(ev, "reason", "?"));
     } else if (strcmp(kind, "txn_timeout") == 0) {
-        sb_printf(b, "%s  transaction %s open %lld ms > transaction.timeout.ms %lld: aborted",
+        sb_printf(b, "%s  transaction %s open %lld ms > transaction.timeout.ms %lld: aborting",
                   node, id, num(ev, "age_ms", -1), num(ev, "timeout_ms", -1));
+    } else if (strcmp(kind, "txn_fence_failed") == 0) {
+        sb_printf(b, "%s  transaction %s: the fencing abort was not written (%s); the next fence "
+                  "keeps epoch %lld", node, id, str(ev, "error", "?"),
+                  num(ev, "producer_epoch", -1));
     } else if (strcmp(kind, "txn_loaded") == 0) {
         sb_printf(b, "%s  loads transactional ids ", node);
         sb_names(b, field(ev, "transactional_ids"));

@@ -15,7 +15,7 @@ local reader = c:consumer("reader", { ["isolation.level"] = "read_committed",
                                       ["auto.offset.reset"] = "earliest" })
 reader:assign{ { "orders", 0 }, { "orders", 1 }, { "orders", 2 } }
 
-local first, states = nil, {}
+local first, states, crashed_at = nil, {}, nil
 w:spawn("app", function()
   p:init_transactions()
   first = c:describe_transactions("orders-tx")
@@ -29,13 +29,17 @@ w:spawn("app", function()
   w:note("commitTransaction() returned. The coordinator's markers are lost on the way; " ..
          first.coordinator .. " crashes.")
   w:crash(first.coordinator)
+  crashed_at = w:now()
 end)
 
-local seen, seen_at = 0, nil
+local seen, seen_at, seen_coordinator = 0, nil, nil
 w:spawn("reader", function()
   while w:now() < 30000 do
     local recs = reader:poll(200)
-    if #recs > 0 and not seen_at then seen_at = w:now() end
+    if #recs > 0 and not seen_at then
+      seen_at = w:now()
+      seen_coordinator = c:describe_transactions("orders-tx").coordinator
+    end
     seen = seen + #recs
   end
 end)
@@ -48,4 +52,6 @@ w:note(("The reader saw the 6 orders at %.0f ms, after %s completed the commit."
 ksim.check(states[1] == "PrepareCommit", "when commitTransaction() returned the state was PrepareCommit")
 ksim.check(after.coordinator ~= first.coordinator, "another broker coordinates orders-tx now")
 ksim.check(after.state == "CompleteCommit", "the new coordinator completed the commit")
+ksim.check(seen_at ~= nil and seen_at > crashed_at and seen_coordinator ~= first.coordinator,
+           "the reader saw nothing until the new coordinator had written the markers")
 ksim.check(seen == 6, "the read_committed reader got all 6 orders, once")

@@ -182,8 +182,14 @@ static void end_txn(tcoord_t *tc, const char *id, int64_t pid, int16_t epoch, bo
 static void end_written(tcoord_t *tc, tentry_t *e, const tappend_t *a, int16_t err)
 {
     if (err != KERR_NONE) {
-        if (a->epoch_fence && e)
+        if (a->epoch_fence && e) {
             e->m->failed_epoch_fence = true; /* the epoch was bumped but never handed out */
+            cJSON *ev = tcoord_trace_id(tc, "txn_fence_failed", e->m);
+            if (ev) {
+                cJSON_AddStringToObject(ev, "error", kerr_name(err));
+                world_emit(tc->b->w, ev);
+            }
+        }
         reply_error(tc, a->req, err);
         return;
     }
@@ -258,7 +264,9 @@ static void handle_init(tcoord_t *tc, msg_t *msg)
 {
     const init_pid_t *req = msg->body;
     const char *id = req->transactional_id;
-    if (!*id) {
+    /* handleInitProducerIdRequest: an empty id, or a producer id without an epoch (or the
+     * other way round), is INVALID_REQUEST. */
+    if (!*id || (req->producer_id < 0) != (req->producer_epoch < 0)) {
         reply_init(tc, msg, KERR_INVALID_REQUEST, -1, -1);
         return;
     }

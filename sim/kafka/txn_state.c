@@ -215,8 +215,9 @@ int16_t txn_prepare_increment_epoch(txn_meta_t *m, int32_t timeout_ms, bool has_
     if (!has_expected) {
         epoch = bumped;
         last = TXN_NO_EPOCH;
-    } else if (expected_epoch == TXN_NO_EPOCH || expected_epoch == m->producer_epoch) {
-        /* KIP-360: the producer asks to bump the epoch it has. */
+    } else if (m->producer_epoch == TXN_NO_EPOCH || expected_epoch == m->producer_epoch) {
+        /* KIP-360: the producer asks to bump the epoch it has (or the metadata was just
+         * made, for a producer recovering from UNKNOWN_PRODUCER_ID). */
         epoch = bumped;
         last = m->producer_epoch;
     } else if (expected_epoch == m->last_epoch) {
@@ -277,6 +278,9 @@ int16_t txn_prepare_end(txn_meta_t *m, bool commit, int64_t now_ms, txn_transit_
 int16_t txn_prepare_complete(txn_meta_t *m, int64_t now_ms, txn_transit_t *out)
 {
     txn_state_t to = m->state == TXN_PREPARE_COMMIT ? TXN_COMPLETE_COMMIT : TXN_COMPLETE_ABORT;
+    /* The Prepare* state was written: a fence that failed before is over, the next one
+     * bumps again. */
+    m->failed_epoch_fence = false;
     txn_tps_t none = { 0 };
     return prepare(m, to, m->producer_id, m->producer_epoch, m->last_epoch, m->timeout_ms,
                    &none, m->start_ms, now_ms, out);

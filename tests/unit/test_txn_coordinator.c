@@ -410,7 +410,7 @@ static void test_timeout(void)
     char line[512];
     ok(strstr(text_of(&a, mark, "txn_timeout", line, sizeof line),
               "transaction txn-A open ") != NULL &&
-           strstr(line, " ms > transaction.timeout.ms 3000: aborted") != NULL,
+           strstr(line, " ms > transaction.timeout.ms 3000: aborting") != NULL,
        "the timeline's line for a timeout");
     is_int(markers_sent(&a, mark, "abort", NULL), 1, "ABORT markers are written");
     char states[256];

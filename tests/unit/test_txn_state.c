@@ -224,6 +224,24 @@ static void test_epochs(void)
     txn_prepare_fence(m, &t);
     is_int(t.producer_epoch, 4, "after a failed fence the epoch is not bumped again");
     txn_transit_free(&t);
+    /* The retried fence's abort is written this time: PrepareAbort, then CompleteAbort. */
+    m->pending = TXN_NO_PENDING;
+    m->state = TXN_PREPARE_ABORT;
+    is_int(txn_prepare_complete(m, 5, &t), KERR_NONE, "the retried fence's abort completes");
+    txn_complete(m, &t);
+    txn_transit_free(&t);
+    ok(!m->failed_epoch_fence, "a written Prepare* clears the failed fence (prepareComplete)");
+    m->state = TXN_ONGOING;
+    txn_prepare_fence(m, &t);
+    is_int(t.producer_epoch, 5, "so the next fence bumps the epoch again");
+    txn_transit_free(&t);
+    txn_meta_free(m);
+
+    m = txn_meta_new("fresh", 3000, 60000, 0);
+    is_int(txn_prepare_increment_epoch(m, 60000, true, 5, 1, &t), KERR_NONE,
+           "KIP-360 against metadata just made (no epoch yet) is accepted");
+    is_int(t.producer_epoch, 0, "and gets epoch 0 (prepareIncrementProducerEpoch)");
+    txn_transit_free(&t);
     txn_meta_free(m);
 
     m = meta_in(TXN_EMPTY);
