@@ -267,7 +267,7 @@ static bool common_field(const char *k)
 {
     static const char *const common[] = { "t", "seq", "node", "kind", "msg", "api", "dir",
                                           "from", "to", "corr", "error", "parts", "topics",
-                                          NULL };
+                                          "markers", NULL };
     for (size_t i = 0; common[i]; i++)
         if (strcmp(common[i], k) == 0)
             return true;
@@ -290,7 +290,7 @@ static bool part_field(const char *k)
 {
     static const char *const known[] = { "tp", "error", "base_offset", "offset", "hw",
                                          "first", "last", "records", "bytes", "producer_id",
-                                         "producer_epoch", "base_seq", NULL };
+                                         "producer_epoch", "base_seq", "aborted", NULL };
     for (size_t i = 0; known[i]; i++)
         if (strcmp(known[i], k) == 0)
             return true;
@@ -308,8 +308,19 @@ static void sb_producer(sb_t *b, const cJSON *o, long long records)
     sb_str(b, ")");
 }
 
+/* " aborted=[producer 0 from 2, …]": a Fetch response's aborted transactions. */
+static void sb_aborted_txn(sb_t *b, const cJSON *a)
+{
+    sb_printf(b, "producer %lld from %lld", num(a, "producer_id", -1),
+              num(a, "first_offset", -1));
+}
+
 static void sb_part(sb_t *b, const cJSON *part, bool response)
 {
+    if (cJSON_IsString(part)) { /* AddPartitionsToTxn, WriteTxnMarkers: just the name */
+        sb_str(b, part->valuestring);
+        return;
+    }
     sb_str(b, str(part, "tp", "?"));
     const char *e = str(part, "error", NULL);
     if (response && is_error(e)) {
@@ -330,7 +341,28 @@ static void sb_part(sb_t *b, const cJSON *part, bool response)
     }
     if (has_num(part, "producer_id"))
         sb_producer(b, part, num(part, "records", 1));
+    const cJSON *aborted = field(part, "aborted");
+    if (cJSON_IsArray(aborted)) {
+        sb_str(b, " aborted=[");
+        sb_list(b, aborted, ", ", MAX_PARTS, sb_aborted_txn);
+        sb_str(b, "]");
+    }
     sb_extra_fields(b, part, part_field);
+}
+
+static void sb_part_list(sb_t *b, const cJSON *parts, bool response)
+{
+    if (!cJSON_IsArray(parts))
+        return;
+    int i = 0, total = cJSON_GetArraySize(parts);
+    for (const cJSON *p = parts->child; p; p = p->next, i++) {
+        if (i == MAX_PARTS) {
+            sb_printf(b, ", (+%d more)", total - i);
+            break;
+        }
+        sb_str(b, i ? ", " : " ");
+        sb_part(b, p, response);
+    }
 }
 
 /* A Metadata topic: a name (request) or {topic, error, leaders} (response). */
@@ -353,20 +385,46 @@ static void sb_topic(sb_t *b, const cJSON *t)
     }
 }
 
+static void sb_part_list(sb_t *b, const cJSON *parts, bool response);
+
+/* One WriteTxnMarkers entry: "COMMIT producer 0 epoch 0 (coordinator epoch 0): t-0, u-0" on
+ * the request, "producer 0: t-0, u-0 NOT_LEADER_OR_FOLLOWER" on the response. */
+static void sb_marker(sb_t *b, const cJSON *m, bool response)
+{
+    const char *result = str(m, "result", NULL);
+    if (result)
+        sb_printf(b, "%s ", strcmp(result, "commit") == 0   ? "COMMIT"
+                            : strcmp(result, "abort") == 0 ? "ABORT"
+                                                           : result);
+    sb_printf(b, "producer %lld", num(m, "producer_id", -1));
+    if (has_num(m, "producer_epoch"))
+        sb_printf(b, " epoch %lld", num(m, "producer_epoch", -1));
+    if (has_num(m, "coordinator_epoch"))
+        sb_printf(b, " (coordinator epoch %lld)", num(m, "coordinator_epoch", -1));
+    sb_str(b, ":");
+    sb_part_list(b, field(m, "parts"), response);
+}
+
+static void sb_markers(sb_t *b, const cJSON *markers, bool response)
+{
+    int i = 0;
+    for (const cJSON *m = markers->child; m; m = m->next, i++) {
+        if (i == MAX_PARTS) {
+            sb_printf(b, "; (+%d more)", cJSON_GetArraySize(markers) - i);
+            break;
+        }
+        sb_str(b, i ? "; " : " ");
+        sb_marker(b, m, response);
+    }
+}
+
 static void sb_parts(sb_t *b, const cJSON *ev, bool response)
 {
-    const cJSON *parts = field(ev, "parts");
-    if (cJSON_IsArray(parts)) {
-        int i = 0, total = cJSON_GetArraySize(parts);
-        for (const cJSON *p = parts->child; p; p = p->next, i++) {
-            if (i == MAX_PARTS) {
-                sb_printf(b, ", (+%d more)", total - i);
-                break;
-            }
-            sb_str(b, i ? ", " : " ");
-            sb_part(b, p, response);
-        }
-    }
+    sb_part_list(b, field(ev, "parts"), response);
+    const cJSON *markers = field(ev, "markers");
+    if (cJSON_IsArray(markers))
+        sb_markers(b, markers, response);
+
     const cJSON *topics = field(ev, "topics");
     if (cJSON_IsArray(topics)) {
         if (cJSON_GetArraySize(topics) == 0) {
@@ -978,6 +1036,8 @@ const char *text_format_body(const cJSON *ev, char *buf, size_t n)
                   field(ev, "error") ? "failed" : "done");
         sb_json(&b, field(ev, "waited_ms"));
         sb_str(&b, " ms");
+        if (str(ev, "request", NULL))
+            sb_printf(&b, " (awaiting %s)", str(ev, "request", "?"));
         if (field(ev, "error"))
             sb_printf(&b, ": %s: %s", str(ev, "error", "?"), str(ev, "reason", "?"));
     } else if (strcmp(kind, "producer_id") == 0) {

@@ -445,14 +445,18 @@ const char *producer_txn_state(const producer_t *p)
     return tm_state_name(p->tm.state);
 }
 
-static void trace_call(producer_t *p, const char *call, int16_t error, const char *msg,
-                       int64_t started)
+/* call: the API method the user called; request: the request its result waited for (NULL
+ * when the call failed before asking anything). */
+static void trace_call(producer_t *p, const char *call, const char *request, int16_t error,
+                       const char *msg, int64_t started)
 {
     cJSON *ev = world_trace(p->w, p->node, "txn_call");
     if (!ev)
         return;
     cJSON_AddStringToObject(ev, "producer", p->node->name);
     cJSON_AddStringToObject(ev, "call", call);
+    if (request)
+        cJSON_AddStringToObject(ev, "request", request);
     cJSON_AddNumberToObject(ev, "waited_ms", (double)(p->w->now - started) / 1000.0);
     if (error != KERR_NONE) {
         cJSON_AddStringToObject(ev, "error", tm_exception_name(error));
@@ -475,7 +479,7 @@ static void finish_waiter(producer_t *p, int32_t i, int16_t error, const char *m
     remove_waiter(p, i);
     if (w.timer)
         world_cancel(p->w, w.timer);
-    trace_call(p, w.result->operation, error, msg, w.started);
+    trace_call(p, w.call, w.result->operation, error, msg, w.started);
     if (error != KERR_CLIENT_TIMEOUT)
         tm_result_ack(&p->tm, w.result);
     tm_result_unref(w.result);
@@ -524,7 +528,7 @@ static void txn_await(producer_t *p, tm_result_t *r, const tm_error_t *err, cons
                       producer_txn_fn fn, void *ctx)
 {
     if (!r) {
-        trace_call(p, call, err->code, err->msg, p->w->now);
+        trace_call(p, call, NULL, err->code, err->msg, p->w->now);
         fn(ctx, p, err->code, err->msg);
         return;
     }
@@ -533,7 +537,7 @@ static void txn_await(producer_t *p, tm_result_t *r, const tm_error_t *err, cons
     if (!p->txn_waiters)
         abort();
     ev_handle_t timer = node_timer(p->node, p->max_block, txn_block_timeout, p, r, 0);
-    p->txn_waiters[p->n_txn_waiters++] = (txn_waiter_t){ r, fn, ctx, timer, p->w->now };
+    p->txn_waiters[p->n_txn_waiters++] = (txn_waiter_t){ r, fn, ctx, timer, p->w->now, call };
     sender_wake(p);
     prod_txn_poll(p);
 }
@@ -563,7 +567,7 @@ void producer_init_transactions(producer_t *p, producer_txn_fn fn, void *ctx)
 {
     tm_error_t err;
     tm_result_t *r = txn_usable(p, &err) ? tm_initialize_transactions(&p->tm, &err) : NULL;
-    txn_await(p, r, &err, "InitProducerId", fn, ctx);
+    txn_await(p, r, &err, "init_transactions", fn, ctx);
 }
 
 int16_t producer_begin_transaction(producer_t *p, char *msg, size_t msglen)
@@ -594,21 +598,21 @@ void producer_send_offsets_to_transaction(producer_t *p, const producer_offset_t
         }
         r = tm_send_offsets(&p->tm, offsets, n, gm, &err);
     }
-    txn_await(p, r, &err, "AddOffsetsToTxn", fn, ctx);
+    txn_await(p, r, &err, "send_offsets_to_transaction", fn, ctx);
 }
 
 void producer_commit_transaction(producer_t *p, producer_txn_fn fn, void *ctx)
 {
     tm_error_t err;
     tm_result_t *r = txn_usable(p, &err) ? tm_begin_commit(&p->tm, &err) : NULL;
-    txn_await(p, r, &err, "EndTxn", fn, ctx);
+    txn_await(p, r, &err, "commit_transaction", fn, ctx);
 }
 
 void producer_abort_transaction(producer_t *p, producer_txn_fn fn, void *ctx)
 {
     tm_error_t err;
     tm_result_t *r = txn_usable(p, &err) ? tm_begin_abort(&p->tm, &err) : NULL;
-    txn_await(p, r, &err, "EndTxn", fn, ctx);
+    txn_await(p, r, &err, "abort_transaction", fn, ctx);
 }
 
 /* The process died: what it held in memory is gone, and so is every pending send. */

@@ -58,6 +58,7 @@ typedef struct txn_waiter {
     void *ctx;
     ev_handle_t timer;
     int64_t started;
+    const char *call; /* the API method: "commit_transaction", ... */
 } txn_waiter_t;
 
 typedef struct flush_waiter {
