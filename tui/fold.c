@@ -11,7 +11,12 @@
  *                                  copies of its leader's; markers are control records),
  *                                  HW, the leader's LSO, role, leader epoch
  *   producer, consumer, client     requests in flight, counters, producer id and epoch,
- *                                  positions and assignment
+ *                                  positions and assignment, a producer's transaction
+ *                                  state and last transactional call
+ *   group     GROUP                state, generation, members, committed and pending
+ *                                  offsets
+ *   txn       "BROKER TXN-ID"      a transaction coordinator's view of a transactional id:
+ *                                  state, producer id, epoch, partitions
  *   topic, network, fault, run     what the world set up and how it ended */
 #include "model.h"
 
@@ -80,6 +85,8 @@ void fold_node(model_t *m, uint32_t i, const cJSON *ev)
     client(m, name, i);
 }
 
+static void fold_txn_forget(model_t *m, const char *broker, uint32_t i);
+
 void fold_status(model_t *m, uint32_t i, const cJSON *ev)
 {
     const char *name = node_of(ev), *kind = trace_str(ev, "kind");
@@ -87,6 +94,8 @@ void fold_status(model_t *m, uint32_t i, const cJSON *ev)
                          : strcmp(kind, "pause") == 0 ? "paused"
                                                       : "up";
     st_set_str(&m->st, st_entity(&m->st, "node", name, i), "status", i, status);
+    if (strcmp(kind, "crash") == 0)
+        fold_txn_forget(m, name, i);
     uint32_t c = strcmp(kind, "crash") == 0 ? client(m, name, i) : ST_NEVER;
     if (c != ST_NEVER) /* its requests died with it */
         st_req_close_all(&m->st, c, i, NULL);
@@ -601,4 +610,126 @@ void fold_run_end(model_t *m, uint32_t i, const cJSON *ev)
 {
     const char *status = trace_str(ev, "status");
     st_set_str(&m->st, st_entity(&m->st, "run", "run", i), "ended", i, status ? status : "?");
+}
+
+/* A static member that joined again under a new member id (its group.instance.id replaced
+ * the old member: replaceStaticMember) takes the old one's place in the member list. The
+ * "static" entity remembers which member id holds each instance id; it is not drawn. */
+static void fold_static_member(model_t *m, uint32_t g, uint32_t i, const cJSON *ev)
+{
+    const char *instance = trace_str(ev, "instance_id"), *member = trace_str(ev, "member");
+    if (!instance || !member)
+        return;
+    char name[512], old[300], field[320];
+    snprintf(name, sizeof name, "%s %s", trace_str(ev, "group"), instance);
+    uint32_t s = st_entity(&m->st, "static", name, i);
+    if (st_field(&m->st, s, "member", i, old, sizeof old) && strcmp(old, member) != 0) {
+        snprintf(field, sizeof field, "member %s", old);
+        st_unset(&m->st, g, field, i);
+    }
+    st_set_str(&m->st, s, "member", i, member);
+}
+
+/* member_joined (a static member's new id replaces its old one) and member_removed. */
+void fold_group_member(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *group = trace_str(ev, "group"), *kind = trace_str(ev, "kind");
+    const char *member = trace_str(ev, "member");
+    uint32_t g = st_entity(&m->st, "group", group ? group : "?", i);
+    if (strcmp(kind, "member_joined") == 0) {
+        fold_static_member(m, g, i, ev);
+    } else if (member) {
+        char field[320];
+        snprintf(field, sizeof field, "member %s", member);
+        st_unset(&m->st, g, field, i);
+    }
+}
+
+/* ---- transactions ---- */
+
+/* One coordinator's view of one transactional id. */
+static uint32_t txn_entity(model_t *m, const char *broker, const char *id, uint32_t i)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s %s", broker, id ? id : "?");
+    return st_entity(&m->st, "txn", name, i);
+}
+
+/* txn_state, txn_fenced and txn_loaded: the coordinator's transactional ids, each with its
+ * state, producer id and epoch and partitions (loaded ids: their state only, the event
+ * says no more). */
+void fold_txn_coord(model_t *m, uint32_t i, const cJSON *ev)
+{
+    const char *kind = trace_str(ev, "kind"), *node = node_of(ev);
+    if (strcmp(kind, "txn_loaded") == 0) {
+        const cJSON *states = cJSON_GetObjectItemCaseSensitive(ev, "states"), *id;
+        cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(ev, "transactional_ids")) {
+            const char *state = cJSON_IsString(id) ? trace_str(states, id->valuestring) : NULL;
+            if (state)
+                st_set_str(&m->st, txn_entity(m, node, id->valuestring, i), "state", i, state);
+        }
+        return;
+    }
+    uint32_t t = txn_entity(m, node, trace_str(ev, "transactional_id"), i);
+    st_set_int(&m->st, t, "producer id", i, trace_int(ev, "producer_id", -1));
+    if (strcmp(kind, "txn_fenced") == 0) {
+        char fenced[64];
+        snprintf(fenced, sizeof fenced, "epoch %lld -> %lld",
+                 (long long)trace_int(ev, "old_epoch", -1),
+                 (long long)trace_int(ev, "new_epoch", -1));
+        st_set_int(&m->st, t, "epoch", i, trace_int(ev, "new_epoch", -1));
+        st_set_str(&m->st, t, "fenced", i, fenced);
+        return;
+    }
+    char parts[512] = "";
+    names(parts, sizeof parts, cJSON_GetObjectItemCaseSensitive(ev, "partitions"));
+    const char *to = trace_str(ev, "to");
+    st_set_str(&m->st, t, "state", i, to ? to : "?");
+    st_set_int(&m->st, t, "epoch", i, trace_int(ev, "producer_epoch", -1));
+    if (parts[0])
+        st_set_str(&m->st, t, "partitions", i, parts);
+    else
+        st_unset(&m->st, t, "partitions", i);
+}
+
+/* A crashed coordinator forgets its transactions (the next one loads them from
+ * __transaction_state: txn_loaded). */
+static void fold_txn_forget(model_t *m, const char *broker, uint32_t i)
+{
+    uint32_t sec = intern_find(&m->st.strs, "txn");
+    size_t k = strlen(broker);
+    for (uint32_t e = 0; e < m->st.n && sec != INTERN_NONE; e++) {
+        const st_entity_t *ent = st_get_entity(&m->st, e);
+        const char *name = st_str(&m->st, ent->name);
+        if (ent->section != sec || strncmp(name, broker, k) != 0 || name[k] != ' ')
+            continue;
+        for (uint32_t s = 0; s < ent->nslots; s++)
+            if (st_value(&m->st, e, s, i))
+                st_unset(&m->st, e, st_str(&m->st, ent->slots[s].field), i);
+    }
+}
+
+/* txn_client, producer_id and txn_call: a producer's transaction state, its producer id
+ * and epoch as the client holds them (bumped without any Produce), its last call. */
+void fold_txn_client(model_t *m, uint32_t i, const cJSON *ev)
+{
+    uint32_t c = client(m, node_of(ev), i);
+    if (c == ST_NEVER)
+        return;
+    const char *kind = trace_str(ev, "kind"), *error = trace_str(ev, "error");
+    char buf[512];
+    if (strcmp(kind, "producer_id") == 0) {
+        st_set_int(&m->st, c, "producer id", i, trace_int(ev, "producer_id", -1));
+        st_set_int(&m->st, c, "epoch", i, trace_int(ev, "producer_epoch", -1));
+        if (trace_str(ev, "transactional_id"))
+            st_set_str(&m->st, c, "transactional id", i, trace_str(ev, "transactional_id"));
+    } else if (strcmp(kind, "txn_client") == 0) {
+        snprintf(buf, sizeof buf, "%s%s%s%s", trace_str(ev, "to") ? trace_str(ev, "to") : "?",
+                 error ? " (" : "", error ? error : "", error ? ")" : "");
+        st_set_str(&m->st, c, "transaction", i, buf);
+    } else {
+        snprintf(buf, sizeof buf, "%s %s%s", trace_str(ev, "call") ? trace_str(ev, "call") : "?",
+                 error ? "failed: " : "done", error ? error : "");
+        st_set_str(&m->st, c, "last call", i, buf);
+    }
 }

@@ -196,21 +196,30 @@ typedef void (*entity_fn)(insp_t *I, uint32_t ent);
 
 /* Every entity of one section that exists at the moment (and says something then, when
  * need_value is set), in order of creation, under the section's title. */
-static void each_entity(insp_t *I, const char *section, const char *title, bool need_value,
-                        entity_fn fn)
+typedef bool (*entity_skip_fn)(const insp_t *I, uint32_t ent);
+
+/* each_entity, without the entities `skip` says to leave out (they count as absent). */
+static void each_entity_but(insp_t *I, const char *section, const char *title, bool need_value,
+                            entity_skip_fn skip, entity_fn fn)
 {
     const state_t *S = &I->m->st;
     uint32_t sec = intern_find(&S->strs, section);
     bool any = false;
     for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++) {
         if (S->ents[i].section != sec || !st_exists(S, i, I->at) ||
-            (need_value && !has_value(I, i)))
+            (need_value && !has_value(I, i)) || (skip && skip(I, i)))
             continue;
         if (!any)
             heading(I, title);
         any = true;
         fn(I, i);
     }
+}
+
+static void each_entity(insp_t *I, const char *section, const char *title, bool need_value,
+                        entity_fn fn)
+{
+    each_entity_but(I, section, title, need_value, NULL, fn);
 }
 
 static void generic_entry(insp_t *I, uint32_t ent)
@@ -499,6 +508,67 @@ static void log_entry(insp_t *I, uint32_t ent)
     log_body(I, ent);
 }
 
+/* ---- internal topics: listed only once they hold something ---- */
+
+/* The partition an entity of "partition" or "log" is about: its name's last word. */
+static const char *entity_tp(const insp_t *I, uint32_t ent)
+{
+    const char *name = st_str(&I->m->st, I->m->st.ents[ent].name), *sp = strrchr(name, ' ');
+    return sp ? sp + 1 : name;
+}
+
+/* A partition of an internal topic (__consumer_offsets, __transaction_state) none of whose
+ * replicas holds a record at the moment: dozens of them would hide everything else. */
+static bool empty_internal(const insp_t *I, uint32_t ent)
+{
+    const char *tp = entity_tp(I, ent);
+    if (strncmp(tp, "__", 2) != 0)
+        return false;
+    const state_t *S = &I->m->st;
+    uint32_t sec = intern_find(&S->strs, "log");
+    for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++)
+        if (S->ents[i].section == sec && strcmp(entity_tp(I, i), tp) == 0 &&
+            st_exists(S, i, I->at) && st_log_end(S, i, I->at) >= 0)
+            return false;
+    return true;
+}
+
+/* "(150 empty partitions of internal topics not listed)" under the section's entries. */
+static void hidden_internal(insp_t *I, const char *section, const char *what)
+{
+    const state_t *S = &I->m->st;
+    uint32_t sec = intern_find(&S->strs, section);
+    int n = 0;
+    for (uint32_t i = 0; i < S->n && sec != INTERN_NONE; i++)
+        n += S->ents[i].section == sec && st_exists(S, i, I->at) && empty_internal(I, i);
+    if (n > 0)
+        putf(I, 2, SS_DIM, "(%d empty %s of internal topics not listed)", n, what);
+}
+
+/* ---- transaction coordinators ---- */
+
+/* "broker-2  my-tx  Ongoing  producer 0 epoch 0", then its partitions and a fencing. */
+static void txn_entry(insp_t *I, uint32_t ent)
+{
+    const state_t *S = &I->m->st;
+    const char *name = st_str(S, S->ents[ent].name), *sp = strchr(name, ' ');
+    char b1[64], b2[512], b3[64], pe[64] = "";
+    const char *state = st_field(S, ent, "state", I->at, b1, sizeof b1);
+    const char *parts = st_field(S, ent, "partitions", I->at, b2, sizeof b2);
+    const char *fenced = st_field(S, ent, "fenced", I->at, b3, sizeof b3);
+    int64_t pid = st_field_int(S, ent, "producer id", I->at, -1);
+    if (pid >= 0)
+        snprintf(pe, sizeof pe, "  producer %lld epoch %lld", (long long)pid,
+                 (long long)st_field_int(S, ent, "epoch", I->at, -1));
+    bool fencing = state && strcmp(state, "PrepareEpochFence") == 0;
+    putf(I, 2, fencing ? SS_ERROR : SS_NORMAL, "%-*.*s  %s  %s%s", node_name_width(I),
+         sp ? (int)(sp - name) : 0, name, sp ? sp + 1 : name, state ? state : "?", pe);
+    if (parts)
+        putf(I, 4, SS_NORMAL, "partitions %s", parts);
+    if (fenced)
+        putf(I, 4, SS_DIM, "fenced: %s", fenced);
+}
+
 /* ---- checks ---- */
 
 static void check_line(insp_t *I, uint32_t e)
@@ -532,8 +602,10 @@ static void section_checks(insp_t *I)
 
 /* ---- the order of sections ---- */
 
+/* "static" (the member id of each static member, fold.c) is for folding only. */
 static const char *const known[] = { "node",     "network", "topic",  "partition", "log",
-                                     "producer", "consumer", "client", "fault",     "run" };
+                                     "producer", "consumer", "client", "fault",     "run",
+                                     "txn",      "static" };
 
 static bool is_known(const state_t *S, uint32_t sec)
 {
@@ -566,11 +638,14 @@ int insp_draw(scr_t *s, const insp_view_t *v, int x, int y, int w, int h)
     section_nodes(&I);
     section_generic(&I, "network", "Network partitions");
     section_generic(&I, "topic", "Topics");
-    each_entity(&I, "partition", "Partitions", false, partition_entry);
-    each_entity(&I, "log", "Partition logs", false, log_entry);
+    each_entity_but(&I, "partition", "Partitions", false, empty_internal, partition_entry);
+    hidden_internal(&I, "partition", "partitions");
+    each_entity_but(&I, "log", "Partition logs", false, empty_internal, log_entry);
+    hidden_internal(&I, "log", "replica logs");
     each_entity(&I, "producer", "Producers", false, client_entry);
     each_entity(&I, "consumer", "Consumers", false, client_entry);
     each_entity(&I, "client", "Clients", false, client_entry);
+    each_entity(&I, "txn", "Transaction coordinators", true, txn_entry);
     section_others(&I);
     section_generic(&I, "fault", "Fault rules");
     section_checks(&I);

@@ -90,6 +90,9 @@ void fold_assign(struct model *m, uint32_t i, const cJSON *ev);
 /* Consumer groups: the coordinator's view of a group, and a member's. */
 void fold_group(struct model *m, uint32_t i, const cJSON *ev);
 void fold_member(struct model *m, uint32_t i, const cJSON *ev);
+void fold_group_member(struct model *m, uint32_t i, const cJSON *ev);
+void fold_txn_coord(struct model *m, uint32_t i, const cJSON *ev);
+void fold_txn_client(struct model *m, uint32_t i, const cJSON *ev);
 void fold_position(struct model *m, uint32_t i, const cJSON *ev);
 void fold_poll(struct model *m, uint32_t i, const cJSON *ev);
 void fold_fault_rule(struct model *m, uint32_t i, const cJSON *ev);
