@@ -620,10 +620,11 @@ static void fold_static_member(model_t *m, uint32_t g, uint32_t i, const cJSON *
     const char *instance = trace_str(ev, "instance_id"), *member = trace_str(ev, "member");
     if (!instance || !member)
         return;
-    char name[512], old[300], field[320];
+    char name[512], buf[32], field[320];
     snprintf(name, sizeof name, "%s %s", trace_str(ev, "group"), instance);
     uint32_t s = st_entity(&m->st, "static", name, i);
-    if (st_field(&m->st, s, "member", i, old, sizeof old) && strcmp(old, member) != 0) {
+    const char *old = st_field(&m->st, s, "member", i, buf, sizeof buf);
+    if (old && strcmp(old, member) != 0) {
         snprintf(field, sizeof field, "member %s", old);
         st_unset(&m->st, g, field, i);
     }
