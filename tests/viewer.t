@@ -6,7 +6,9 @@
 # hidden until `b`, the help, resizes down to a tiny window, colours off with NO_COLOR,
 # --ascii, and a terminal restored after q and after SIGTERM. On a replication story
 # (tests/tui/divergent-tail.lua): the new leader and its epoch, and the old leader's
-# divergent tail gone at its truncation and back when moving up. Skipped only where tmux
+# divergent tail gone at its truncation and back when moving up. On a transaction story
+# (scenarios/transactions/02-zombie-fencing.lua): a WriteTxnMarkers arrow's COMMIT/ABORT and
+# the coordinator's transactional id after a fencing. Skipped only where tmux
 # is not installed.
 . "$(dirname "$0")/lib/tap.sh"
 case $KSIM in /*) ;; *) KSIM=$PWD/$KSIM ;; esac
@@ -129,6 +131,22 @@ keys d k k
 wait_for d "     3  lost4"; ok $? "moving up before the truncation shows the tail again"
 screen d | grep -qE "broker-1 +follower +log end 5 "; ok $? "with log end 5"
 keys d q
+
+# ---- transactions: markers, fencing, the coordinator's state ----
+"$KSIM" run --quiet --trace "$tmp/x.jsonl" scenarios/transactions/02-zombie-fencing.lua >/dev/null 2>&1
+TRACE=$tmp/x.jsonl HEIGHT=50 start x
+wait_for x "broker-3" >/dev/null
+keys x / ; keys x -l "WriteTxnMarkers ABORT"; keys x Enter
+wait_for x "WriteTxnMarkers ABORT producer 0 epoch 1"
+ok $? "a WriteTxnMarkers request says ABORT, whose, and which epoch"
+keys x / ; keys x -l "fenced, epoch 0 -> 1"; keys x Enter
+wait_for x "fenced, epoch 0 -> 1" >/dev/null
+keys x Tab G
+wait_for x "Transaction coordinators"; ok $? "the inspector lists the transaction coordinators"
+screen x | grep -qE "broker-1 +payments-tx +Ongoing" && screen x | grep -qF "partitions payments-0" &&
+  screen x | grep -qF "fenced: epoch 0 -> 1"
+ok $? "payments-tx on broker-1: Ongoing on payments-0, fenced from epoch 0 to 1"
+keys x q
 
 # ---- SIGTERM ----
 start s
