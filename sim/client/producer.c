@@ -397,6 +397,12 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
     trace_record(p, rec, key, value);
     int32_t size = RECORD_BATCH_OVERHEAD + record_size_in_batch(0, 0, key, value);
     if (size > p->max_request_size) {
+        /* doSend's catch (ApiException): a transaction it was part of can only abort. */
+        char msg[200];
+        snprintf(msg, sizeof msg, "The message is %d bytes when serialized which is larger "
+                 "than %d, which is the value of the max.request.size configuration.", (int)size,
+                 (int)p->max_request_size);
+        tm_batch_error(&p->tm, KERR_CLIENT_RECORD_TOO_LARGE, msg);
         prod_finish_record(p, rec, -1, KERR_CLIENT_RECORD_TOO_LARGE);
         prod_notify(p);
         return rec;
