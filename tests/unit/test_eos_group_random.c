@@ -8,7 +8,8 @@
  * (send_offsets_to_transaction): the group's generation fences a zombie's offsets
  * (CommitFailedException from TxnOffsetCommit), the transactional id a zombie's writes
  * (ProducerFencedException).
- * Faults, at random: instances crash (both processes) and restart, instances join late and
+ * Faults, at random: instances crash (both processes) and restart or stall for a while (cut
+ * off from the brokers, their member may expire), instances join late and
  * one may leave for good (rebalances as they come and go), brokers crash or are cut off and
  * come back, and requests and answers of Produce and the transaction APIs of the
  * applications are lost. After any error an instance restarts, as a supervisor would (Kafka's
@@ -40,6 +41,8 @@
 #define OUT_PARTS 2
 #define RECORDS 48
 #define MAX_APPS 3
+#define MAX_SLOTS (2 * MAX_APPS) /* with the replacements of stalled instances */
+#define N_APIS 7
 #define MAX_PIDS 16
 #define FAULT_END (20 * US_PER_S)
 #define DEADLINE (400 * US_PER_S)
@@ -65,21 +68,26 @@ typedef struct app {
     app_state_t state;
     uint32_t gen;   /* the instance: restarts scheduled for an older one are ignored */
     bool leaving;   /* leaves the group at its next poll */
+    bool replaced;  /* another process took over its transactional.id: at its next error it
+                     * exits for good */
 } app_t;
 
 struct run {
     fixture_t f;
     rng_t rng;
     producer_t *src;
-    app_t apps[MAX_APPS];
+    app_t apps[MAX_SLOTS];
     int n_apps;
-    const char *strategy;
-    int restarts, txns, commits, revocations, fenced, commit_failed;
+    const char *strategy, *max_poll;
+    char req[8];
+    double drop_p[N_APIS]; /* per API of apis[]: the probability of a loss, < 0 for none */
+    int restarts, txns, commits, revocations, fenced, commit_failed, replacements;
     bool faults_over, settled;
 };
 
 typedef struct stats {
     int64_t txns, commits, restarts, aborted_records, revocations, fenced, commit_failed;
+    int64_t replacements;
     int64_t cooperative, eager;
 } stats_t;
 
@@ -98,6 +106,7 @@ static producer_t *make_producer(run_t *r, const char *name, const char *const *
 }
 
 static void app_start(app_t *a);
+static app_t *make_app(run_t *r, int num, const char *suffix);
 static void app_start_cb(void *a, void *b, int64_t gen)
 {
     app_t *x = a;
@@ -106,7 +115,8 @@ static void app_start_cb(void *a, void *b, int64_t gen)
         app_start(x);
 }
 
-/* The supervisor: the instance's processes die and start again a little later. */
+/* The supervisor: the instance's processes die and start again a little later (a
+ * replaced one's only die). */
 static void app_restart_now(void *x, void *b, int64_t gen)
 {
     app_t *a = x;
@@ -115,14 +125,17 @@ static void app_restart_now(void *x, void *b, int64_t gen)
     if ((uint32_t)gen != a->gen || a->state == APP_DONE || a->state == APP_GONE ||
         a->state == APP_IDLE || a->state == APP_DOWN)
         return;
-    a->state = APP_DOWN;
+    a->state = a->replaced ? APP_GONE : APP_DOWN;
     a->gen++;
-    r->restarts++;
     node_t *pn = producer_node(a->p), *kn = consumer_node(a->k);
+    const char *why = a->replaced ? "the replaced instance exits" : "the application instance restarts";
     if (pn->up)
-        world_crash(r->f.w, pn, "the application instance restarts");
+        world_crash(r->f.w, pn, why);
     if (kn->up)
-        world_crash(r->f.w, kn, "the application instance restarts");
+        world_crash(r->f.w, kn, why);
+    if (a->replaced)
+        return;
+    r->restarts++;
     int64_t back = rng_range(&r->rng, 100, 2000) * US_PER_MS;
     world_schedule(r->f.w, r->f.w->now + back, app_start_cb, a, NULL, a->gen);
 }
@@ -302,6 +315,39 @@ static void app_leave_cb(void *x, void *b, int64_t arg)
     ((app_t *)x)->leaving = true;
 }
 
+static void heal_one_cb(void *a, void *b, int64_t id)
+{
+    (void)b;
+    net_heal(((run_t *)a)->f.w->net, (int)id);
+}
+
+/* The instance stalls (a long GC pause, or its host cut off): both its processes lose the
+ * brokers for `len` while the supervisor sees nothing wrong. Its member may leave the group
+ * (session.timeout.ms) and its partitions move on: when it comes back, the old generation
+ * fences its offsets (CommitFailedException) or its transaction times out. */
+static void app_pause_cb(void *x, void *b, int64_t len)
+{
+    app_t *a = x;
+    run_t *r = a->r;
+    (void)b;
+    int32_t app[2] = { producer_node(a->p)->id, consumer_node(a->k)->id }, brokers[BROKERS];
+    for (int i = 0; i < BROKERS; i++)
+        brokers[i] = cluster_broker(r->f.c, i + 1)->id;
+    int id = net_partition(r->f.w->net, app, 2, brokers, BROKERS, false);
+    world_schedule(r->f.w, r->f.w->now + len, heal_one_cb, r, NULL, id);
+    /* Half the time the supervisor takes the stalled instance for dead and starts a
+     * replacement elsewhere with the same transactional.id: its init_transactions fences
+     * the old producer (ProducerFencedException when it wakes), which then exits. */
+    if (a->replaced || a->state == APP_IDLE || a->state == APP_GONE ||
+        r->n_apps == MAX_SLOTS || rng_range(&r->rng, 0, 1) == 0)
+        return;
+    a->replaced = true;
+    r->replacements++;
+    app_t *b2 = make_app(r, a->id, "-b");
+    b2->leaving = a->leaving;
+    app_start(b2);
+}
+
 static void isolate_cb(void *a, void *b, int64_t arg)
 {
     (void)arg;
@@ -364,30 +410,59 @@ static void settle_cb(void *x, void *b, int64_t arg)
     world_schedule(r->f.w, r->f.w->now + US_PER_S, settle_cb, r, NULL, 0);
 }
 
-/* Loses requests or answers of `api` at random: the instances' own, or for
- * WriteTxnMarkers those between the coordinator and the partition leaders. */
-static void drop_api(run_t *r, int16_t api)
+/* Loses requests or answers of `api` with probability `prob`: instance a's own, or for
+ * WriteTxnMarkers (a NULL) those between the coordinator and the partition leaders. */
+static void drop_api(run_t *r, const app_t *a, int16_t api, double prob)
 {
     fault_spec_t s;
     fault_spec_init(&s, FAULT_DROP);
     s.api = api;
-    s.probability = 0.08 * rng_unit(&r->rng);
+    s.probability = prob;
     s.until = FAULT_END;
-    if (api == API_WRITE_TXN_MARKERS) {
+    if (!a) {
         net_add_fault(r->f.w->net, &s);
         return;
     }
-    for (int i = 0; i < r->n_apps; i++) {
-        int32_t app = producer_node(r->apps[i].p)->id;
-        s.dir = DIR_REQUEST;
-        s.from = app;
-        s.to = -1;
-        net_add_fault(r->f.w->net, &s);
-        s.dir = DIR_RESPONSE;
-        s.from = -1;
-        s.to = app;
-        net_add_fault(r->f.w->net, &s);
-    }
+    int32_t app = producer_node(a->p)->id;
+    s.dir = DIR_REQUEST;
+    s.from = app;
+    net_add_fault(r->f.w->net, &s);
+    s.dir = DIR_RESPONSE;
+    s.from = -1;
+    s.to = app;
+    net_add_fault(r->f.w->net, &s);
+}
+
+static const int16_t apis[N_APIS] = { API_PRODUCE, API_ADD_PARTITIONS_TO_TXN,
+                                      API_ADD_OFFSETS_TO_TXN, API_TXN_OFFSET_COMMIT, API_END_TXN,
+                                      API_WRITE_TXN_MARKERS, API_INIT_PRODUCER_ID };
+
+/* An instance of the application: transactional.id app-<num>, processes
+ * app-<num>-out<suffix> and app-<num>-in<suffix>, and its share of the lost requests. */
+static app_t *make_app(run_t *r, int num, const char *suffix)
+{
+    app_t *a = &r->apps[r->n_apps++];
+    char tid[16], pname[24], kname[24];
+    snprintf(tid, sizeof tid, "app-%d", num);
+    snprintf(pname, sizeof pname, "app-%d-out%s", num, suffix);
+    snprintf(kname, sizeof kname, "app-%d-in%s", num, suffix);
+    const char *p_kv[] = { "transactional.id", tid, "request.timeout.ms", r->req,
+                           "max.block.ms", "20000", NULL };
+    /* session.timeout.ms 10 s (Kafka's default before 3.0): a crashed instance's member
+     * leaves the group sooner than with 45 s. */
+    const char *k_kv[] = { "group.id", GROUP, "isolation.level", "read_committed",
+                           "enable.auto.commit", "false", "auto.offset.reset", "earliest",
+                           "max.poll.records", r->max_poll, "request.timeout.ms", r->req,
+                           "partition.assignment.strategy", r->strategy,
+                           "session.timeout.ms", "10000", "heartbeat.interval.ms", "3000",
+                           NULL };
+    *a = (app_t){ .r = r, .id = num, .state = APP_IDLE };
+    a->p = make_producer(r, pname, p_kv);
+    a->k = fixture_consumer(&r->f, kname, k_kv);
+    for (int i = 0; i < N_APIS; i++)
+        if (r->drop_p[i] >= 0 && apis[i] != API_WRITE_TXN_MARKERS)
+            drop_api(r, a, apis[i], r->drop_p[i]);
+    return a;
 }
 
 static void create_topic(run_t *r, const char *name, const char *parts)
@@ -427,43 +502,35 @@ static void setup(run_t *r, uint64_t seed)
     }
     /* Above offsets.commit.timeout.ms (5 s), as Kafka's default 30 s is (see test_eos_random
      * and docs/transactions.md). */
-    char req[8];
-    snprintf(req, sizeof req, "%d", (int)rng_range(&r->rng, 6000, 12000));
+    snprintf(r->req, sizeof r->req, "%d", (int)rng_range(&r->rng, 6000, 12000));
     r->strategy = rng_range(&r->rng, 0, 1) ? "cooperative-sticky" : "range";
-    const char *max_poll = rng_range(&r->rng, 0, 1) ? "5" : "13";
-    r->n_apps = (int)rng_range(&r->rng, 2, MAX_APPS);
-    for (int i = 0; i < r->n_apps; i++) {
-        app_t *a = &r->apps[i];
-        char tid[16], pname[16], kname[16];
-        snprintf(tid, sizeof tid, "app-%d", i + 1);
-        snprintf(pname, sizeof pname, "app-%d-out", i + 1);
-        snprintf(kname, sizeof kname, "app-%d-in", i + 1);
-        const char *p_kv[] = { "transactional.id", tid, "request.timeout.ms", req,
-                               "max.block.ms", "20000", NULL };
-        /* session.timeout.ms 10 s (Kafka's default before 3.0): a crashed instance's member
-         * leaves the group sooner than with 45 s. */
-        const char *k_kv[] = { "group.id", GROUP, "isolation.level", "read_committed",
-                               "enable.auto.commit", "false", "auto.offset.reset", "earliest",
-                               "max.poll.records", max_poll, "request.timeout.ms", req,
-                               "partition.assignment.strategy", r->strategy,
-                               "session.timeout.ms", "10000", "heartbeat.interval.ms", "3000",
-                               NULL };
-        *a = (app_t){ .r = r, .id = i + 1, .state = APP_IDLE };
-        a->p = make_producer(r, pname, p_kv);
-        a->k = fixture_consumer(&r->f, kname, k_kv);
+    r->max_poll = rng_range(&r->rng, 0, 1) ? "5" : "13";
+    for (int i = 0; i < N_APIS; i++)
+        r->drop_p[i] = rng_range(&r->rng, 0, 2) == 0 ? 0.08 * rng_unit(&r->rng) : -1;
+    if (r->drop_p[5] >= 0)
+        drop_api(r, NULL, API_WRITE_TXN_MARKERS, r->drop_p[5]);
+    int n_apps = (int)rng_range(&r->rng, 2, MAX_APPS);
+    for (int i = 0; i < n_apps; i++) {
+        app_t *a = make_app(r, i + 1, "");
         /* The first instance starts at 0.5 s, the others join within the fault window. */
         int64_t at = i == 0 ? 500 : rng_range(&r->rng, 500, 15000);
         world_schedule(w, at * US_PER_MS, app_start_cb, a, NULL, 0);
         /* One instance but the first may leave for good. */
-        if (i > 0 && i == r->n_apps - 1 && rng_range(&r->rng, 0, 2) == 0)
+        if (i > 0 && i == n_apps - 1 && rng_range(&r->rng, 0, 2) == 0)
             world_schedule(w, (at + rng_range(&r->rng, 1000, 10000)) * US_PER_MS, app_leave_cb,
                            a, NULL, 0);
     }
 
     int crashes = (int)rng_range(&r->rng, 0, 4);
     for (int i = 0; i < crashes; i++) {
-        app_t *a = &r->apps[rng_range(&r->rng, 0, r->n_apps - 1)];
+        app_t *a = &r->apps[rng_range(&r->rng, 0, n_apps - 1)];
         world_schedule(w, rng_range(&r->rng, 1000, 18000) * US_PER_MS, app_crash_cb, a, NULL, 0);
+    }
+    int pauses = (int)rng_range(&r->rng, 0, 2);
+    for (int i = 0; i < pauses; i++) {
+        app_t *a = &r->apps[rng_range(&r->rng, 0, n_apps - 1)];
+        world_schedule(w, rng_range(&r->rng, 1000, 15000) * US_PER_MS, app_pause_cb, a, NULL,
+                       rng_range(&r->rng, 1000, 15000) * US_PER_MS);
     }
     int broker_faults = (int)rng_range(&r->rng, 0, 2);
     int64_t t = 1000 * US_PER_MS;
@@ -476,12 +543,6 @@ static void setup(run_t *r, uint64_t seed)
         world_schedule(w, back, isolate ? heal_cb : fixture_restart_cb, w, victim, 0);
         t = back;
     }
-    static const int16_t apis[] = { API_PRODUCE, API_ADD_PARTITIONS_TO_TXN,
-                                    API_ADD_OFFSETS_TO_TXN, API_TXN_OFFSET_COMMIT, API_END_TXN,
-                                    API_WRITE_TXN_MARKERS, API_INIT_PRODUCER_ID };
-    for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++)
-        if (rng_range(&r->rng, 0, 2) == 0)
-            drop_api(r, apis[i]);
     world_schedule(w, FAULT_END, faults_over_cb, r, NULL, 0);
     world_schedule(w, FAULT_END + US_PER_S, settle_cb, r, NULL, 0);
 }
@@ -683,6 +744,7 @@ static bool check(run_t *r, stats_t *st, char *why, size_t wn)
     st->revocations += r->revocations;
     st->fenced += r->fenced;
     st->commit_failed += r->commit_failed;
+    st->replacements += r->replacements;
     if (strcmp(r->strategy, "range") == 0)
         st->eager++;
     else
@@ -695,7 +757,7 @@ static bool txns_complete(run_t *r)
 {
     for (int i = 0; i < r->n_apps; i++) {
         char err[200], tid[16];
-        snprintf(tid, sizeof tid, "app-%d", i + 1);
+        snprintf(tid, sizeof tid, "app-%d", r->apps[i].id);
         cJSON *d = cluster_describe_transactions(r->f.c, tid, err, sizeof err);
         const char *state = d ? trace_str(d, "state") : NULL;
         bool done = state && (strcmp(state, "CompleteCommit") == 0 ||
@@ -767,8 +829,9 @@ int main(void)
        "%lld transactions, %lld committed, %lld restarts)", seeds, (long long)st.eager,
        (long long)st.cooperative, (long long)st.txns, (long long)st.commits,
        (long long)st.restarts);
-    tap_diag("%lld revocations, %lld ProducerFencedException, %lld CommitFailedException, "
-             "%lld records of aborted transactions", (long long)st.revocations,
+    tap_diag("%lld revocations, %lld stalled instances replaced, %lld ProducerFencedException, "
+             "%lld CommitFailedException, %lld records of aborted transactions",
+             (long long)st.revocations, (long long)st.replacements,
              (long long)st.fenced, (long long)st.commit_failed, (long long)st.aborted_records);
     ok(seeds < 20 || (st.restarts > 0 && st.aborted_records > 0 && st.revocations > 0),
        "the faults restarted instances, aborted transactions and moved partitions between "
