@@ -1,6 +1,6 @@
 /* A randomized test of exactly-once processing by a consumer group, over many seeds: the
- * KIP-447 model. Three brokers (RF 3, min.insync.replicas 2); the topic "in" (four
- * partitions) holds RECORDS records written before the faults. Two or three instances of
+ * KIP-447 model. Three brokers (RF 3, min.insync.replicas 2); RECORDS records arrive in
+ * the topic "in" (four partitions) while the faults happen. Two or three instances of
  * an application form the group "g" with subscribe (eager range or cooperative-sticky, at
  * random); each has its own read_committed consumer and its own transactional producer
  * ("app-1", "app-2", ...), and per poll writes one record to "out" per input inside a
@@ -380,14 +380,16 @@ static bool offsets_at_end(run_t *r)
     if (!g)
         return false;
     int at_end = 0;
+    int64_t total = 0;
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(g, "partitions"), *it;
     cJSON_ArrayForEach(it, parts) {
         const plog_t *l = cluster_log(r->f.c, "in", (int32_t)trace_int(it, "partition", -1),
                                       err, sizeof err);
         at_end += l && trace_int(it, "committed", -1) == l->leo;
+        total += l ? l->leo : 0;
     }
     cJSON_Delete(g);
-    return at_end == IN_PARTS;
+    return at_end == IN_PARTS && total == RECORDS;
 }
 
 /* After the faults, once a second: every instance still in the group is between
@@ -465,6 +467,17 @@ static app_t *make_app(run_t *r, int num, const char *suffix)
     return a;
 }
 
+static void source_send_cb(void *x, void *b, int64_t i)
+{
+    run_t *r = x;
+    char key[16], value[16], err[200];
+    (void)b;
+    snprintf(key, sizeof key, "k%d", (int)i);
+    snprintf(value, sizeof value, "%d", (int)i);
+    if (producer_send(r->src, "in", -1, str(key), str(value), -1, err, sizeof err) < 0)
+        abort();
+}
+
 static void create_topic(run_t *r, const char *name, const char *parts)
 {
     const char *kv[] = { "partitions", parts, "replication.factor", "3",
@@ -492,14 +505,9 @@ static void setup(run_t *r, uint64_t seed)
     create_topic(r, "out", "2");
     const char *src_kv[] = { "linger.ms", "5", NULL };
     r->src = make_producer(r, "source", src_kv);
-    char err[200];
-    for (int i = 0; i < RECORDS; i++) {
-        char key[16], value[16];
-        snprintf(key, sizeof key, "k%d", i);
-        snprintf(value, sizeof value, "%d", i);
-        if (producer_send(r->src, "in", -1, str(key), str(value), -1, err, sizeof err) < 0)
-            abort();
-    }
+    /* The input arrives throughout the fault window, one record every 350 ms. */
+    for (int i = 0; i < RECORDS; i++)
+        world_schedule(w, i * 350 * US_PER_MS, source_send_cb, r, NULL, i);
     /* Above offsets.commit.timeout.ms (5 s), as Kafka's default 30 s is (see test_eos_random
      * and docs/transactions.md). */
     snprintf(r->req, sizeof r->req, "%d", (int)rng_range(&r->rng, 6000, 12000));
