@@ -274,6 +274,46 @@ static inline bool eos_txn_complete(cluster_t *c, const char *tid)
     return done;
 }
 
+/* ---- broker faults ---- */
+
+static inline void eos_isolate_cb(void *a, void *b, int64_t arg)
+{
+    (void)arg;
+    fixture_isolate(a, ((node_t *)b)->id);
+}
+
+static inline void eos_heal_cb(void *a, void *b, int64_t arg)
+{
+    (void)b;
+    (void)arg;
+    net_heal(((world_t *)a)->net, 0);
+}
+
+/* Up to two broker faults one after the other from 1 s on: a broker crashes, or is cut off
+ * from every other node, for 1 to 8 s. */
+static inline void eos_broker_faults(fixture_t *f, rng_t *rng, int brokers)
+{
+    int n = (int)rng_range(rng, 0, 2);
+    int64_t t = 1000 * US_PER_MS;
+    for (int i = 0; i < n; i++) {
+        node_t *victim = cluster_broker(f->c, (int)rng_range(rng, 1, brokers));
+        t += rng_range(rng, 0, 6000) * US_PER_MS;
+        int64_t back = t + rng_range(rng, 1000, 8000) * US_PER_MS;
+        bool isolate = rng_range(rng, 0, 2) == 0;
+        world_schedule(f->w, t, isolate ? eos_isolate_cb : fixture_crash_cb, f->w, victim, 0);
+        world_schedule(f->w, back, isolate ? eos_heal_cb : fixture_restart_cb, f->w, victim, 0);
+        t = back;
+    }
+}
+
+/* The faults are over: the network heals and every broker is up. */
+static inline void eos_faults_end(fixture_t *f, int brokers)
+{
+    net_heal(f->w->net, 0);
+    for (int i = 1; i <= brokers; i++)
+        fixture_restart_cb(f->w, cluster_broker(f->c, i), 0);
+}
+
 /* TRACE_SEED=N TRACE_OUT=file writes seed N's trace, for `ksim view` or
  * `ksim export file --text`. */
 static inline void eos_dump_trace(const fixture_t *f, uint64_t seed, const char *scenario)

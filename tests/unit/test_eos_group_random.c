@@ -339,28 +339,13 @@ static void app_pause_cb(void *x, void *b, int64_t len)
     app_start(b2);
 }
 
-static void isolate_cb(void *a, void *b, int64_t arg)
-{
-    (void)arg;
-    fixture_isolate(a, ((node_t *)b)->id);
-}
-
-static void heal_cb(void *a, void *b, int64_t arg)
-{
-    (void)b;
-    (void)arg;
-    net_heal(((world_t *)a)->net, 0);
-}
-
 static void faults_over_cb(void *a, void *b, int64_t arg)
 {
     run_t *r = a;
     (void)b;
     (void)arg;
     r->faults_over = true;
-    net_heal(r->f.w->net, 0);
-    for (int i = 1; i <= BROKERS; i++)
-        fixture_restart_cb(r->f.w, cluster_broker(r->f.c, i), 0);
+    eos_faults_end(&r->f, BROKERS);
 }
 
 /* After the faults, once a second: every instance still in the group is between
@@ -514,17 +499,7 @@ static void setup(run_t *r, uint64_t seed)
         world_schedule(w, rng_range(&r->rng, 1000, 15000) * US_PER_MS, app_pause_cb, a, NULL,
                        rng_range(&r->rng, 1000, 15000) * US_PER_MS);
     }
-    int broker_faults = (int)rng_range(&r->rng, 0, 2);
-    int64_t t = 1000 * US_PER_MS;
-    for (int i = 0; i < broker_faults; i++) {
-        node_t *victim = cluster_broker(r->f.c, (int)rng_range(&r->rng, 1, BROKERS));
-        t += rng_range(&r->rng, 0, 6000) * US_PER_MS;
-        int64_t back = t + rng_range(&r->rng, 1000, 8000) * US_PER_MS;
-        bool isolate = rng_range(&r->rng, 0, 2) == 0;
-        world_schedule(w, t, isolate ? isolate_cb : fixture_crash_cb, w, victim, 0);
-        world_schedule(w, back, isolate ? heal_cb : fixture_restart_cb, w, victim, 0);
-        t = back;
-    }
+    eos_broker_faults(&r->f, &r->rng, BROKERS);
     world_schedule(w, FAULT_END, faults_over_cb, r, NULL, 0);
     world_schedule(w, FAULT_END + US_PER_S, settle_cb, r, NULL, 0);
 }
