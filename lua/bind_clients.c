@@ -346,6 +346,10 @@ static producer_offset_t *check_offsets(lua_State *L, int idx, int32_t *n)
         luaL_error(L, "%s: offsets must be a list like { { topic = \"in\", partition = 0, "
                    "offset = 42 } }, got %s", what, luaL_typename(L, idx));
     lua_Integer len = luaL_len(L, idx);
+    lua_pushnil(L);
+    if (len == 0 && lua_next(L, idx)) /* one offset, not a list of them */
+        luaL_error(L, "%s: offsets must be a list of offsets: wrap the table as { { topic = "
+                   "..., partition = ..., offset = ... } }", what);
     producer_offset_t *v = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *v, 0);
     static const char *const keys[] = { "offset", "partition", "topic", NULL };
     for (lua_Integer i = 1; i <= len; i++) {

@@ -319,9 +319,9 @@ static int k_group_metadata(lua_State *L)
     consumer_t *c = bind_check_consumer(L, "group_metadata");
     consumer_group_metadata_t md;
     if (!consumer_group_metadata(c, &md))
-        return luaL_error(L, "consumer '%s': group_metadata: To use the group management or "
-                          "offset commit APIs, you must provide a valid group.id in the "
-                          "consumer configuration.", consumer_name(c));
+        return luaL_error(L, "consumer '%s': group_metadata: InvalidGroupIdException: To use "
+                          "the group management or offset commit APIs, you must provide a "
+                          "valid group.id in the consumer configuration.", consumer_name(c));
     lua_createtable(L, 0, 4);
     lua_pushstring(L, md.group_id);
     lua_setfield(L, -2, "group_id");

@@ -4,8 +4,9 @@
 -- __transaction_state partition and the followers have it: from then on the commit is
 -- decided. Here the coordinator's WriteTxnMarkers requests are lost and its broker crashes
 -- before any marker is written. The records stay invisible to read_committed readers
--- until the broker that becomes the partition's new leader loads PrepareCommit from the log
--- and completes the commit: it writes the markers and then CompleteCommit.
+-- until the broker that becomes the __transaction_state partition's new leader loads
+-- PrepareCommit from the log and completes the commit: it writes the markers (each
+-- partition's records become visible with its marker) and then CompleteCommit.
 
 local w = ksim.world{ seed = 4 }
 local c = w:cluster("main", { brokers = 3 })
@@ -32,13 +33,24 @@ w:spawn("app", function()
   crashed_at = w:now()
 end)
 
-local seen, seen_at, seen_coordinator = 0, nil, nil
+-- Whether the partition of every record read already holds the COMMIT marker.
+local function committed_marker(partition)
+  for _, r in ipairs(c:log("orders", partition)) do
+    if r.control == "COMMIT" then return true end
+  end
+  return false
+end
+
+local seen, seen_at, seen_coordinator, after_markers = 0, nil, nil, true
 w:spawn("reader", function()
   while w:now() < 30000 do
     local recs = reader:poll(200)
     if #recs > 0 and not seen_at then
       seen_at = w:now()
       seen_coordinator = c:describe_transactions("orders-tx").coordinator
+    end
+    for _, r in ipairs(recs) do
+      if not committed_marker(r.partition) then after_markers = false end
     end
     seen = seen + #recs
   end
@@ -47,11 +59,13 @@ end)
 w:run()
 
 local after = c:describe_transactions("orders-tx")
-w:note(("The reader saw the 6 orders at %.0f ms, after %s completed the commit.")
+w:note(("The reader got the orders from %.0f ms on, each partition's once %s's COMMIT marker " ..
+        "had reached it; CompleteCommit followed when every marker was written.")
   :format(seen_at or -1, after.coordinator))
 ksim.check(states[1] == "PrepareCommit", "when commitTransaction() returned the state was PrepareCommit")
 ksim.check(after.coordinator ~= first.coordinator, "another broker coordinates orders-tx now")
 ksim.check(after.state == "CompleteCommit", "the new coordinator completed the commit")
-ksim.check(seen_at ~= nil and seen_at > crashed_at and seen_coordinator ~= first.coordinator,
-           "the reader saw nothing until the new coordinator had written the markers")
+ksim.check(seen_at ~= nil and seen_at > crashed_at and seen_coordinator ~= first.coordinator
+           and after_markers,
+           "the reader saw nothing before the new coordinator's COMMIT marker was on the partition")
 ksim.check(seen == 6, "the read_committed reader got all 6 orders, once")

@@ -189,6 +189,11 @@ void acc_expire(producer_t *p, int64_t *next)
                 trace_add_int(ev, "max_block_ms", (int64_t)(p->max_block / US_PER_MS));
                 world_emit(p->w, ev);
             }
+            /* doSend's catch (ApiException): the transaction can only abort now. */
+            char msg[200];
+            snprintf(msg, sizeof msg, "Topic %s not present in metadata after %lld ms.",
+                     p->results[wr.rec].topic, (long long)(p->max_block / US_PER_MS));
+            tm_batch_error(&p->tm, KERR_CLIENT_TIMEOUT, msg);
             prod_finish_record(p, wr.rec, -1, KERR_CLIENT_TIMEOUT);
             free((void *)wr.key.p);
             free((void *)wr.value.p);

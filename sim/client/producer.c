@@ -59,13 +59,15 @@ static bool check_idempotence(const config_t *cfg, const char *name, bool *idemp
     return true;
 }
 
-static bool check_config(const config_t *cfg, const char *name, bool idempotent, char *err,
-                         size_t errlen)
+static bool check_config(const config_t *cfg, const char *name, bool idempotent,
+                         const char *no_idempotence, char *err, size_t errlen)
 {
-    /* ProducerConfig: a transactional producer is an idempotent one. */
+    /* ProducerConfig: a transactional producer is an idempotent one. The hint names the
+     * setting that turned idempotence off. */
     if (config_str(cfg, "transactional.id") && !idempotent) {
-        snprintf(err, errlen, "producer '%s': Cannot set a transactional.id without also "
-                 "enabling idempotence.", name);
+        snprintf(err, errlen, "producer '%s': ConfigException: Cannot set a transactional.id "
+                 "without also enabling idempotence. (%s)", name,
+                 no_idempotence ? no_idempotence : "enable.idempotence=false");
         return false;
     }
     int64_t linger = linger_ms(cfg);
@@ -120,7 +122,7 @@ producer_t *producer_create(world_t *w, const char *name, const config_t *cfg,
     bool idempotent;
     const char *no_idempotence;
     if (!check_idempotence(cfg, name, &idempotent, &no_idempotence, err, errlen) ||
-        !check_config(cfg, name, idempotent, err, errlen))
+        !check_config(cfg, name, idempotent, no_idempotence, err, errlen))
         return NULL;
     producer_t *p = proto_calloc(1, sizeof *p);
     p->idempotent = idempotent;
@@ -397,6 +399,12 @@ int64_t producer_send(producer_t *p, const char *topic, int32_t partition, bytes
     trace_record(p, rec, key, value);
     int32_t size = RECORD_BATCH_OVERHEAD + record_size_in_batch(0, 0, key, value);
     if (size > p->max_request_size) {
+        /* doSend's catch (ApiException): a transaction it was part of can only abort. */
+        char msg[200];
+        snprintf(msg, sizeof msg, "The message is %d bytes when serialized which is larger "
+                 "than %d, which is the value of the max.request.size configuration.", (int)size,
+                 (int)p->max_request_size);
+        tm_batch_error(&p->tm, KERR_CLIENT_RECORD_TOO_LARGE, msg);
         prod_finish_record(p, rec, -1, KERR_CLIENT_RECORD_TOO_LARGE);
         prod_notify(p);
         return rec;

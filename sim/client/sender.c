@@ -64,7 +64,12 @@ void sender_wake_at(producer_t *p, int64_t at)
     if (p->wakeup)
         world_cancel(p->w, p->wakeup);
     p->wakeup_at = at;
-    p->wakeup = node_timer(p->node, at - p->w->now, wakeup_cb, p, NULL, 0);
+    /* With no record pending and no transactional call waiting (one that timed out keeps
+     * its request going, as Kafka's does), the producer's retries are background work:
+     * they do not keep a run alive. */
+    bool idle = p->pending == 0 && p->n_txn_waiters == 0;
+    p->wakeup = (idle ? node_timer_bg : node_timer)(p->node, at - p->w->now, wakeup_cb, p,
+                                                    NULL, 0);
 }
 
 static bool node_blocked(const producer_t *p, int32_t node)

@@ -390,12 +390,17 @@ static int32_t *bootstrap_nodes(const cluster_t *c)
     return ids;
 }
 
+static bool ensure_offsets_topic(cluster_t *c, char *err, size_t errlen);
+
 producer_t *cluster_producer(cluster_t *c, const char *name, const config_t *cfg, char *err,
                              size_t errlen)
 {
     if (!can_add_node(c->w, name, err, errlen))
         return NULL;
-    if (config_str(cfg, "transactional.id") && !cluster_ensure_txn_topic(c, err, errlen))
+    /* A transactional producer may send offsets to a group's coordinator
+     * (send_offsets_to_transaction): __consumer_offsets is made too. */
+    if (config_str(cfg, "transactional.id") &&
+        (!cluster_ensure_txn_topic(c, err, errlen) || !ensure_offsets_topic(c, err, errlen)))
         return NULL;
     int32_t *boot = bootstrap_nodes(c);
     producer_t *p = producer_create(c->w, name, cfg, boot, c->n_brokers, err, errlen);

@@ -25,19 +25,23 @@ static void add_offsets(cJSON *ev, const group_offset_t *v, int32_t n)
     }
 }
 
+/* Every partition not already refused gets `error`. */
 static void answer(gcoord_t *gc, msg_t *m, txn_offset_commit_t *r, int16_t error)
 {
     for (int32_t i = 0; i < r->n; i++)
-        r->parts[i].error = error;
+        if (r->parts[i].error == KERR_NONE)
+            r->parts[i].error = error;
     gcoord_reply(gc, m, API_TXN_OFFSET_COMMIT, r, &txn_offset_commit_resp_ops);
 }
 
 /* The offsets are pending for the producer from their append (prepareTxnOffsetCommit,
  * then onTxnOffsetCommitAppend). */
-static void stage(gcoord_t *gc, gentry_t *e, const txn_offset_commit_t *req, int64_t appended)
+static void stage(gcoord_t *gc, gentry_t *e, const txn_offset_commit_t *req,
+                  const txn_offset_commit_t *r, int64_t appended)
 {
     for (int32_t i = 0; i < req->n; i++)
-        group_txn_stage(e->g, req->producer_id, req->parts[i].topic, req->parts[i].partition,
+        if (r->parts[i].error == KERR_NONE)
+            group_txn_stage(e->g, req->producer_id, req->parts[i].topic, req->parts[i].partition,
                         req->parts[i].offset, appended);
     cJSON *ev;
     gcoord_trace_group(gc, "txn_offsets_pending", e->g, &ev);
@@ -72,6 +76,14 @@ void gcoord_handle_txn_commit(gcoord_t *gc, msg_t *m)
 {
     const txn_offset_commit_t *req = m->body;
     txn_offset_commit_t *r = txn_offset_commit_copy(req);
+    /* handleTxnOffsetCommitRequest: a partition the metadata does not know is
+     * UNKNOWN_TOPIC_OR_PARTITION; the others go on. */
+    int32_t known = 0;
+    for (int32_t i = 0; i < r->n; i++) {
+        bool exists = md_find_partition(&gc->b->img, r->parts[i].topic, r->parts[i].partition);
+        r->parts[i].error = exists ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        known += exists;
+    }
     int16_t err;
     /* handleTxnCommitOffsets: a group the coordinator does not know is made (Empty). */
     gentry_t *e = gcoord_coordinate(gc, req->group, true, &err);
@@ -91,21 +103,24 @@ void gcoord_handle_txn_commit(gcoord_t *gc, msg_t *m)
      * COORDINATOR_NOT_AVAILABLE). */
     if (err == KERR_NONE && part->reg.n_isr < part_min_isr(gc->b, part))
         err = KERR_COORDINATOR_NOT_AVAILABLE;
-    if (err != KERR_NONE || req->n == 0) {
+    if (err != KERR_NONE || known == 0) {
         answer(gc, m, r, err);
         return;
     }
-    char **keys = proto_calloc((size_t)req->n, sizeof *keys);
-    char **values = proto_calloc((size_t)req->n, sizeof *values);
-    for (int32_t i = 0; i < req->n; i++)
-        gstore_offset_record(e->g->id, &req->parts[i], &keys[i], &values[i]);
+    char **keys = proto_calloc((size_t)known, sizeof *keys);
+    char **values = proto_calloc((size_t)known, sizeof *values);
+    for (int32_t i = 0, k = 0; i < req->n; i++)
+        if (r->parts[i].error == KERR_NONE) {
+            gstore_offset_record(e->g->id, &req->parts[i], &keys[k], &values[k]);
+            k++;
+        }
     int64_t appended = part->log.leo;
-    gcoord_append(gc, e->partition, keys, values, req->n, req->producer_id,
+    gcoord_append(gc, e->partition, keys, values, known, req->producer_id,
                   req->producer_epoch);
     free(keys);
     free(values);
     note_no_verification(gc);
-    stage(gc, e, req, appended);
+    stage(gc, e, req, r, appended);
     gcoord_wait_replication(gc, m, r, part, appended);
 }
 

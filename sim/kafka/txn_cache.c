@@ -301,8 +301,7 @@ static void append_done(tcoord_t *tc, tappend_t *a, int16_t err)
         e->m->pending = TXN_NO_PENDING; /* a completion is retried: it stays pending */
     }
     tcoord_written(tc, current ? e : NULL, a, err);
-    a->timer = 0;
-    append_free(tc, a);
+    append_free(tc, a); /* cancels its timeout (the expiry path cleared it already) */
 }
 
 /* ---- loading ---- */

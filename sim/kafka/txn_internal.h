@@ -13,10 +13,9 @@
 #include "txn_protocol.h"
 #include "txn_state.h"
 
-/* Kafka's retry.backoff.ms (100) as the marker channel and the completion write use it,
- * and the inter-broker request.timeout.ms (30000). */
+/* Kafka's retry.backoff.ms (100) as the marker channel and the completion write use it.
+ * A marker request times out after the broker's request.timeout.ms. */
 #define TXN_RETRY_BACKOFF_MS 100
-#define TXN_MARKER_TIMEOUT_MS 30000
 
 /* One transactional id this coordinator owns. */
 typedef struct tentry {

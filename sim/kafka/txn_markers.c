@@ -69,8 +69,7 @@ static void send_markers(tcoord_t *tc, tentry_t *e, int32_t broker, const txn_tp
         abort();
     tc->reqs[tc->n_reqs++] = (tmarker_req_t){
         m->corr, broker, node, conn,
-        node_timer(b->node, (int64_t)TXN_MARKER_TIMEOUT_MS * US_PER_MS, request_timed_out, tc,
-                   NULL, m->corr),
+        node_timer(b->node, b->request_timeout, request_timed_out, tc, NULL, m->corr),
         gp_strdup(e->m->id), e->coord_epoch, copy };
     e->in_flight++;
 }

@@ -47,6 +47,11 @@ ok, err = pcall(p.send_offsets_to_transaction, p, { { topic = "t", partition = -
 ksim.check(not ok and string.find(err, "needs topic (a string), partition and offset", 1, true),
            "a bad offset entry is refused with what it needs")
 
+ok, err = pcall(p.send_offsets_to_transaction, p, { topic = "t", partition = 0, offset = 1 },
+                "g")
+ksim.check(not ok and string.find(err, "offsets must be a list of offsets", 1, true),
+           "one offset instead of a list of them is refused")
+
 ok, err = pcall(p.send_offsets_to_transaction, p, {}, { group_id = "g", generation_id = 3 })
 ksim.check(not ok and string.find(err, "IllegalArgumentException: Passed in group metadata has "
                                   .. "generationId > 0 but member.id", 1, true),

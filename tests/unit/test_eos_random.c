@@ -27,6 +27,7 @@
 #include "sim/kafka/cluster.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/kafka_fixture.h"
+#include "tests/unit/eos_check.h"
 
 #define BROKERS 3
 #define PARTITIONS 2
@@ -54,20 +55,6 @@ typedef struct stats {
 } stats_t;
 
 static const char *const topics[] = { "in", "out" };
-
-static producer_t *make_producer(run_t *r, const char *name, const char *const *kv)
-{
-    config_t pc;
-    config_init(&pc, &producer_config_schema);
-    fixture_config(&pc, kv);
-    producer_t *p = cluster_producer(r->f.c, name, &pc, r->f.err, sizeof r->f.err);
-    config_free(&pc);
-    if (!p) {
-        tap_diag("no producer: %s", r->f.err);
-        abort();
-    }
-    return p;
-}
 
 static void app_start(run_t *r);
 static void app_start_cb(void *a, void *b, int64_t arg)
@@ -245,28 +232,13 @@ static void app_crash_cb(void *a, void *b, int64_t arg)
         app_restart_now(r, NULL, r->gen);
 }
 
-static void isolate_cb(void *a, void *b, int64_t arg)
-{
-    (void)arg;
-    fixture_isolate(a, ((node_t *)b)->id);
-}
-
-static void heal_cb(void *a, void *b, int64_t arg)
-{
-    (void)b;
-    (void)arg;
-    net_heal(((world_t *)a)->net, 0);
-}
-
 static void faults_over_cb(void *a, void *b, int64_t arg)
 {
     run_t *r = a;
     (void)b;
     (void)arg;
     r->faults_over = true;
-    net_heal(r->f.w->net, 0);
-    for (int i = 1; i <= BROKERS; i++)
-        fixture_restart_cb(r->f.w, cluster_broker(r->f.c, i), 0);
+    eos_faults_end(&r->f, BROKERS);
 }
 
 /* Loses requests or answers of `api` at random: the application's own, or for
@@ -313,7 +285,7 @@ static void setup(run_t *r, uint64_t seed)
         config_free(&tc);
     }
     const char *src_kv[] = { "linger.ms", "5", NULL };
-    r->src = make_producer(r, "source", src_kv);
+    r->src = eos_producer(&r->f, "source", src_kv);
     char err[200];
     for (int i = 0; i < RECORDS; i++) {
         char key[16], value[16];
@@ -330,7 +302,7 @@ static void setup(run_t *r, uint64_t seed)
     snprintf(req, sizeof req, "%d", (int)rng_range(&r->rng, 6000, 12000));
     const char *p_kv[] = { "transactional.id", "app", "request.timeout.ms", req,
                            "max.block.ms", "20000", NULL };
-    r->p = make_producer(r, "app-out", p_kv);
+    r->p = eos_producer(&r->f, "app-out", p_kv);
     const char *k_kv[] = { "group.id", GROUP, "isolation.level", "read_committed",
                            "enable.auto.commit", "false", "auto.offset.reset", "earliest",
                            "max.poll.records", (rng_range(&r->rng, 0, 1) ? "5" : "13"),
@@ -341,17 +313,7 @@ static void setup(run_t *r, uint64_t seed)
     int crashes = (int)rng_range(&r->rng, 0, 3);
     for (int i = 0; i < crashes; i++)
         world_schedule(w, rng_range(&r->rng, 1000, 18000) * US_PER_MS, app_crash_cb, r, NULL, 0);
-    int broker_faults = (int)rng_range(&r->rng, 0, 2);
-    int64_t t = 1000 * US_PER_MS;
-    for (int i = 0; i < broker_faults; i++) {
-        node_t *victim = cluster_broker(r->f.c, (int)rng_range(&r->rng, 1, BROKERS));
-        t += rng_range(&r->rng, 0, 6000) * US_PER_MS;
-        int64_t back = t + rng_range(&r->rng, 1000, 8000) * US_PER_MS;
-        bool isolate = rng_range(&r->rng, 0, 2) == 0;
-        world_schedule(w, t, isolate ? isolate_cb : fixture_crash_cb, w, victim, 0);
-        world_schedule(w, back, isolate ? heal_cb : fixture_restart_cb, w, victim, 0);
-        t = back;
-    }
+    eos_broker_faults(&r->f, &r->rng, BROKERS);
     static const int16_t apis[] = { API_PRODUCE, API_ADD_PARTITIONS_TO_TXN,
                                     API_ADD_OFFSETS_TO_TXN, API_TXN_OFFSET_COMMIT, API_END_TXN,
                                     API_WRITE_TXN_MARKERS, API_INIT_PRODUCER_ID };
@@ -361,104 +323,6 @@ static void setup(run_t *r, uint64_t seed)
     world_schedule(w, FAULT_END, faults_over_cb, r, NULL, 0);
 }
 
-/* The input index of an output value "out-N", or -1. */
-static int out_index(bytes_t v)
-{
-    if (v.len < 5 || v.len > 8 || memcmp(v.p, "out-", 4) != 0)
-        return -1;
-    int n = 0;
-    for (int32_t i = 4; i < v.len; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return -1;
-        n = n * 10 + (v.p[i] - '0');
-    }
-    return n < RECORDS ? n : -1;
-}
-
-/* What a read_committed reader must return from one partition of "out", read from the
- * leader's log: the data of committed transactions, in offset order. */
-typedef struct visible {
-    int v[4 * RECORDS];
-    int n;
-} visible_t;
-
-static bool committed_view(run_t *r, int32_t p, visible_t *out, stats_t *st, char *why,
-                           size_t wn)
-{
-    char err[200];
-    const plog_t *l = cluster_log(r->f.c, "out", p, err, sizeof err);
-    if (!l) {
-        snprintf(why, wn, "out-%d: %s", p, err);
-        return false;
-    }
-    out->n = 0;
-    /* One producer writes "out" (one transactional id): its open transaction's records. */
-    int pending[4 * RECORDS], n_pending = 0;
-    for (size_t b = 0; b < l->n_batches; b++) {
-        const log_batch_t *bt = &l->batches[b];
-        if (!(bt->flags & LOG_REC_TRANSACTIONAL)) {
-            snprintf(why, wn, "out-%d: a batch at %lld is not transactional", p,
-                     (long long)bt->base_offset);
-            return false;
-        }
-        if (bt->flags & LOG_REC_CONTROL) {
-            int type = bt->n ? control_marker_type(l->recs[bt->first].key) : -1;
-            if (type == CONTROL_COMMIT) {
-                for (int i = 0; i < n_pending && out->n < 4 * RECORDS; i++)
-                    out->v[out->n++] = pending[i];
-            } else {
-                st->aborted_records += n_pending;
-            }
-            n_pending = 0;
-            continue;
-        }
-        for (int32_t i = 0; i < bt->n; i++) {
-            int x = out_index(l->recs[bt->first + (size_t)i].value);
-            if (x < 0 || n_pending == 4 * RECORDS) {
-                snprintf(why, wn, "out-%d: an unexpected record at %lld", p,
-                         (long long)l->recs[bt->first + (size_t)i].offset);
-                return false;
-            }
-            pending[n_pending++] = x;
-        }
-    }
-    if (n_pending) {
-        snprintf(why, wn, "out-%d: a transaction is still open at the end", p);
-        return false;
-    }
-    return true;
-}
-
-typedef struct reader {
-    visible_t got[PARTITIONS];
-    int want;
-    bool error;
-} reader_t;
-
-static bool reader_done(void *ctx)
-{
-    const reader_t *rd = ctx;
-    return rd->error || rd->got[0].n + rd->got[1].n >= rd->want;
-}
-
-static void reader_poll(void *ctx, consumer_t *k, const consumer_record_t *recs, size_t n,
-                        int16_t error, const char *what)
-{
-    reader_t *rd = ctx;
-    (void)what;
-    if (error != KERR_NONE) {
-        rd->error = true;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        visible_t *v = &rd->got[recs[i].partition];
-        if (v->n < 4 * RECORDS)
-            v->v[v->n++] = out_index(recs[i].value);
-    }
-    if (!reader_done(rd))
-        consumer_poll(k, 50 * US_PER_MS, reader_poll, rd);
-}
-
 static bool check(run_t *r, stats_t *st, char *why, size_t wn)
 {
     if (r->state != APP_DONE) {
@@ -466,59 +330,11 @@ static bool check(run_t *r, stats_t *st, char *why, size_t wn)
                  (long long)(DEADLINE / US_PER_S), (int)r->state, r->restarts);
         return false;
     }
-    visible_t want[PARTITIONS];
-    int copies[RECORDS] = { 0 };
-    for (int32_t p = 0; p < PARTITIONS; p++) {
-        if (!committed_view(r, p, &want[p], st, why, wn))
-            return false;
-        for (int i = 0; i < want[p].n; i++)
-            copies[want[p].v[i]]++;
-    }
-    for (int i = 0; i < RECORDS; i++)
-        if (copies[i] != 1) {
-            snprintf(why, wn, "input %d is in the committed output %d times", i, copies[i]);
-            return false;
-        }
-    /* A real read_committed consumer reads the same. */
-    const char *kv[] = { "isolation.level", "read_committed", "auto.offset.reset", "earliest",
-                         NULL };
-    consumer_t *k = fixture_consumer(&r->f, "reader", kv);
-    const char *out = world_intern(r->f.w, "out");
-    topic_partition_t tps[PARTITIONS] = { { out, 0 }, { out, 1 } };
-    consumer_assign(k, tps, PARTITIONS);
-    reader_t *rd = calloc(1, sizeof *rd);
-    if (!rd)
-        abort();
-    rd->want = want[0].n + want[1].n;
-    consumer_poll(k, 50 * US_PER_MS, reader_poll, rd);
-    world_run(r->f.w, r->f.w->now + 60 * US_PER_S, reader_done, rd);
-    bool ok = !rd->error;
-    for (int32_t p = 0; ok && p < PARTITIONS; p++)
-        ok = rd->got[p].n == want[p].n &&
-             memcmp(rd->got[p].v, want[p].v, (size_t)want[p].n * sizeof(int)) == 0;
-    if (!ok)
-        snprintf(why, wn, "a read_committed consumer read something else than the committed "
-                 "data (out-0: %d of %d, out-1: %d of %d)", rd->got[0].n, want[0].n,
-                 rd->got[1].n, want[1].n);
-    free(rd);
-    if (!ok)
+    if (!eos_check_output(&r->f, "out", PARTITIONS, RECORDS, NULL, &st->aborted_records, why,
+                          wn))
         return false;
     /* The group's committed offsets are the ends of "in". */
-    char err[200];
-    cJSON *g = cluster_describe_group(r->f.c, GROUP, err, sizeof err);
-    if (!g) {
-        snprintf(why, wn, "describe_group: %s", err);
-        return false;
-    }
-    int at_end = 0;
-    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(g, "partitions"), *it;
-    cJSON_ArrayForEach(it, parts) {
-        const plog_t *l = cluster_log(r->f.c, "in", (int32_t)trace_int(it, "partition", -1),
-                                      err, sizeof err);
-        at_end += l && trace_int(it, "committed", -1) == l->leo;
-    }
-    cJSON_Delete(g);
-    if (at_end != PARTITIONS) {
+    if (!eos_offsets_at_end(r->f.c, GROUP, "in", PARTITIONS, RECORDS)) {
         snprintf(why, wn, "the group's committed offsets are not the ends of \"in\"");
         return false;
     }
@@ -526,18 +342,6 @@ static bool check(run_t *r, stats_t *st, char *why, size_t wn)
     st->commits += r->commits;
     st->restarts += r->restarts;
     return true;
-}
-
-/* The coordinator has completed the application's last transaction. */
-static bool txn_complete(run_t *r)
-{
-    char err[200];
-    cJSON *d = cluster_describe_transactions(r->f.c, "app", err, sizeof err);
-    const char *state = d ? trace_str(d, "state") : NULL;
-    bool done = state && (strcmp(state, "CompleteCommit") == 0 ||
-                          strcmp(state, "CompleteAbort") == 0 || strcmp(state, "Empty") == 0);
-    cJSON_Delete(d);
-    return done;
 }
 
 static bool app_settled(void *ctx)
@@ -555,24 +359,11 @@ static uint64_t run_seed(uint64_t seed, stats_t *st, bool *good, char *why, size
     world_run(r->f.w, DEADLINE, app_settled, r);
     /* The last commit's markers may still be on their way (commitTransaction returns once
      * PrepareCommit is written): up to 30 s more, until the coordinator says it is done. */
-    for (int i = 0; i < 30 && !txn_complete(r); i++)
+    for (int i = 0; i < 30 && !eos_txn_complete(r->f.c, "app"); i++)
         world_run(r->f.w, r->f.w->now + US_PER_S, NULL, NULL);
     *good = check(r, st, why, wn);
     uint64_t digest = trace_digest(r->f.tr);
-    /* TRACE_SEED=N TRACE_OUT=file writes seed N's trace, for `ksim export file --text`. */
-    const char *ts = getenv("TRACE_SEED"), *to = getenv("TRACE_OUT");
-    FILE *tf = ts && to && strtoull(ts, NULL, 10) == seed ? fopen(to, "w") : NULL;
-    if (tf) {
-        fprintf(tf, "{\"format\":\"ksim-trace\",\"version\":1,\"seed\":\"%llu\","
-                "\"scenario\":\"test_eos_random\",\"time_unit\":\"us\"}\n",
-                (unsigned long long)seed);
-        for (size_t i = 0; i < r->f.n_ev; i++) {
-            char *line = cJSON_PrintUnformatted(r->f.ev[i]);
-            fprintf(tf, "%s\n", line);
-            free(line);
-        }
-        fclose(tf);
-    }
+    eos_dump_trace(&r->f, seed, "test_eos_random");
     fixture_free(&r->f);
     free(r);
     return digest;

@@ -498,6 +498,34 @@ static void test_marker_partly_timed_out(void)
     fixture_free(&f);
 }
 
+/* A partition the metadata does not know (a topic name's typo) is refused on its own; the
+ * request's other partitions are staged (handleTxnOffsetCommitRequest). */
+static void test_unknown_topic(void)
+{
+    fixture_t f;
+    init(&f, 13, 1);
+    raw_t r;
+    raw_init(&r, &f);
+    txn_offset_commit_t *q = proto_calloc(1, sizeof *q);
+    q->transactional_id = gp_strdup("tx");
+    q->group = gp_strdup(GROUP);
+    q->member_id = gp_strdup("");
+    q->producer_id = 7;
+    q->generation = -1;
+    q->n = 2;
+    q->parts = proto_calloc(2, sizeof *q->parts);
+    q->parts[0] = (offset_part_t){ world_intern(f.w, "nope"), 7, 3, 0 };
+    q->parts[1] = (offset_part_t){ world_intern(f.w, TOPIC), 0, 4, 0 };
+    const txn_offset_commit_t *a = ask(&f, &r, coord_id(&f), API_TXN_OFFSET_COMMIT, q,
+                                       &txn_offset_commit_req_ops);
+    ok(a && a->parts[0].error == KERR_UNKNOWN_TOPIC_OR_PARTITION && a->parts[1].error == 0,
+       "nope-7 is UNKNOWN_TOPIC_OR_PARTITION, t-0 is staged");
+    is_int(marker(&f, &r, 7, true), KERR_NONE, "the commit marker");
+    is_int(fetch(&f, &r, 0, true), 4, "t-0 is committed at 4");
+    raw_free(&r, &f);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     test_group_offsets();
@@ -508,6 +536,7 @@ int main(void)
     test_unreplicated();
     test_consumer_waits_for_stable();
     test_zombie_offsets();
+    test_unknown_topic();
     test_marker_partly_timed_out();
     return tap_done();
 }
