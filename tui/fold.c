@@ -17,6 +17,7 @@
  *                                  offsets
  *   txn       "BROKER TXN-ID"      a transaction coordinator's view of a transactional id:
  *                                  state, producer id, epoch, partitions
+ *   static    "GROUP INSTANCE-ID"  the member id a static member holds (not drawn)
  *   topic, network, fault, run     what the world set up and how it ended */
 #include "model.h"
 
