@@ -176,6 +176,9 @@ void fetcher_lost(broker_t *b, int32_t leader);
 void fetcher_reset(broker_t *b);
 
 /* broker_produce.c */
+/* Traces the partition's last batch, just appended by this leader (kind "append"): a
+ * producer's, or a coordinator's write to its internal topic. */
+void broker_trace_append(broker_t *b, const bpartition_t *part);
 void produce_handle(broker_t *b, msg_t *m);
 void produce_try_complete(broker_t *b);
 void produce_fail_all(broker_t *b);

@@ -14,16 +14,17 @@ typedef struct produce_wait {
     int64_t arrived;
 } produce_wait_t;
 
-static void trace_append(broker_t *b, const bpartition_t *part, int64_t base,
-                         const record_batch_t *batch)
+void broker_trace_append(broker_t *b, const bpartition_t *part)
 {
     cJSON *ev = world_trace(b->w, b->node, "append");
     if (!ev)
         return;
+    const plog_t *l = &part->log;
+    const log_batch_t *batch = &l->batches[l->n_batches - 1];
     trace_add_tp(ev, part->topic, part->partition);
-    trace_add_int(ev, "base_offset", base);
-    trace_add_int(ev, "last_offset", base + batch->n - 1);
-    trace_add_int(ev, "leader_epoch", part->reg.leader_epoch);
+    trace_add_int(ev, "base_offset", batch->base_offset);
+    trace_add_int(ev, "last_offset", batch->last_offset);
+    trace_add_int(ev, "leader_epoch", batch->leader_epoch);
     if (batch->producer_id >= 0) {
         trace_add_int(ev, "producer_id", batch->producer_id);
         trace_add_int(ev, "producer_epoch", batch->producer_epoch);
@@ -32,9 +33,8 @@ static void trace_append(broker_t *b, const bpartition_t *part, int64_t base,
     if (batch->flags & LOG_REC_TRANSACTIONAL)
         cJSON_AddTrueToObject(ev, "transactional");
     cJSON *recs = cJSON_AddArrayToObject(ev, "records");
-    size_t first = plog_find(&part->log, base);
     for (int32_t i = 0; i < batch->n; i++) {
-        const log_record_t *r = &part->log.recs[first + (size_t)i];
+        const log_record_t *r = &l->recs[batch->first + (size_t)i];
         cJSON *o = cJSON_CreateObject();
         trace_add_int(o, "offset", r->offset);
         cJSON_AddItemToObject(o, "key", bytes_json(r->key));
@@ -143,7 +143,7 @@ static int16_t append_to_leader(broker_t *b, const produce_part_t *pp, int16_t a
     pstate_update(&part->pstate, &part->log.batches[part->log.n_batches - 1]);
     b->m.messages_in += batch->n;
     b->m.bytes_in += batch->size;
-    trace_append(b, part, *base, batch);
+    broker_trace_append(b, part);
     part_update_lso(b, part);
     part_maybe_advance_hw(b, part);
     return KERR_NONE;

@@ -473,6 +473,7 @@ void gcoord_append(gcoord_t *gc, int32_t p, char **keys, char **values, int32_t 
                               .leader_epoch = part->reg.leader_epoch,
                               .flags = txn ? LOG_REC_TRANSACTIONAL : 0, .size = size };
         plog_append(&part->log, in, n, &meta);
+        broker_trace_append(gc->b, part);
         /* The partition's producer state learns of the open transaction from the batch
          * header (its last stable offset waits for the marker). */
         pstate_update(&part->pstate, &part->log.batches[part->log.n_batches - 1]);

@@ -234,6 +234,7 @@ void tcache_append(tcoord_t *tc, tentry_t *e, tap_kind_t kind, txn_transit_t *t,
                           .leader_epoch = part->reg.leader_epoch,
                           .size = RECORD_BATCH_OVERHEAD + record_size_in_batch(0, 0, k, v) };
     plog_append(&part->log, &in, 1, &meta);
+    broker_trace_append(tc->b, part);
     free(key);
     free(value);
     a.required = part->log.leo;
