@@ -1,6 +1,6 @@
-/* eos_check: what the randomized exactly-once tests (test_eos_random,
- * test_eos_group_random) check at the end of a run, and their trace dump. The application
- * writes "out-N" for input N to an output topic inside transactions; these read back what
+/* eos_check: the application's transaction step shared by the randomized exactly-once
+ * tests (test_eos_random, test_eos_group_random), what they check at the end of a run, and
+ * their trace dump. The application writes "out-N" for input N to an output topic inside transactions; these read back what
  * a read_committed reader must see (from the leaders' logs), what a real read_committed
  * consumer sees, the group's committed offsets and the coordinators' last states.
  * Include after tap.h and kafka_fixture.h. */
@@ -40,6 +40,44 @@ static inline producer_t *eos_producer(fixture_t *f, const char *name, const cha
         abort();
     }
     return p;
+}
+
+#define EOS_MAX_IN_PARTS 8 /* input partitions */
+
+/* The application's work on one poll's records: begin a transaction, write "out-<value>"
+ * (same key) to topic "out" for every record, and hand the consumer's next offsets of the
+ * `in_parts` partitions of "in", with its group metadata, to the transaction; `done` gets
+ * send_offsets_to_transaction's outcome (maybe before this returns). False when a step
+ * failed at once (begin, a send, no group metadata). */
+static inline bool eos_transform(world_t *w, producer_t *p, consumer_t *k,
+                                 const consumer_record_t *recs, size_t n, int32_t in_parts,
+                                 producer_txn_fn done, void *ctx)
+{
+    char msg[256];
+    if (producer_begin_transaction(p, msg, sizeof msg) != KERR_NONE)
+        return false;
+    int64_t next[EOS_MAX_IN_PARTS];
+    for (int32_t i = 0; i < in_parts; i++)
+        next[i] = -1;
+    for (size_t i = 0; i < n; i++) {
+        char value[32];
+        snprintf(value, sizeof value, "out-%.*s", (int)recs[i].value.len, recs[i].value.p);
+        if (producer_send(p, "out", -1, recs[i].key, str(value), -1, msg, sizeof msg) < 0)
+            return false;
+        next[recs[i].partition] = recs[i].offset + 1;
+    }
+    producer_offset_t offs[EOS_MAX_IN_PARTS];
+    int32_t n_offs = 0;
+    const char *in = world_intern(w, "in");
+    for (int32_t i = 0; i < in_parts; i++)
+        if (next[i] >= 0)
+            offs[n_offs++] = (producer_offset_t){ in, i, next[i] };
+    consumer_group_metadata_t cg;
+    if (!consumer_group_metadata(k, &cg))
+        return false;
+    producer_group_meta_t gm = { cg.group_id, cg.member_id, cg.instance_id, cg.generation };
+    producer_send_offsets_to_transaction(p, offs, n_offs, &gm, done, ctx);
+    return true;
 }
 
 /* The input index of an output value "out-N" (N < records), or -1. */

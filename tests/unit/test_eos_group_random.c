@@ -138,6 +138,19 @@ static void app_failed(app_t *a, int16_t error)
     world_schedule(a->r->f.w, a->r->f.w->now, app_restart_now, a, NULL, a->gen);
 }
 
+/* A callback of the step `want` that is still current (not from an older process) and
+ * succeeded; a failure restarts the instance. */
+static bool step_ok(app_t *a, app_state_t want, int16_t error)
+{
+    if (a->state != want)
+        return false;
+    if (error != KERR_NONE) {
+        app_failed(a, error);
+        return false;
+    }
+    return true;
+}
+
 static void poll_next(app_t *a);
 
 static void on_commit(void *ctx, producer_t *p, int16_t error, const char *msg)
@@ -145,12 +158,8 @@ static void on_commit(void *ctx, producer_t *p, int16_t error, const char *msg)
     app_t *a = ctx;
     (void)p;
     (void)msg;
-    if (a->state != APP_TXN)
+    if (!step_ok(a, APP_TXN, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(a, error);
-        return;
-    }
     a->r->commits++;
     poll_next(a);
 }
@@ -159,12 +168,8 @@ static void on_offsets(void *ctx, producer_t *p, int16_t error, const char *msg)
 {
     app_t *a = ctx;
     (void)msg;
-    if (a->state != APP_TXN)
+    if (!step_ok(a, APP_TXN, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(a, error);
-        return;
-    }
     producer_commit_transaction(p, on_commit, a);
 }
 
@@ -183,12 +188,8 @@ static void on_poll(void *ctx, consumer_t *k, const consumer_record_t *recs, siz
     run_t *r = a->r;
     (void)k;
     (void)what;
-    if (a->state != APP_POLL)
+    if (!step_ok(a, APP_POLL, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(a, error);
-        return;
-    }
     if (a->leaving) {
         app_leave(a); /* the records polled are not processed: their offsets stay */
         return;
@@ -197,38 +198,10 @@ static void on_poll(void *ctx, consumer_t *k, const consumer_record_t *recs, siz
         poll_next(a);
         return;
     }
-    char msg[256];
-    if (producer_begin_transaction(a->p, msg, sizeof msg) != KERR_NONE) {
-        app_failed(a, KERR_NONE);
-        return;
-    }
     a->state = APP_TXN;
     r->txns++;
-    int64_t next[IN_PARTS];
-    for (int32_t i = 0; i < IN_PARTS; i++)
-        next[i] = -1;
-    for (size_t i = 0; i < n; i++) {
-        char value[32];
-        snprintf(value, sizeof value, "out-%.*s", (int)recs[i].value.len, recs[i].value.p);
-        if (producer_send(a->p, "out", -1, recs[i].key, str(value), -1, msg, sizeof msg) < 0) {
-            app_failed(a, KERR_NONE);
-            return;
-        }
-        next[recs[i].partition] = recs[i].offset + 1;
-    }
-    producer_offset_t offs[IN_PARTS];
-    int32_t n_offs = 0;
-    const char *in = world_intern(r->f.w, "in");
-    for (int32_t i = 0; i < IN_PARTS; i++)
-        if (next[i] >= 0)
-            offs[n_offs++] = (producer_offset_t){ in, i, next[i] };
-    consumer_group_metadata_t cg;
-    if (!consumer_group_metadata(a->k, &cg)) {
+    if (!eos_transform(r->f.w, a->p, a->k, recs, n, IN_PARTS, on_offsets, a))
         app_failed(a, KERR_NONE);
-        return;
-    }
-    producer_group_meta_t gm = { cg.group_id, cg.member_id, cg.instance_id, cg.generation };
-    producer_send_offsets_to_transaction(a->p, offs, n_offs, &gm, on_offsets, a);
 }
 
 static void poll_next(app_t *a)
@@ -259,12 +232,8 @@ static void on_init(void *ctx, producer_t *p, int16_t error, const char *msg)
     app_t *a = ctx;
     (void)p;
     (void)msg;
-    if (a->state != APP_INIT)
+    if (!step_ok(a, APP_INIT, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(a, error);
-        return;
-    }
     const char *topics[] = { "in" };
     char err[200];
     if (!consumer_subscribe(a->k, topics, 1, on_rebalance, a, err, sizeof err)) {

@@ -45,7 +45,6 @@ typedef struct run {
     consumer_t *k;
     app_state_t state;
     uint32_t gen;           /* the application's instance: callbacks of an older one are ignored */
-    int64_t next[PARTITIONS];  /* the offsets the open transaction commits */
     int restarts, txns, commits;
     bool faults_over;
 } run_t;
@@ -89,6 +88,19 @@ static void app_failed(run_t *r)
     world_schedule(r->f.w, r->f.w->now, app_restart_now, r, NULL, r->gen);
 }
 
+/* A callback of the step `want` that is still current (not from an older process) and
+ * succeeded; a failure restarts the instance. */
+static bool step_ok(run_t *r, app_state_t want, int16_t error)
+{
+    if (r->state != want)
+        return false;
+    if (error != KERR_NONE) {
+        app_failed(r);
+        return false;
+    }
+    return true;
+}
+
 static void poll_next(run_t *r);
 
 static void on_commit(void *ctx, producer_t *p, int16_t error, const char *msg)
@@ -96,12 +108,8 @@ static void on_commit(void *ctx, producer_t *p, int16_t error, const char *msg)
     run_t *r = ctx;
     (void)p;
     (void)msg;
-    if (r->state != APP_TXN)
+    if (!step_ok(r, APP_TXN, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(r);
-        return;
-    }
     r->commits++;
     poll_next(r);
 }
@@ -110,12 +118,8 @@ static void on_offsets(void *ctx, producer_t *p, int16_t error, const char *msg)
 {
     run_t *r = ctx;
     (void)msg;
-    if (r->state != APP_TXN)
+    if (!step_ok(r, APP_TXN, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(r);
-        return;
-    }
     producer_commit_transaction(p, on_commit, r);
 }
 
@@ -139,12 +143,8 @@ static void on_poll(void *ctx, consumer_t *k, const consumer_record_t *recs, siz
     run_t *r = ctx;
     (void)k;
     (void)what;
-    if (r->state != APP_POLL)
+    if (!step_ok(r, APP_POLL, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(r);
-        return;
-    }
     if (n == 0) {
         if (r->faults_over && finished(r))
             r->state = APP_DONE;
@@ -152,37 +152,10 @@ static void on_poll(void *ctx, consumer_t *k, const consumer_record_t *recs, siz
             poll_next(r);
         return;
     }
-    char msg[256];
-    if (producer_begin_transaction(r->p, msg, sizeof msg) != KERR_NONE) {
-        app_failed(r);
-        return;
-    }
     r->state = APP_TXN;
     r->txns++;
-    for (int32_t i = 0; i < PARTITIONS; i++)
-        r->next[i] = -1;
-    for (size_t i = 0; i < n; i++) {
-        char value[32];
-        snprintf(value, sizeof value, "out-%.*s", (int)recs[i].value.len, recs[i].value.p);
-        if (producer_send(r->p, "out", -1, recs[i].key, str(value), -1, msg, sizeof msg) < 0) {
-            app_failed(r);
-            return;
-        }
-        r->next[recs[i].partition] = recs[i].offset + 1;
-    }
-    producer_offset_t offs[PARTITIONS];
-    int32_t n_offs = 0;
-    const char *in = world_intern(r->f.w, "in");
-    for (int32_t i = 0; i < PARTITIONS; i++)
-        if (r->next[i] >= 0)
-            offs[n_offs++] = (producer_offset_t){ in, i, r->next[i] };
-    consumer_group_metadata_t cg;
-    if (!consumer_group_metadata(r->k, &cg)) {
+    if (!eos_transform(r->f.w, r->p, r->k, recs, n, PARTITIONS, on_offsets, r))
         app_failed(r);
-        return;
-    }
-    producer_group_meta_t gm = { cg.group_id, cg.member_id, cg.instance_id, cg.generation };
-    producer_send_offsets_to_transaction(r->p, offs, n_offs, &gm, on_offsets, r);
 }
 
 static void poll_next(run_t *r)
@@ -196,12 +169,8 @@ static void on_init(void *ctx, producer_t *p, int16_t error, const char *msg)
     run_t *r = ctx;
     (void)p;
     (void)msg;
-    if (r->state != APP_INIT)
+    if (!step_ok(r, APP_INIT, error))
         return;
-    if (error != KERR_NONE) {
-        app_failed(r);
-        return;
-    }
     topic_partition_t tps[PARTITIONS];
     const char *in = world_intern(r->f.w, "in");
     for (int32_t i = 0; i < PARTITIONS; i++)
