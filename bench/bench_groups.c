@@ -19,15 +19,6 @@
 #define MEMBERS 200
 #define PARTITIONS "2000"
 
-static void set(config_t *c, const char *k, const char *v)
-{
-    char err[256];
-    if (!config_set(c, k, v, err, sizeof err)) {
-        fprintf(stderr, "bench_groups: %s\n", err);
-        exit(1);
-    }
-}
-
 typedef struct app {
     world_t *w;
     consumer_t *k;
@@ -70,15 +61,15 @@ static int run_case(const char *strategy)
     config_init(&bc, &broker_config_schema);
     cluster_t *c = cluster_new(w, "main", 3, &bc, err, sizeof err);
     config_init(&tc, &topic_config_schema);
-    set(&tc, "partitions", PARTITIONS);
-    set(&tc, "replication.factor", "3");
+    bench_set(&tc, "partitions", PARTITIONS);
+    bench_set(&tc, "replication.factor", "3");
     if (!c || !cluster_create_topic(c, "bench", &tc, err, sizeof err)) {
         fprintf(stderr, "bench_groups: %s\n", err);
         return 1;
     }
     config_init(&cc, &consumer_config_schema);
-    set(&cc, "group.id", "bench");
-    set(&cc, "partition.assignment.strategy", strategy);
+    bench_set(&cc, "group.id", "bench");
+    bench_set(&cc, "partition.assignment.strategy", strategy);
     static app_t apps[MEMBERS + 1];
     for (int i = 0; i <= MEMBERS; i++) {
         char name[32];

@@ -17,15 +17,6 @@
 
 #define RECORDS 1000000
 
-static void set(config_t *c, const char *k, const char *v)
-{
-    char err[256];
-    if (!config_set(c, k, v, err, sizeof err)) {
-        fprintf(stderr, "bench_producer: %s\n", err);
-        exit(1);
-    }
-}
-
 /* Sends the records in waves so the accumulator stays at a realistic size. */
 typedef struct feeder {
     producer_t *p;
@@ -62,12 +53,12 @@ static int run_case(const bench_case_t *bcase)
     config_init(&bc, &broker_config_schema);
     config_init(&tc, &topic_config_schema);
     config_init(&pc, &producer_config_schema);
-    set(&tc, "partitions", "6");
-    set(&tc, "replication.factor", bcase->rf);
-    set(&pc, "enable.idempotence", bcase->idempotence);
-    set(&pc, "acks", bcase->acks);
-    set(&pc, "linger.ms", "5");
-    set(&pc, "request.timeout.ms", "1000");
+    bench_set(&tc, "partitions", "6");
+    bench_set(&tc, "replication.factor", bcase->rf);
+    bench_set(&pc, "enable.idempotence", bcase->idempotence);
+    bench_set(&pc, "acks", bcase->acks);
+    bench_set(&pc, "linger.ms", "5");
+    bench_set(&pc, "request.timeout.ms", "1000");
     cluster_t *c = cluster_new(w, "main", 3, &bc, err, sizeof err);
     if (!c || !cluster_create_topic(c, "bench", &tc, err, sizeof err)) {
         fprintf(stderr, "bench_producer: %s\n", err);

@@ -15,15 +15,6 @@
 #define TXNS 2000
 #define RECORDS_PER_TXN 10
 
-static void set(config_t *c, const char *k, const char *v)
-{
-    char err[256];
-    if (!config_set(c, k, v, err, sizeof err)) {
-        fprintf(stderr, "bench_txn_client: %s\n", err);
-        exit(1);
-    }
-}
-
 typedef struct driver {
     producer_t *p;
     world_t *w;
@@ -84,9 +75,9 @@ int main(void)
     config_init(&bc, &broker_config_schema);
     config_init(&tc, &topic_config_schema);
     config_init(&pc, &producer_config_schema);
-    set(&tc, "partitions", "6");
-    set(&tc, "replication.factor", "3");
-    set(&pc, "transactional.id", "bench-tx");
+    bench_set(&tc, "partitions", "6");
+    bench_set(&tc, "replication.factor", "3");
+    bench_set(&pc, "transactional.id", "bench-tx");
     cluster_t *c = cluster_new(w, "main", 3, &bc, err, sizeof err);
     if (!c || !cluster_create_topic(c, "bench", &tc, err, sizeof err)) {
         fprintf(stderr, "bench_txn_client: %s\n", err);

@@ -35,15 +35,6 @@ typedef struct app {
     long committed;
 } app_t;
 
-static void set(config_t *c, const char *k, const char *v)
-{
-    char err[256];
-    if (!config_set(c, k, v, err, sizeof err)) {
-        fprintf(stderr, "bench_txn_coordinator: %s\n", err);
-        exit(1);
-    }
-}
-
 static void send_step(void *x, void *unused, int64_t arg)
 {
     app_t *a = x;
@@ -128,8 +119,8 @@ int main(void)
     config_init(&bc, &broker_config_schema);
     cluster_t *c = cluster_new(w, "main", 3, &bc, err, sizeof err);
     config_init(&tc, &topic_config_schema);
-    set(&tc, "partitions", "10");
-    set(&tc, "replication.factor", "3");
+    bench_set(&tc, "partitions", "10");
+    bench_set(&tc, "replication.factor", "3");
     if (!c || !cluster_create_topic(c, "out", &tc, err, sizeof err) ||
         !cluster_ensure_txn_topic(c, err, sizeof err)) {
         fprintf(stderr, "bench_txn_coordinator: %s\n", err);
