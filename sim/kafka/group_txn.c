@@ -94,11 +94,8 @@ void gcoord_handle_txn_commit(gcoord_t *gc, msg_t *m)
         err = group_check_txn_commit(e->g, req->member_id, req->instance_id, req->generation);
     /* The append passes ProducerAppendInfo.checkProducerEpoch as any coordinator append
      * does: the offsets of a producer fenced meanwhile are refused. */
-    if (err == KERR_NONE) {
-        const pstate_entry_t *pe = pstate_find(&part->pstate, req->producer_id);
-        if (pe && req->producer_epoch < pe->epoch)
-            err = KERR_INVALID_PRODUCER_EPOCH;
-    }
+    if (err == KERR_NONE)
+        err = pstate_check_epoch(&part->pstate, req->producer_id, req->producer_epoch);
     /* acks=-1 needs min.insync.replicas in sync (NOT_ENOUGH_REPLICAS, answered as
      * COORDINATOR_NOT_AVAILABLE). */
     if (err == KERR_NONE && part->reg.n_isr < part_min_isr(gc->b, part))

@@ -140,6 +140,12 @@ int16_t pstate_check_txn(const pstate_t *ps, int64_t producer_id, bool transacti
     return e && e->txn_first_offset >= 0 && !transactional ? KERR_INVALID_TXN_STATE : KERR_NONE;
 }
 
+int16_t pstate_check_epoch(const pstate_t *ps, int64_t producer_id, int16_t epoch)
+{
+    const pstate_entry_t *e = pstate_find(ps, producer_id);
+    return e && epoch < e->epoch ? KERR_INVALID_PRODUCER_EPOCH : KERR_NONE;
+}
+
 pstate_check_t pstate_check_marker(const pstate_t *ps, int64_t producer_id, int16_t epoch,
                                    int32_t coordinator_epoch)
 {

@@ -98,6 +98,10 @@ pstate_check_t pstate_check_sequence(const pstate_t *ps, int64_t producer_id, in
  * transaction may only write transactional batches (else INVALID_TXN_STATE). */
 int16_t pstate_check_txn(const pstate_t *ps, int64_t producer_id, bool transactional);
 
+/* checkProducerEpoch for a coordinator's own append (a TxnOffsetCommit's batch): an epoch
+ * older than the producer's is INVALID_PRODUCER_EPOCH; sequences are not checked. */
+int16_t pstate_check_epoch(const pstate_t *ps, int64_t producer_id, int16_t epoch);
+
 /* appendEndTxnMarker's checks for a marker the coordinator asks a leader to write: an
  * epoch older than the producer's is INVALID_PRODUCER_EPOCH, a coordinator epoch older
  * than the last marker's is TRANSACTION_COORDINATOR_FENCED (a zombie coordinator). */

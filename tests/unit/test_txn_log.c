@@ -200,6 +200,11 @@ static void test_marker_checks(void)
     ok(e->epoch == 2 && e->n == 0, "the producer takes epoch 2 and forgets its old batches");
     ok(pstate_check_sequence(&p.ps, P1, 1, 2, 2).error == KERR_INVALID_PRODUCER_EPOCH,
        "the fenced producer's next batch (epoch 1) is refused");
+    is_int(pstate_check_epoch(&p.ps, P1, 1), KERR_INVALID_PRODUCER_EPOCH,
+           "so is a coordinator's append for it (a zombie's TxnOffsetCommit at epoch 1)");
+    ok(pstate_check_epoch(&p.ps, P1, 2) == KERR_NONE && pstate_check_epoch(&p.ps, P1, 3) == 0 &&
+       pstate_check_epoch(&p.ps, 99, 0) == KERR_NONE,
+       "the current epoch, a newer one and an unknown producer pass the epoch check");
 
     /* An empty transaction: a marker without data. */
     set_hw(&p, p.l.leo);
